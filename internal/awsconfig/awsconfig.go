@@ -1,0 +1,209 @@
+// Package awsconfig turns the few settings both binaries accept (region, profile, static keys,
+// endpoint overrides, path-style addressing, retries) into an aws.Config and service clients.
+//
+// It exists so the provider and the uploader resolve credentials and endpoints the same way, and
+// so both always use the SDK's buildable HTTP client: a bare *http.Client makes configuration
+// loading fail when AWS_CA_BUNDLE is set.
+package awsconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Endpoints overrides the URL of each service, in the AWS provider's `endpoints` block terms.
+// An empty field keeps the SDK's resolution (which honours AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE>).
+type Endpoints struct {
+	S3        string
+	IAM       string
+	STS       string
+	S3Control string
+}
+
+// Options are the settings that build a configuration. The zero value means "the SDK's defaults":
+// the default credential chain, AWS_REGION / AWS_PROFILE, and the standard endpoints.
+type Options struct {
+	Region       string
+	Profile      string
+	AccessKey    string
+	SecretKey    string
+	SessionToken string
+	Endpoints    Endpoints
+	// S3UsePathStyle forces path-style addressing (http://host/bucket/key). It is implied when
+	// Endpoints.S3 is set, because local engines rarely resolve bucket subdomains.
+	S3UsePathStyle bool
+	// MaxRetries is the number of attempts per request; 0 keeps the SDK's default (3).
+	MaxRetries int
+	// Retryer replaces the standard retryer when set (the uploader tunes its own).
+	Retryer func() aws.Retryer
+	// AppID is added to the User-Agent so requests are attributable.
+	AppID string
+	// Transport tunes the buildable client's transport (connection pool sizes, for instance).
+	Transport func(*http.Transport)
+	// Timeout bounds each HTTP request end to end; 0 means no client-side bound.
+	Timeout time.Duration
+}
+
+// Validate reports settings that cannot work, naming the setting and the fix.
+func (o Options) Validate() error {
+	if (o.AccessKey == "") != (o.SecretKey == "") {
+		return errors.New("access_key and secret_key must be set together (or neither, to use the default credential chain)")
+	}
+	for name, raw := range map[string]string{"s3": o.Endpoints.S3, "iam": o.Endpoints.IAM, "sts": o.Endpoints.STS, "s3control": o.Endpoints.S3Control} {
+		if raw == "" {
+			continue
+		}
+		if err := validateEndpoint(raw); err != nil {
+			return fmt.Errorf("endpoint %s: %w", name, err)
+		}
+	}
+	if o.MaxRetries < 0 {
+		return fmt.Errorf("max_retries must be 0 or more, got %d", o.MaxRetries)
+	}
+	return nil
+}
+
+func validateEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must start with http:// or https://", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	return nil
+}
+
+// Load resolves the configuration. It never logs credentials.
+func Load(ctx context.Context, o Options) (aws.Config, error) {
+	if err := o.Validate(); err != nil {
+		return aws.Config{}, err
+	}
+	client := awshttp.NewBuildableClient()
+	if o.Transport != nil {
+		client = client.WithTransportOptions(o.Transport)
+	}
+	if o.Timeout > 0 {
+		client = client.WithTimeout(o.Timeout)
+	}
+	loaders := []func(*config.LoadOptions) error{config.WithHTTPClient(client)}
+	if o.Region != "" {
+		loaders = append(loaders, config.WithRegion(o.Region))
+	}
+	if o.Profile != "" {
+		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.AccessKey != "" {
+		loaders = append(loaders, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, o.SessionToken)))
+	}
+	switch {
+	case o.Retryer != nil:
+		loaders = append(loaders, config.WithRetryer(o.Retryer))
+	case o.MaxRetries > 0:
+		max := o.MaxRetries
+		loaders = append(loaders, config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = max })
+		}))
+	}
+	if o.AppID != "" {
+		loaders = append(loaders, config.WithAppID(o.AppID))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: set region (or AWS_REGION / a profile with a region)")
+	}
+	return cfg, nil
+}
+
+// S3 returns an S3 client with the endpoint override and addressing style applied.
+func (o Options) S3(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
+	fns := []func(*s3.Options){func(so *s3.Options) {
+		if o.Endpoints.S3 != "" {
+			so.BaseEndpoint = aws.String(o.Endpoints.S3)
+			so.UsePathStyle = true
+		}
+		if o.S3UsePathStyle {
+			so.UsePathStyle = true
+		}
+	}}
+	return s3.NewFromConfig(cfg, append(fns, optFns...)...)
+}
+
+// IAM returns an IAM client with the endpoint override applied.
+func (o Options) IAM(cfg aws.Config, optFns ...func(*iam.Options)) *iam.Client {
+	fns := []func(*iam.Options){func(io *iam.Options) {
+		if o.Endpoints.IAM != "" {
+			io.BaseEndpoint = aws.String(o.Endpoints.IAM)
+		}
+	}}
+	return iam.NewFromConfig(cfg, append(fns, optFns...)...)
+}
+
+// STS returns an STS client with the endpoint override applied.
+func (o Options) STS(cfg aws.Config, optFns ...func(*sts.Options)) *sts.Client {
+	fns := []func(*sts.Options){func(so *sts.Options) {
+		if o.Endpoints.STS != "" {
+			so.BaseEndpoint = aws.String(o.Endpoints.STS)
+		}
+	}}
+	return sts.NewFromConfig(cfg, append(fns, optFns...)...)
+}
+
+// S3Control returns an S3 Control client (account-level Block Public Access). Without an explicit
+// s3control endpoint it falls back to the S3 endpoint override, which is where local engines that
+// implement it (moto) serve it.
+func (o Options) S3Control(cfg aws.Config, optFns ...func(*s3control.Options)) *s3control.Client {
+	fns := []func(*s3control.Options){func(so *s3control.Options) {
+		ep := o.Endpoints.S3Control
+		if ep == "" {
+			ep = o.Endpoints.S3
+		}
+		if ep != "" {
+			so.BaseEndpoint = aws.String(ep)
+		}
+	}}
+	return s3control.NewFromConfig(cfg, append(fns, optFns...)...)
+}
+
+// Partition returns the ARN partition of a region ("aws", "aws-cn", "aws-us-gov", ...).
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	default:
+		return "aws"
+	}
+}
