@@ -1,0 +1,286 @@
+// Package provider implements the staticmedia Terraform provider on terraform-plugin-framework.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
+)
+
+// RegistryAddress is the provider's source address.
+const RegistryAddress = "registry.terraform.io/staticmedia/staticmedia"
+
+var (
+	_ provider.Provider              = (*staticmediaProvider)(nil)
+	_ provider.ProviderWithFunctions = (*staticmediaProvider)(nil)
+)
+
+// New returns a constructor for the provider, as providerserver.Serve and the acceptance tests expect.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &staticmediaProvider{version: version}
+	}
+}
+
+type staticmediaProvider struct {
+	version string
+}
+
+// providerModel is the provider block. Its attribute names follow the hashicorp/aws provider so users can copy
+// their settings across.
+type providerModel struct {
+	Region                    types.String      `tfsdk:"region"`
+	Profile                   types.String      `tfsdk:"profile"`
+	AccessKey                 types.String      `tfsdk:"access_key"`
+	SecretKey                 types.String      `tfsdk:"secret_key"`
+	Token                     types.String      `tfsdk:"token"`
+	S3UsePathStyle            types.Bool        `tfsdk:"s3_use_path_style"`
+	MaxRetries                types.Int64       `tfsdk:"max_retries"`
+	SkipCredentialsValidation types.Bool        `tfsdk:"skip_credentials_validation"`
+	Endpoints                 *endpointsModel   `tfsdk:"endpoints"`
+	DefaultTags               *defaultTagsModel `tfsdk:"default_tags"`
+}
+
+type endpointsModel struct {
+	S3        types.String `tfsdk:"s3"`
+	IAM       types.String `tfsdk:"iam"`
+	STS       types.String `tfsdk:"sts"`
+	S3Control types.String `tfsdk:"s3control"`
+}
+
+type defaultTagsModel struct {
+	Tags types.Map `tfsdk:"tags"`
+}
+
+// providerData is what Configure hands to every resource: the service clients and the facts resources derive
+// values from (partition for ARNs, the S3 endpoint for public URLs).
+type providerData struct {
+	cfg         aws.Config
+	opts        awsconfig.Options
+	s3          *s3.Client
+	iam         *iam.Client
+	sts         *sts.Client
+	s3control   *s3control.Client
+	region      string
+	partition   string
+	accountID   string // empty when skip_credentials_validation is set
+	defaultTags map[string]string
+}
+
+func (p *staticmediaProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "staticmedia"
+	resp.Version = p.version
+}
+
+func (p *staticmediaProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	endpoint := func(service string) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: fmt.Sprintf("Override the %s endpoint URL, for example `http://127.0.0.1:5000` for a local engine. "+
+				"Defaults to the SDK's resolution, which honours `AWS_ENDPOINT_URL_%s` and `AWS_ENDPOINT_URL`.", service, envServiceName(service)),
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.RegexMatches(endpointPattern, "must be an http:// or https:// URL")},
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The staticmedia provider declares what you need to serve user-uploaded images from Amazon S3: " +
+			"the bucket, an upload-only IAM user with its access key, and a bucket policy that lets browsers fetch objects only " +
+			"when the HTTP Referer is your site (or absent). Authentication follows the AWS SDK's default chain unless set here.",
+		Attributes: map[string]schema.Attribute{
+			"region": schema.StringAttribute{
+				MarkdownDescription: "AWS region, for example `eu-west-1`. Defaults to `AWS_REGION` or the profile's region.",
+				Optional:            true,
+			},
+			"profile": schema.StringAttribute{
+				MarkdownDescription: "Named profile from the shared AWS config and credentials files.",
+				Optional:            true,
+			},
+			"access_key": schema.StringAttribute{
+				MarkdownDescription: "Access key ID. Prefer the environment (`AWS_ACCESS_KEY_ID`) or a profile over writing keys in configuration.",
+				Optional:            true,
+			},
+			"secret_key": schema.StringAttribute{
+				MarkdownDescription: "Secret access key; set together with `access_key`.",
+				Optional:            true,
+				Sensitive:           true,
+			},
+			"token": schema.StringAttribute{
+				MarkdownDescription: "Session token for temporary credentials.",
+				Optional:            true,
+				Sensitive:           true,
+			},
+			"s3_use_path_style": schema.BoolAttribute{
+				MarkdownDescription: "Address buckets as `https://host/bucket` instead of `https://bucket.host`. Implied when `endpoints.s3` is set.",
+				Optional:            true,
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: "Maximum attempts per AWS request. Defaults to the SDK's standard retryer (3).",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 25)},
+			},
+			"skip_credentials_validation": schema.BoolAttribute{
+				MarkdownDescription: "Skip the STS GetCallerIdentity check at configuration time. Needed for S3-only engines such as MinIO.",
+				Optional:            true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"endpoints": schema.SingleNestedBlock{
+				MarkdownDescription: "Service endpoint overrides, in the hashicorp/aws provider's syntax.",
+				Attributes: map[string]schema.Attribute{
+					"s3":        endpoint("S3"),
+					"iam":       endpoint("IAM"),
+					"sts":       endpoint("STS"),
+					"s3control": endpoint("S3 Control"),
+				},
+			},
+			"default_tags": schema.SingleNestedBlock{
+				MarkdownDescription: "Tags added to every taggable resource this provider creates; a resource's own `tags` win.",
+				Attributes: map[string]schema.Attribute{
+					"tags": schema.MapAttribute{
+						MarkdownDescription: "Tag keys and values.",
+						ElementType:         types.StringType,
+						Optional:            true,
+					},
+				},
+			},
+		},
+	}
+}
+
+func (p *staticmediaProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var data providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if anyUnknown(data.Region, data.Profile, data.AccessKey, data.SecretKey, data.Token) {
+		resp.Diagnostics.AddError("Unknown Provider Configuration",
+			"A provider setting depends on a value that is not known until apply. Set region and credentials to values known at plan time.")
+		return
+	}
+
+	opts := awsconfig.Options{
+		Region:         data.Region.ValueString(),
+		Profile:        data.Profile.ValueString(),
+		AccessKey:      data.AccessKey.ValueString(),
+		SecretKey:      data.SecretKey.ValueString(),
+		SessionToken:   data.Token.ValueString(),
+		S3UsePathStyle: data.S3UsePathStyle.ValueBool(),
+		MaxRetries:     int(data.MaxRetries.ValueInt64()),
+		AppID:          "terraform-provider-staticmedia/" + p.version,
+	}
+	if data.Endpoints != nil {
+		opts.Endpoints = awsconfig.Endpoints{
+			S3:        data.Endpoints.S3.ValueString(),
+			IAM:       data.Endpoints.IAM.ValueString(),
+			STS:       data.Endpoints.STS.ValueString(),
+			S3Control: data.Endpoints.S3Control.ValueString(),
+		}
+	}
+	if (opts.AccessKey == "") != (opts.SecretKey == "") {
+		attr := "secret_key"
+		if opts.AccessKey == "" {
+			attr = "access_key"
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(attr), "Incomplete Static Credentials",
+			"access_key and secret_key must be set together. Set both, or neither to use the AWS SDK's default credential chain (environment, profile, instance role).")
+		return
+	}
+
+	cfg, err := awsconfig.Load(ctx, opts)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Configure AWS", "The AWS configuration could not be loaded: "+err.Error()+
+			"\n\nSet region (or AWS_REGION) and credentials, then retry.")
+		return
+	}
+	pd := &providerData{
+		cfg:       cfg,
+		opts:      opts,
+		s3:        opts.S3(cfg),
+		iam:       opts.IAM(cfg),
+		sts:       opts.STS(cfg),
+		s3control: opts.S3Control(cfg),
+		region:    cfg.Region,
+		partition: awsconfig.Partition(cfg.Region),
+	}
+	if data.DefaultTags != nil && !data.DefaultTags.Tags.IsNull() {
+		resp.Diagnostics.Append(data.DefaultTags.Tags.ElementsAs(ctx, &pd.defaultTags, false)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	if !data.SkipCredentialsValidation.ValueBool() {
+		accountID, err := validateCredentials(ctx, pd.sts)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid AWS Credentials",
+				"STS GetCallerIdentity failed: "+err.Error()+
+					"\n\nCheck the access key, profile or environment credentials. For S3-only engines without STS (MinIO), set skip_credentials_validation = true.")
+			return
+		}
+		pd.accountID = accountID
+	}
+	tflog.Debug(ctx, "configured staticmedia provider", map[string]any{
+		"region":          pd.region,
+		"account_id":      pd.accountID,
+		"endpoint_s3":     opts.Endpoints.S3,
+		"endpoint_iam":    opts.Endpoints.IAM,
+		"static_keys":     opts.AccessKey != "",
+		"skip_validation": data.SkipCredentialsValidation.ValueBool(),
+	})
+
+	resp.ResourceData = pd
+	resp.DataSourceData = pd
+}
+
+// validateCredentials makes one bounded GetCallerIdentity call: a bad key must fail fast with a clear message,
+// not after a stack of retries.
+func validateCredentials(ctx context.Context, client *sts.Client) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
+		o.RetryMaxAttempts = 2
+	})
+	if err != nil {
+		return "", err
+	}
+	if out.Account == nil {
+		return "", errors.New("the response named no account")
+	}
+	return aws.ToString(out.Account), nil
+}
+
+func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		// One line per resource; each lives in its own <name>_resource.go.
+	}
+}
+
+func (p *staticmediaProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return nil
+}
+
+func (p *staticmediaProvider) Functions(_ context.Context) []func() function.Function {
+	return []func() function.Function{
+		// One line per function; each lives in its own <name>_function.go.
+	}
+}
