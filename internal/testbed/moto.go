@@ -1,0 +1,98 @@
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
+)
+
+// MotoInstallHint says how to install moto's server.
+const MotoInstallHint = `pip install 'moto[server]'`
+
+// Moto is a moto_server (S3, IAM, STS and S3 Control in one endpoint) on 127.0.0.1.
+//
+// AccessKey and SecretKey are the credentials tests should use as "the admin". They start as
+// moto's conventional "testing"/"testing"; EnableIAMEnforcement replaces them with a real IAM
+// user's key.
+type Moto struct {
+	Endpoint  string // http://127.0.0.1:PORT
+	Region    string // us-east-1
+	AccessKey string
+	SecretKey string
+
+	proc *process
+}
+
+// StartMoto starts a new moto_server for this test; t.Cleanup kills it.
+func StartMoto(t testing.TB) *Moto {
+	t.Helper()
+	bin := Require(t, "moto_server", MotoInstallHint)
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port := FreePort(t)
+		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+		p, err := startProcess("moto_server", cmd)
+		if err != nil {
+			t.Fatalf("testbed: %v", err)
+		}
+		t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
+		m := &Moto{
+			Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
+			Region:    "us-east-1",
+			AccessKey: "testing",
+			SecretKey: "testing",
+			proc:      p,
+		}
+		err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+			_, _, err := httpCall(ctx, "GET", m.Endpoint+"/moto-api/", "", "")
+			return err
+		})
+		if err == nil {
+			t.Logf("testbed: moto_server on %s (pid %d)", m.Endpoint, p.pid())
+			return m
+		}
+		lastErr = fmt.Errorf("%w\n%s", err, p.describe())
+		lostRace := p.exited() // most likely the port was taken between FreePort and bind
+		stopOrFail(t, p, syscall.SIGKILL, 0)
+		if !lostRace {
+			break
+		}
+	}
+	t.Fatalf("testbed: moto_server did not start: %v", lastErr)
+	return nil
+}
+
+// Options are admin options for the provider or the uploader: every endpoint is this server.
+func (m *Moto) Options() awsconfig.Options {
+	return awsconfig.Options{
+		Region:    m.Region,
+		AccessKey: m.AccessKey,
+		SecretKey: m.SecretKey,
+		Endpoints: awsconfig.Endpoints{S3: m.Endpoint, IAM: m.Endpoint, STS: m.Endpoint, S3Control: m.Endpoint},
+	}
+}
+
+// Config loads an aws.Config from Options.
+func (m *Moto) Config(t testing.TB) aws.Config {
+	t.Helper()
+	cfg, err := awsconfig.Load(context.Background(), m.Options())
+	if err != nil {
+		t.Fatalf("testbed: moto config: %v", err)
+	}
+	return cfg
+}
+
+// stopOrFail stops p for a cleanup; a process that will not die is a test failure, not a leak.
+func stopOrFail(t testing.TB, p *process, sig syscall.Signal, grace time.Duration) {
+	if err := p.stop(sig, grace); err != nil {
+		t.Errorf("testbed: %v", err)
+	}
+}

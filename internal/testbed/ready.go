@@ -1,0 +1,53 @@
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// waitReady polls check until it succeeds, the engine exits, or timeout passes. The error says
+// which, and carries the last check error.
+func waitReady(p *process, timeout time.Duration, check func(ctx context.Context) error) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		if p.exited() {
+			return fmt.Errorf("%s exited before it was ready (last check: %v)", p.name, last)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		last = check(ctx)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s: %w", p.name, timeout, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// httpCall makes one plain HTTP request to a loopback engine and returns the status and the start
+// of the body. It ignores proxy settings from the environment and keeps no idle connections to an
+// engine that is about to be killed.
+func httpCall(ctx context.Context, method, url, contentType, body string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(b), nil
+}

@@ -1,0 +1,141 @@
+package testbed
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
+)
+
+// runEngine runs body in a subtest, so the engine's cleanups have run when it returns, and then
+// checks that the engine's whole process group is gone.
+func runEngine(t *testing.T, body func(t *testing.T) *process) {
+	t.Helper()
+	var p *process
+	t.Run("engine", func(t *testing.T) { p = body(t) })
+	if p == nil {
+		return // skipped or failed before the engine started
+	}
+	if !p.exited() {
+		t.Errorf("%s (pid %d) still running after cleanup", p.name, p.pid())
+	}
+	if err := syscall.Kill(-p.pid(), 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("process group %d of %s still has members after cleanup (kill -0: %v)", p.pid(), p.name, err)
+	}
+}
+
+// apiErrorCode returns the AWS error code of err, or "" when err is not an API error.
+func apiErrorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+func TestRepoRoot(t *testing.T) {
+	root := RepoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("RepoRoot() = %q has no go.mod: %v", root, err)
+	}
+	if wd, _ := os.Getwd(); !strings.HasPrefix(wd, root) {
+		t.Errorf("RepoRoot() = %q is not above the working directory %q", root, wd)
+	}
+}
+
+func TestFreePort(t *testing.T) {
+	a, b := FreePort(t), FreePort(t)
+	if a <= 0 || b <= 0 {
+		t.Fatalf("FreePort() = %d, %d; want positive ports", a, b)
+	}
+}
+
+func TestMoto(t *testing.T) {
+	t.Parallel()
+	runEngine(t, func(t *testing.T) *process {
+		m := StartMoto(t)
+		ctx := context.Background()
+		opts := m.Options()
+		cfg := m.Config(t)
+		if _, err := opts.S3(cfg).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("testbed-bucket")}); err != nil {
+			t.Fatalf("S3 CreateBucket: %v", err)
+		}
+		if _, err := opts.IAM(cfg).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+			t.Fatalf("IAM ListUsers: %v", err)
+		}
+		out, err := opts.STS(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			t.Fatalf("STS GetCallerIdentity: %v", err)
+		}
+		if aws.ToString(out.Account) == "" {
+			t.Errorf("GetCallerIdentity returned no account")
+		}
+		return m.proc
+	})
+}
+
+func TestMotoEnforcement(t *testing.T) {
+	t.Parallel()
+	runEngine(t, func(t *testing.T) *process {
+		m := StartMoto(t)
+		ctx := context.Background()
+		m.EnableIAMEnforcement(t)
+		if m.AccessKey == "testing" {
+			t.Fatalf("EnableIAMEnforcement kept the testing key")
+		}
+		admin := m.Options()
+		adminCfg := m.Config(t)
+
+		// The admin creates a user with no policy at all.
+		iamc := admin.IAM(adminCfg)
+		if _, err := iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("no-policy")}); err != nil {
+			t.Fatalf("admin CreateUser: %v", err)
+		}
+		key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("no-policy")})
+		if err != nil {
+			t.Fatalf("admin CreateAccessKey: %v", err)
+		}
+		if _, err := admin.S3(adminCfg).ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
+			t.Fatalf("admin ListBuckets: %v", err)
+		}
+		arn, err := m.callerIdentity(ctx, m.AccessKey, m.SecretKey)
+		if err != nil || !strings.HasSuffix(arn, ":user/"+MotoAdminUser) {
+			t.Errorf("admin GetCallerIdentity = %q, %v; want the %s user", arn, err, MotoAdminUser)
+		}
+
+		tests := []struct {
+			name, accessKey, secretKey string
+			wantCode                   string
+		}{
+			{"user without policy", aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "AccessDenied"},
+			{"old testing key", "testing", "testing", "InvalidAccessKeyId"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				o := m.Options()
+				o.AccessKey, o.SecretKey = tt.accessKey, tt.secretKey
+				o.MaxRetries = 1
+				cfg, err := awsconfig.Load(ctx, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = o.S3(cfg).ListBuckets(ctx, &s3.ListBucketsInput{})
+				if got := apiErrorCode(err); got != tt.wantCode {
+					t.Errorf("ListBuckets error code = %q (%v), want %q", got, err, tt.wantCode)
+				}
+			})
+		}
+		return m.proc
+	})
+}
