@@ -1,0 +1,48 @@
+# Quickstart: everything the blog post set up by hand, in one apply.
+#
+# On AWS, delete the endpoints block (or leave the variables empty) and authenticate the usual way
+# (AWS_PROFILE, environment variables, or an instance role).
+
+provider "staticmedia" {
+  region = var.region
+
+  endpoints {
+    s3  = var.s3_endpoint != "" ? var.s3_endpoint : null
+    iam = var.iam_endpoint != "" ? var.iam_endpoint : null
+    sts = var.iam_endpoint != "" ? var.iam_endpoint : null
+  }
+}
+
+resource "staticmedia_bucket" "media" {
+  bucket = var.bucket
+
+  tags = {
+    purpose = "user-uploaded media"
+  }
+}
+
+# The IAM user the uploader runs as: s3:PutObject on the bucket, s3:ListAllMyBuckets for its preflight, nothing else.
+resource "staticmedia_upload_user" "uploader" {
+  name       = var.uploader_name
+  bucket     = staticmedia_bucket.media.bucket
+  key_prefix = var.key_prefix
+}
+
+resource "staticmedia_upload_access_key" "uploader" {
+  user = staticmedia_upload_user.uploader.name
+
+  rotation_triggers = {
+    rotation = var.key_rotation
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# Anyone may GET objects when the Referer is one of the site's pages, or when there is no Referer at all.
+resource "staticmedia_referer_policy" "site" {
+  bucket              = staticmedia_bucket.media.bucket
+  allowed_domains     = var.site_domains
+  allow_empty_referer = true
+}

@@ -1,0 +1,19 @@
+# The uploader reads this output: `terraform output -json | uploader migrate --tf-output - ...`.
+output "uploader" {
+  description = "Everything the uploader needs, in the shape it reads."
+  sensitive   = true
+  value = {
+    bucket            = staticmedia_bucket.media.bucket
+    region            = staticmedia_bucket.media.region
+    access_key_id     = staticmedia_upload_access_key.uploader.id
+    secret_access_key = staticmedia_upload_access_key.uploader.secret
+    endpoint          = staticmedia_bucket.media.endpoint
+    public_base_url   = staticmedia_bucket.media.public_base_url
+    key_prefix        = var.key_prefix
+  }
+}
+
+output "public_base_url" {
+  description = "Where the web site links the migrated images: this URL followed by the object key."
+  value       = staticmedia_bucket.media.public_base_url
+}
