@@ -3,6 +3,7 @@ package testbed
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,6 +136,34 @@ func TestMotoEnforcement(t *testing.T) {
 					t.Errorf("ListBuckets error code = %q (%v), want %q", got, err, tt.wantCode)
 				}
 			})
+		}
+		return m.proc
+	})
+}
+
+func TestMinIO(t *testing.T) {
+	t.Parallel()
+	runEngine(t, func(t *testing.T) *process {
+		m := StartMinIO(t)
+		ctx := context.Background()
+		opts := m.Options()
+		client := opts.S3(m.Config(t))
+		bucket := aws.String("testbed-bucket")
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+			t.Fatalf("CreateBucket: %v", err)
+		}
+		const body = "hello from testbed"
+		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("a/b.txt"), Body: strings.NewReader(body)}); err != nil {
+			t.Fatalf("PutObject: %v", err)
+		}
+		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("a/b.txt")})
+		if err != nil {
+			t.Fatalf("GetObject: %v", err)
+		}
+		defer out.Body.Close()
+		got, err := io.ReadAll(out.Body)
+		if err != nil || string(got) != body {
+			t.Errorf("GetObject body = %q, %v; want %q", got, err, body)
 		}
 		return m.proc
 	})

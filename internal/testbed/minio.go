@@ -1,0 +1,122 @@
+package testbed
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
+)
+
+// MinIOInstallHint says how to install MinIO into RepoRoot/.bin.
+const MinIOInstallHint = "make engines (go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c into .bin/), or set STATICMEDIA_MINIO"
+
+// MinIO is a single-drive MinIO server on 127.0.0.1, reached with its root credentials.
+type MinIO struct {
+	Endpoint     string // http://127.0.0.1:PORT
+	Region       string // us-east-1
+	RootUser     string
+	RootPassword string
+
+	proc *process
+}
+
+// StartMinIO starts a new MinIO server with fresh random root credentials and an empty data
+// directory; t.Cleanup kills it.
+func StartMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	bin := Require(t, "minio", MinIOInstallHint)
+	m := &MinIO{Region: "us-east-1", RootUser: "testbed-" + randomHex(t, 6), RootPassword: randomHex(t, 16)}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		dir := t.TempDir()
+		port, consolePort := FreePort(t), FreePort(t)
+		m.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+		cmd := exec.Command(bin, "server", filepath.Join(dir, "data"),
+			"--address", "127.0.0.1:"+strconv.Itoa(port),
+			"--console-address", "127.0.0.1:"+strconv.Itoa(consolePort),
+			// Without --certs-dir MinIO creates ~/.minio/certs.
+			"--certs-dir", filepath.Join(dir, "certs"),
+			"--quiet")
+		cmd.Env = append(os.Environ(),
+			"MINIO_ROOT_USER="+m.RootUser,
+			"MINIO_ROOT_PASSWORD="+m.RootPassword,
+			"MINIO_BROWSER=off",
+			"MINIO_REGION="+m.Region,
+			// No update checks or phoning home: there is no network, and waiting on it is slow.
+			"MINIO_UPDATE=off",
+			"MINIO_CALLHOME_ENABLE=off",
+		)
+		p, err := startProcess("minio", cmd)
+		if err != nil {
+			t.Fatalf("testbed: %v", err)
+		}
+		t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
+		m.proc = p
+		err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+			for _, path := range []string{"/minio/health/live", "/minio/health/ready"} {
+				status, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+path, "", "")
+				if err != nil {
+					return err
+				}
+				if status != http.StatusOK {
+					return fmt.Errorf("GET %s: status %d", path, status)
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			t.Logf("testbed: minio on %s (pid %d)", m.Endpoint, p.pid())
+			return m
+		}
+		lastErr = fmt.Errorf("%w\n%s", err, p.describe())
+		lostRace := p.exited()
+		stopOrFail(t, p, syscall.SIGKILL, 0)
+		if !lostRace {
+			break
+		}
+	}
+	t.Fatalf("testbed: minio did not start: %v", lastErr)
+	return nil
+}
+
+// Options are root options for S3 calls, with path-style addressing.
+func (m *MinIO) Options() awsconfig.Options {
+	return awsconfig.Options{
+		Region:         m.Region,
+		AccessKey:      m.RootUser,
+		SecretKey:      m.RootPassword,
+		Endpoints:      awsconfig.Endpoints{S3: m.Endpoint},
+		S3UsePathStyle: true,
+	}
+}
+
+// Config loads an aws.Config from Options.
+func (m *MinIO) Config(t testing.TB) aws.Config {
+	t.Helper()
+	cfg, err := awsconfig.Load(context.Background(), m.Options())
+	if err != nil {
+		t.Fatalf("testbed: minio config: %v", err)
+	}
+	return cfg
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("testbed: random bytes: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
