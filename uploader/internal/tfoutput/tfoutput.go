@@ -1,0 +1,191 @@
+// Package tfoutput reads the uploader's settings from `terraform output -json`.
+//
+// The root module defines one output (named "uploader" by default) whose value is an object with
+// the bucket, region, the upload-only access key and a few optional settings. Errors name the
+// output and the key at fault and never contain a value: the object carries a secret key.
+package tfoutput
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+)
+
+// DefaultName is the output the uploader reads unless told otherwise.
+const DefaultName = "uploader"
+
+// Settings is the value of the uploader output.
+type Settings struct {
+	Bucket          string
+	Region          string
+	AccessKeyID     string
+	SecretAccessKey string
+	// Endpoint overrides the S3 endpoint (local engines); empty means AWS's.
+	Endpoint      string
+	PublicBaseURL string
+	KeyPrefix     string
+}
+
+// String never prints the secret, so a Settings value is safe in a log line or a %v.
+func (s Settings) String() string {
+	secret := ""
+	if s.SecretAccessKey != "" {
+		secret = "(set)"
+	}
+	return fmt.Sprintf("bucket=%s region=%s access_key_id=%s secret_access_key=%s endpoint=%s public_base_url=%s key_prefix=%q",
+		s.Bucket, s.Region, s.AccessKeyID, secret, s.Endpoint, s.PublicBaseURL, s.KeyPrefix)
+}
+
+// GoString keeps %#v as safe as %v.
+func (s Settings) GoString() string { return "tfoutput.Settings{" + s.String() + "}" }
+
+// output is one entry of `terraform output -json`.
+type output struct {
+	Sensitive bool            `json:"sensitive"`
+	Type      json.RawMessage `json:"type"`
+	Value     json.RawMessage `json:"value"`
+}
+
+// field describes one key of the output's value object.
+type field struct {
+	name     string
+	required bool
+	dst      func(*Settings) *string
+}
+
+var fields = []field{
+	{"bucket", true, func(s *Settings) *string { return &s.Bucket }},
+	{"region", true, func(s *Settings) *string { return &s.Region }},
+	{"access_key_id", false, func(s *Settings) *string { return &s.AccessKeyID }},
+	{"secret_access_key", false, func(s *Settings) *string { return &s.SecretAccessKey }},
+	{"endpoint", false, func(s *Settings) *string { return &s.Endpoint }},
+	{"public_base_url", false, func(s *Settings) *string { return &s.PublicBaseURL }},
+	{"key_prefix", false, func(s *Settings) *string { return &s.KeyPrefix }},
+}
+
+// Parse reads the JSON printed by `terraform output -json` and returns the settings in the output
+// called name.
+func Parse(r io.Reader, name string) (Settings, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Settings{}, fmt.Errorf("reading terraform outputs: %w", err)
+	}
+	return ParseBytes(data, name)
+}
+
+// ParseBytes is Parse on a byte slice.
+func ParseBytes(data []byte, name string) (Settings, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Settings{}, errors.New("terraform outputs are empty: pass the JSON printed by `terraform output -json` (was the configuration applied?)")
+	}
+	var outputs map[string]output
+	if err := json.Unmarshal(data, &outputs); err != nil {
+		// The decoder's message can quote input text; only its position is kept, since the
+		// input holds a secret.
+		return Settings{}, fmt.Errorf("terraform outputs are not valid JSON (%s): pass the JSON printed by `terraform output -json`, not `terraform output`", jsonErrorPosition(err))
+	}
+	out, ok := outputs[name]
+	if !ok {
+		names := make([]string, 0, len(outputs))
+		for n := range outputs {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		present := "there are none: was the configuration applied?"
+		if len(names) > 0 {
+			present = "present: " + strings.Join(names, ", ")
+		}
+		return Settings{}, fmt.Errorf("terraform output %q not found (%s); define it in the root module (see examples/quickstart/outputs.tf) or pick another with --tf-output-name", name, present)
+	}
+	if len(out.Value) == 0 || string(out.Value) == "null" {
+		return Settings{}, fmt.Errorf("terraform output %q has no value: run terraform apply first", name)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(out.Value, &obj); err != nil {
+		return Settings{}, fmt.Errorf("terraform output %q must be an object with bucket, region, ... but is %s", name, jsonKind(out.Value))
+	}
+	var s Settings
+	for _, f := range fields {
+		raw, present := obj[f.name]
+		if !present || string(raw) == "null" {
+			if f.required {
+				return Settings{}, fmt.Errorf("terraform output %q has no %q: add it to the output's value object", name, f.name)
+			}
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return Settings{}, fmt.Errorf("terraform output %q key %q must be a string, got %s", name, f.name, jsonKind(raw))
+		}
+		if f.required && strings.TrimSpace(v) == "" {
+			return Settings{}, fmt.Errorf("terraform output %q key %q is empty", name, f.name)
+		}
+		*f.dst(&s) = v
+	}
+	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
+		return Settings{}, fmt.Errorf("terraform output %q must have both access_key_id and secret_access_key, or neither (to use the default AWS credential chain)", name)
+	}
+	return s, nil
+}
+
+// FromDir runs `terraform -chdir=dir output -json` with the terraform binary on PATH and parses
+// its output.
+func FromDir(ctx context.Context, dir, name string) (Settings, error) {
+	bin, err := exec.LookPath("terraform")
+	if err != nil {
+		return Settings{}, fmt.Errorf("--tf-dir needs the terraform binary on PATH: %w (or pipe `terraform output -json` into --tf-output -)", err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "-chdir="+dir, "output", "-json")
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		// terraform's stderr describes the problem (no state, not initialised) and holds no output values.
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = "no message"
+		}
+		return Settings{}, fmt.Errorf("terraform -chdir=%s output -json failed: %w: %s", dir, err, msg)
+	}
+	return ParseBytes(stdout.Bytes(), name)
+}
+
+// jsonKind names the JSON type of a raw value for "expected X, got Y" messages, without the value.
+func jsonKind(raw json.RawMessage) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a bool"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+func jsonErrorPosition(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Sprintf("expected an object of outputs, got a JSON %s", typ.Value)
+	}
+	return "unexpected end of input"
+}

@@ -1,0 +1,146 @@
+package tfoutput
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// secret is the secret access key written in testdata; no error may ever contain it.
+const secret = "SECRETdoNotLeak/0123456789abcdefghijklmn"
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file    string
+		name    string
+		want    Settings
+		wantErr []string // substrings the error must contain
+	}{
+		{file: "full.json", name: "uploader", want: Settings{
+			Bucket: "media", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLEUPLOADER1", SecretAccessKey: secret,
+			Endpoint: "http://127.0.0.1:9000", PublicBaseURL: "https://media.s3.us-east-1.amazonaws.com/", KeyPrefix: "media/",
+		}},
+		{file: "minimal.json", name: "uploader", want: Settings{Bucket: "media", Region: "eu-west-3"}},
+		{file: "nulls.json", name: "uploader", want: Settings{Bucket: "media", Region: "us-east-1"}},
+		{file: "other_name.json", name: "media_uploader", want: Settings{Bucket: "photos", Region: "us-west-2"}},
+		{file: "other_name.json", name: "uploader", wantErr: []string{`"uploader" not found`, "present: media_uploader, site_url", "--tf-output-name"}},
+		{file: "empty_object.json", name: "uploader", wantErr: []string{`"uploader" not found`, "there are none"}},
+		{file: "missing_region.json", name: "uploader", wantErr: []string{`has no "region"`}},
+		{file: "wrong_type.json", name: "uploader", wantErr: []string{`key "region" must be a string, got a number`}},
+		{file: "not_object.json", name: "uploader", wantErr: []string{"must be an object", "but is a string"}},
+		{file: "half_key.json", name: "uploader", wantErr: []string{"both access_key_id and secret_access_key, or neither"}},
+		{file: "plain_output.txt", name: "uploader", wantErr: []string{"not valid JSON", "terraform output -json"}},
+		{file: "truncated.json", name: "uploader", wantErr: []string{"not valid JSON"}},
+		{file: "null_value.json", name: "uploader", wantErr: []string{"has no value", "terraform apply"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file+"/"+tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := os.Open(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, err := Parse(f, tt.name)
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("Parse() = %v, want an error", got)
+				}
+				for _, sub := range tt.wantErr {
+					if !strings.Contains(err.Error(), sub) {
+						t.Errorf("error %q does not contain %q", err, sub)
+					}
+				}
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error leaks the secret: %q", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse() error = %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("Parse() = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseEmptyInput(t *testing.T) {
+	t.Parallel()
+	_, err := Parse(strings.NewReader("  \n"), DefaultName)
+	if err == nil || !strings.Contains(err.Error(), "terraform output -json") {
+		t.Fatalf("Parse(empty) error = %v, want a hint about terraform output -json", err)
+	}
+}
+
+// TestSettingsFormattingHidesSecret guards against a Settings value reaching a log line.
+func TestSettingsFormattingHidesSecret(t *testing.T) {
+	t.Parallel()
+	s := Settings{Bucket: "media", Region: "us-east-1", AccessKeyID: "AKIA", SecretAccessKey: secret}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(verb, s)
+		if strings.Contains(out, secret) {
+			t.Errorf("%s prints the secret: %s", verb, out)
+		}
+		if !strings.Contains(out, "bucket=media") {
+			t.Errorf("%s lost the bucket: %s", verb, out)
+		}
+	}
+}
+
+// TestFromDir runs the real terraform binary on a module whose only content is outputs, so no
+// provider is needed.
+func TestFromDir(t *testing.T) {
+	if _, err := exec.LookPath("terraform"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("terraform is not on PATH")
+		}
+		t.Skip("SKIPPING: terraform is not on PATH")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	mod := `output "uploader" {
+  sensitive = true
+  value = {
+    bucket            = "media"
+    region            = "us-east-1"
+    access_key_id     = "AKIAEXAMPLEUPLOADER1"
+    secret_access_key = "` + secret + `"
+    endpoint          = null
+    key_prefix        = "img/"
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// Before apply there is no state: terraform prints {} and the error says so.
+	if _, err := FromDir(ctx, dir, DefaultName); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("FromDir before apply: error = %v, want output not found", err)
+	}
+	apply := exec.CommandContext(ctx, "terraform", "-chdir="+dir, "apply", "-auto-approve", "-input=false", "-no-color")
+	apply.Env = append(os.Environ(), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	if out, err := apply.CombinedOutput(); err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	got, err := FromDir(ctx, dir, DefaultName)
+	if err != nil {
+		t.Fatalf("FromDir: %v", err)
+	}
+	want := Settings{Bucket: "media", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLEUPLOADER1", SecretAccessKey: secret, KeyPrefix: "img/"}
+	if got != want {
+		t.Errorf("FromDir = %#v, want %#v", got, want)
+	}
+
+	_, err = FromDir(ctx, filepath.Join(dir, "does-not-exist"), DefaultName)
+	if err == nil || !strings.Contains(err.Error(), "terraform -chdir=") {
+		t.Fatalf("FromDir(missing dir) error = %v, want the failed command named", err)
+	}
+}
