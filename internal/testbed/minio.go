@@ -38,57 +38,52 @@ func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
 	bin := Require(t, "minio", MinIOInstallHint)
 	m := &MinIO{Region: "us-east-1", RootUser: "testbed-" + randomHex(t, 6), RootPassword: randomHex(t, 16)}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		dir := t.TempDir()
-		port, consolePort := FreePort(t), FreePort(t)
-		m.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-		cmd := exec.Command(bin, "server", filepath.Join(dir, "data"),
-			"--address", "127.0.0.1:"+strconv.Itoa(port),
-			"--console-address", "127.0.0.1:"+strconv.Itoa(consolePort),
-			// Without --certs-dir MinIO creates ~/.minio/certs.
-			"--certs-dir", filepath.Join(dir, "certs"),
-			"--quiet")
-		cmd.Env = append(os.Environ(),
-			"MINIO_ROOT_USER="+m.RootUser,
-			"MINIO_ROOT_PASSWORD="+m.RootPassword,
-			"MINIO_BROWSER=off",
-			"MINIO_REGION="+m.Region,
-			// No update checks or phoning home: there is no network, and waiting on it is slow.
-			"MINIO_UPDATE=off",
-			"MINIO_CALLHOME_ENABLE=off",
-		)
-		p, err := startProcess("minio", cmd)
-		if err != nil {
-			t.Fatalf("testbed: %v", err)
-		}
-		t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
-		m.proc = p
-		err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
-			for _, path := range []string{"/minio/health/live", "/minio/health/ready"} {
-				status, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+path, "", "")
-				if err != nil {
-					return err
-				}
-				if status != http.StatusOK {
-					return fmt.Errorf("GET %s: status %d", path, status)
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			t.Logf("testbed: minio on %s (pid %d)", m.Endpoint, p.pid())
-			return m
-		}
-		lastErr = fmt.Errorf("%w\n%s", err, p.describe())
-		lostRace := p.exited()
-		stopOrFail(t, p, syscall.SIGKILL, 0)
-		if !lostRace {
-			break
-		}
+	if err := retryOnNewPort(func() (bool, error) { return m.start(t, bin, FreePort(t), FreePort(t)) }); err != nil {
+		t.Fatalf("testbed: minio did not start: %v", err)
 	}
-	t.Fatalf("testbed: minio did not start: %v", lastErr)
-	return nil
+	t.Logf("testbed: minio on %s (pid %d)", m.Endpoint, m.proc.pid())
+	return m
+}
+
+// start runs MinIO on port (and its console on consolePort) and waits until it reports itself
+// live and ready.
+func (m *MinIO) start(t testing.TB, bin string, port, consolePort int) (exitedEarly bool, err error) {
+	dir := t.TempDir()
+	m.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"),
+		"--address", "127.0.0.1:"+strconv.Itoa(port),
+		"--console-address", "127.0.0.1:"+strconv.Itoa(consolePort),
+		// Without --certs-dir MinIO creates ~/.minio/certs.
+		"--certs-dir", filepath.Join(dir, "certs"),
+		"--quiet")
+	cmd.Env = append(os.Environ(),
+		"MINIO_ROOT_USER="+m.RootUser,
+		"MINIO_ROOT_PASSWORD="+m.RootPassword,
+		"MINIO_BROWSER=off",
+		"MINIO_REGION="+m.Region,
+		// No update checks or phoning home: there is no network, and waiting on it is slow.
+		"MINIO_UPDATE=off",
+		"MINIO_CALLHOME_ENABLE=off",
+	)
+	p, err := startProcess("minio", cmd)
+	if err != nil {
+		return false, err
+	}
+	t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
+	m.proc = p
+	err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+		for _, path := range []string{"/minio/health/live", "/minio/health/ready"} {
+			status, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+path, "", "")
+			if err != nil {
+				return err
+			}
+			if status != http.StatusOK {
+				return fmt.Errorf("GET %s: status %d", path, status)
+			}
+		}
+		return nil
+	})
+	return p.failed(err)
 }
 
 // Options are root options for S3 calls, with path-style addressing.

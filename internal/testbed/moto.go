@@ -2,7 +2,7 @@ package testbed
 
 import (
 	"context"
-	"fmt"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -35,39 +35,28 @@ type Moto struct {
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
 	bin := Require(t, "moto_server", MotoInstallHint)
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreePort(t)
-		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-		p, err := startProcess("moto_server", cmd)
-		if err != nil {
-			t.Fatalf("testbed: %v", err)
-		}
-		t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
-		m := &Moto{
-			Endpoint:  "http://127.0.0.1:" + strconv.Itoa(port),
-			Region:    "us-east-1",
-			AccessKey: "testing",
-			SecretKey: "testing",
-			proc:      p,
-		}
-		err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
-			_, _, err := httpCall(ctx, "GET", m.Endpoint+"/moto-api/", "", "")
-			return err
-		})
-		if err == nil {
-			t.Logf("testbed: moto_server on %s (pid %d)", m.Endpoint, p.pid())
-			return m
-		}
-		lastErr = fmt.Errorf("%w\n%s", err, p.describe())
-		lostRace := p.exited() // most likely the port was taken between FreePort and bind
-		stopOrFail(t, p, syscall.SIGKILL, 0)
-		if !lostRace {
-			break
-		}
+	m := &Moto{Region: "us-east-1", AccessKey: "testing", SecretKey: "testing"}
+	if err := retryOnNewPort(func() (bool, error) { return m.start(t, bin, FreePort(t)) }); err != nil {
+		t.Fatalf("testbed: moto_server did not start: %v", err)
 	}
-	t.Fatalf("testbed: moto_server did not start: %v", lastErr)
-	return nil
+	t.Logf("testbed: moto_server on %s (pid %d)", m.Endpoint, m.proc.pid())
+	return m
+}
+
+// start runs moto_server on port and waits until it answers HTTP.
+func (m *Moto) start(t testing.TB, bin string, port int) (exitedEarly bool, err error) {
+	m.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	p, err := startProcess("moto_server", exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port)))
+	if err != nil {
+		return false, err
+	}
+	t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
+	m.proc = p
+	err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+		_, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+"/moto-api/", "", "")
+		return err
+	})
+	return p.failed(err)
 }
 
 // Options are admin options for the provider or the uploader: every endpoint is this server.

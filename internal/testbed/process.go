@@ -60,9 +60,10 @@ func (p *process) exited() bool {
 	}
 }
 
-// stop sends sig to the whole process group, waits up to grace for the child to exit, then kills
-// the group with SIGKILL and waits for the exit. A graceful signal lets engines that own children
-// (PostgreSQL's backends) reap them and release shared memory.
+// stop ends the engine and waits for its exit. SIGKILL goes to the whole process group at once.
+// Any other signal goes to the leader only, which gets grace to shut down before the group is
+// killed: PostgreSQL's postmaster, told SIGINT, stops its own children (which read SIGINT
+// differently) and releases its shared memory.
 func (p *process) stop(sig syscall.Signal, grace time.Duration) error {
 	// Only the first call signals: once the child is reaped its pid may belong to someone else.
 	p.stopOnce.Do(func() { p.stopErr = p.stopNow(sig, grace) })
@@ -74,7 +75,11 @@ func (p *process) stopNow(sig syscall.Signal, grace time.Duration) error {
 		killGroup(p.pid(), syscall.SIGKILL) // stragglers that outlived the leader
 		return nil
 	}
-	_ = syscall.Kill(-p.pid(), sig)
+	if sig == syscall.SIGKILL {
+		killGroup(p.pid(), sig)
+	} else {
+		_ = p.cmd.Process.Signal(sig)
+	}
 	select {
 	case <-p.done:
 	case <-time.After(grace):

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +30,32 @@ func waitReady(p *process, timeout time.Duration, check func(ctx context.Context
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// retryOnNewPort calls start up to three times while it fails because the engine exited by itself,
+// which is how losing the race for a port between FreePort and the engine's bind shows. start picks
+// its ports itself.
+func retryOnNewPort(start func() (exitedEarly bool, err error)) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var exitedEarly bool
+		if exitedEarly, err = start(); err == nil || !exitedEarly {
+			return err
+		}
+	}
+	return err
+}
+
+// failed turns a readiness error into start's result: nil stays nil; otherwise the engine is
+// stopped, and the error carries its output and whether it had exited by itself.
+func (p *process) failed(readyErr error) (exitedEarly bool, err error) {
+	if readyErr == nil {
+		return false, nil
+	}
+	exitedEarly = p.exited()
+	err = fmt.Errorf("%w\n%s", readyErr, p.describe())
+	_ = p.stop(syscall.SIGINT, 15*time.Second)
+	return exitedEarly, err
 }
 
 // httpCall makes one plain HTTP request to a loopback engine and returns the status and the start

@@ -3,18 +3,22 @@ package testbed
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/staticmedia/staticmedia/internal/awsconfig"
 )
@@ -167,4 +171,101 @@ func TestMinIO(t *testing.T) {
 		}
 		return m.proc
 	})
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	runEngine(t, func(t *testing.T) *process {
+		pg := StartPostgres(t)
+		ctx := context.Background()
+		selectOne := func(dsn string) error {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(ctx)
+			var one int
+			if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+				return err
+			}
+			if one != 1 {
+				return fmt.Errorf("SELECT 1 returned %d", one)
+			}
+			return nil
+		}
+		if err := selectOne(pg.DSN); err != nil {
+			t.Fatalf("SELECT 1 on %s: %v", pg.Database, err)
+		}
+		first := pg.proc
+
+		pg.Stop(t)
+		if err := selectOne(pg.DSN); !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("after Stop, connecting: %v; want connection refused", err)
+		}
+		if err := syscall.Kill(-first.pid(), 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("after Stop, process group %d still has members (kill -0: %v)", first.pid(), err)
+		}
+
+		pg.Start(t)
+		if err := selectOne(pg.DSN); err != nil {
+			t.Fatalf("after Start, SELECT 1: %v", err)
+		}
+
+		dsn := pg.CreateDatabase(t, "second")
+		if !strings.Contains(dsn, "/second?") {
+			t.Errorf("CreateDatabase DSN %q does not name the database", dsn)
+		}
+		if err := selectOne(dsn); err != nil {
+			t.Fatalf("SELECT 1 on the new database: %v", err)
+		}
+		return pg.proc
+	})
+}
+
+// TestPortTaken checks what the retry in the Start functions relies on: an engine whose port is
+// already taken exits by itself, and the error quotes its output.
+func TestPortTaken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		start func(t *testing.T, port int) (exitedEarly bool, err error)
+	}{
+		{"moto", func(t *testing.T, port int) (bool, error) {
+			m := &Moto{Region: "us-east-1"}
+			return m.start(t, Require(t, "moto_server", MotoInstallHint), port)
+		}},
+		{"minio", func(t *testing.T, port int) (bool, error) {
+			m := &MinIO{Region: "us-east-1", RootUser: "testbed-user", RootPassword: randomHex(t, 16)}
+			return m.start(t, Require(t, "minio", MinIOInstallHint), port, FreePort(t))
+		}},
+		{"postgres", func(t *testing.T, port int) (bool, error) {
+			pg := StartPostgres(t)
+			pg.Stop(t)
+			pg.setPort(port)
+			return pg.start()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			exitedEarly, err := tt.start(t, l.Addr().(*net.TCPAddr).Port)
+			if err == nil {
+				t.Fatalf("start on a taken port succeeded")
+			}
+			t.Logf("start on a taken port: %v", err)
+			if !exitedEarly {
+				t.Errorf("start on a taken port: exitedEarly = false, want true; error: %v", err)
+			}
+			if !strings.Contains(strings.ToLower(err.Error()), "in use") {
+				t.Errorf("error does not quote the engine's complaint about the port:\n%v", err)
+			}
+		})
+	}
 }
