@@ -175,6 +175,9 @@ func (p *Postgres) start() (exitedEarly bool, err error) {
 		// Many clusters may run at once on a small machine.
 		"-c", "shared_buffers=16MB", "-c", "max_connections=50")
 	cmd.Dir = p.base
+	// The server's auxiliary processes and backends start sessions of their own, so killing our
+	// process group does not reach them; they exit by themselves when the postmaster dies, and
+	// Stop's SIGINT (fast shutdown) has the postmaster stop and reap them first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
 	proc, err := startProcess("postgres", cmd)
 	if err != nil {

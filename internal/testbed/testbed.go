@@ -69,28 +69,35 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 // installs it), then PATH.
 func Require(t testing.TB, binary, installHint string) string {
 	t.Helper()
-	var candidates []string
 	if binary == "minio" {
 		if env := os.Getenv("STATICMEDIA_MINIO"); env != "" {
-			candidates = append(candidates, env)
-		}
-		candidates = append(candidates, filepath.Join(RepoRoot(t), ".bin", "minio"))
-	}
-	for _, c := range candidates {
-		if p, err := exec.LookPath(c); err == nil {
-			if abs, err := filepath.Abs(p); err == nil {
-				return abs
+			// An explicit setting that does not work is a mistake to report, not to skip past.
+			p, err := lookAbs(env)
+			if err != nil {
+				t.Fatalf("testbed: STATICMEDIA_MINIO=%q is not an executable: %v", env, err)
 			}
+			return p
+		}
+		if p, err := lookAbs(filepath.Join(RepoRoot(t), ".bin", "minio")); err == nil {
+			return p
 		}
 	}
-	if p, err := exec.LookPath(binary); err == nil {
-		if abs, err := filepath.Abs(p); err == nil {
-			return abs
-		}
+	if p, err := lookAbs(binary); err == nil {
+		return p
 	}
 	if InCI() {
 		t.Fatalf("testbed: %s not found (CI=true, so this is a failure): install it with %s", binary, installHint)
+		return ""
 	}
 	t.Skipf("testbed: SKIPPING, %s not found: install it with %s (under CI=true this fails)", binary, installHint)
 	return ""
+}
+
+// lookAbs is exec.LookPath made absolute.
+func lookAbs(file string) (string, error) {
+	p, err := exec.LookPath(file)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
 }

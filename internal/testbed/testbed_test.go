@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,11 +26,18 @@ import (
 )
 
 // runEngine runs body in a subtest, so the engine's cleanups have run when it returns, and then
-// checks that the engine's whole process group is gone.
+// checks that the engine and every process it started are gone. Checking the process group is not
+// enough: PostgreSQL's auxiliary processes each start a session of their own.
 func runEngine(t *testing.T, body func(t *testing.T) *process) {
 	t.Helper()
 	var p *process
-	t.Run("engine", func(t *testing.T) { p = body(t) })
+	var tree []int
+	t.Run("engine", func(t *testing.T) {
+		p = body(t)
+		if p != nil {
+			tree = append([]int{p.pid()}, descendants(t, p.pid())...)
+		}
+	})
 	if p == nil {
 		return // skipped or failed before the engine started
 	}
@@ -38,6 +47,40 @@ func runEngine(t *testing.T, body func(t *testing.T) *process) {
 	if err := syscall.Kill(-p.pid(), 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("process group %d of %s still has members after cleanup (kill -0: %v)", p.pid(), p.name, err)
 	}
+	for _, pid := range tree {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("pid %d, started by %s, still exists after cleanup (kill -0: %v)", pid, p.name, err)
+		}
+	}
+}
+
+// descendants lists the processes below pid, read from /proc.
+func descendants(t *testing.T, pid int) []int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	children := map[int][]int{}
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		child, err1 := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		parent, err2 := strconv.Atoi(fields[1])
+		if err1 == nil && err2 == nil {
+			children[parent] = append(children[parent], child)
+		}
+	}
+	var out []int
+	for queue := children[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
 }
 
 // apiErrorCode returns the AWS error code of err, or "" when err is not an API error.
@@ -265,6 +308,55 @@ func TestPortTaken(t *testing.T) {
 			}
 			if !strings.Contains(strings.ToLower(err.Error()), "in use") {
 				t.Errorf("error does not quote the engine's complaint about the port:\n%v", err)
+			}
+		})
+	}
+}
+
+// recordingTB captures Fatalf and Skipf instead of ending the test, so Require's verdict can be
+// checked. Everything else goes to the real test.
+type recordingTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordingTB) Helper()                           {}
+func (r *recordingTB) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
+func (r *recordingTB) Skipf(format string, args ...any)  { r.skip = fmt.Sprintf(format, args...) }
+
+func TestRequire(t *testing.T) {
+	// Not parallel: t.Setenv.
+	executable := filepath.Join(t.TempDir(), "fake-minio")
+	if err := os.WriteFile(executable, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, binary, ci, minioEnv string
+		wantPath                   string // "" when the test must end
+		wantFatal, wantSkip        bool
+	}{
+		{name: "missing under CI fails", binary: "testbed-no-such-binary", ci: "true", wantFatal: true},
+		{name: "missing outside CI skips", binary: "testbed-no-such-binary", ci: "", wantSkip: true},
+		{name: "CI=1 is not CI=true", binary: "testbed-no-such-binary", ci: "1", wantSkip: true},
+		{name: "found on PATH", binary: "sh", ci: "true", wantPath: "/sh"},
+		{name: "STATICMEDIA_MINIO wins", binary: "minio", minioEnv: executable, wantPath: executable},
+		{name: "broken STATICMEDIA_MINIO fails even outside CI", binary: "minio", minioEnv: executable + ".missing", wantFatal: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CI", tt.ci)
+			t.Setenv("STATICMEDIA_MINIO", tt.minioEnv)
+			rec := &recordingTB{TB: t}
+			got := Require(rec, tt.binary, "the install hint")
+			if tt.wantPath != "" && (!strings.HasSuffix(got, tt.wantPath) || !filepath.IsAbs(got)) {
+				t.Errorf("Require = %q, want an absolute path ending in %q", got, tt.wantPath)
+			}
+			if (rec.fatal != "") != tt.wantFatal || (rec.skip != "") != tt.wantSkip {
+				t.Fatalf("Require: fatal=%q skip=%q; want fatal %v, skip %v", rec.fatal, rec.skip, tt.wantFatal, tt.wantSkip)
+			}
+			if msg := rec.fatal + rec.skip; tt.binary != "minio" && msg != "" &&
+				(!strings.Contains(msg, tt.binary) || !strings.Contains(msg, "the install hint")) {
+				t.Errorf("message %q does not name the binary and the install hint", msg)
 			}
 		})
 	}
