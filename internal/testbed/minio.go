@@ -60,7 +60,7 @@ func (m *MinIO) start(t testing.TB, bin string, port, consolePort int) (exitedEa
 		"MINIO_ROOT_USER="+m.RootUser,
 		"MINIO_ROOT_PASSWORD="+m.RootPassword,
 		"MINIO_BROWSER=off",
-		"MINIO_REGION="+m.Region,
+		"MINIO_SITE_REGION="+m.Region,
 		// No update checks or phoning home: there is no network, and waiting on it is slow.
 		"MINIO_UPDATE=off",
 		"MINIO_CALLHOME_ENABLE=off",
@@ -100,11 +100,7 @@ func (m *MinIO) Options() awsconfig.Options {
 // Config loads an aws.Config from Options.
 func (m *MinIO) Config(t testing.TB) aws.Config {
 	t.Helper()
-	cfg, err := awsconfig.Load(context.Background(), m.Options())
-	if err != nil {
-		t.Fatalf("testbed: minio config: %v", err)
-	}
-	return cfg
+	return loadConfig(t, "minio", m.Options())
 }
 
 func randomHex(t testing.TB, n int) string {

@@ -72,16 +72,15 @@ func (m *Moto) Options() awsconfig.Options {
 // Config loads an aws.Config from Options.
 func (m *Moto) Config(t testing.TB) aws.Config {
 	t.Helper()
-	cfg, err := awsconfig.Load(context.Background(), m.Options())
-	if err != nil {
-		t.Fatalf("testbed: moto config: %v", err)
-	}
-	return cfg
+	return loadConfig(t, "moto", m.Options())
 }
 
-// stopOrFail stops p for a cleanup; a process that will not die is a test failure, not a leak.
-func stopOrFail(t testing.TB, p *process, sig syscall.Signal, grace time.Duration) {
-	if err := p.stop(sig, grace); err != nil {
-		t.Errorf("testbed: %v", err)
+// loadConfig is awsconfig.Load for a test: a configuration that does not load ends it.
+func loadConfig(t testing.TB, engine string, o awsconfig.Options) aws.Config {
+	t.Helper()
+	cfg, err := awsconfig.Load(context.Background(), o)
+	if err != nil {
+		t.Fatalf("testbed: %s configuration: %v", engine, err)
 	}
+	return cfg
 }

@@ -82,10 +82,8 @@ func StartPostgres(t testing.TB) *Postgres {
 	if err := retryOnNewPort(func() (bool, error) { p.setPort(FreePort(t)); return p.start() }); err != nil {
 		t.Fatalf("testbed: postgres did not start: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := p.exec(ctx, "postgres", "CREATE DATABASE "+pgx.Identifier{p.Database}.Sanitize()); err != nil {
-		t.Fatalf("testbed: postgres: creating database %s: %v", p.Database, err)
+	if err := p.createDatabase(p.Database); err != nil {
+		t.Fatalf("testbed: postgres: %v", err)
 	}
 	t.Logf("testbed: postgres on 127.0.0.1:%d (pid %d, data %s)", p.Port, p.proc.pid(), p.dataDir)
 	return p
@@ -118,12 +116,19 @@ func (p *Postgres) Start(t testing.TB) {
 // CreateDatabase creates a new, empty database and returns its DSN.
 func (p *Postgres) CreateDatabase(t testing.TB, name string) string {
 	t.Helper()
+	if err := p.createDatabase(name); err != nil {
+		t.Fatalf("testbed: postgres: %v", err)
+	}
+	return p.dsn(name)
+}
+
+func (p *Postgres) createDatabase(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := p.exec(ctx, "postgres", "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("testbed: postgres: creating database %q: %v", name, err)
+		return fmt.Errorf("creating database %q: %w", name, err)
 	}
-	return p.dsn(name)
+	return nil
 }
 
 func (p *Postgres) setPort(port int) {

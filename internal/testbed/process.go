@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -92,6 +93,13 @@ func (p *process) stopNow(sig syscall.Signal, grace time.Duration) error {
 	}
 	killGroup(p.pid(), syscall.SIGKILL)
 	return nil
+}
+
+// stopOrFail stops p for a cleanup; a process that will not die is a test failure, not a leak.
+func stopOrFail(t testing.TB, p *process, sig syscall.Signal, grace time.Duration) {
+	if err := p.stop(sig, grace); err != nil {
+		t.Errorf("testbed: %v", err)
+	}
 }
 
 func killGroup(pgid int, sig syscall.Signal) {

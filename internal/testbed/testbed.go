@@ -6,6 +6,10 @@
 // leaves nothing running. Engines listen on free loopback ports picked per start, so tests may run
 // in parallel, each with its own engine.
 //
+// When the test binary itself is killed hard (SIGKILL, so no cleanup runs), the engines still die
+// from the parent-death signal, but their temporary directories remain, and so does PostgreSQL's
+// small SysV shared memory segment (ipcs -m; ipcrm -m ID).
+//
 // A missing engine binary fails the test when CI=true and skips it loudly otherwise (see Require).
 package testbed
 

@@ -162,12 +162,18 @@ func TestMotoEnforcement(t *testing.T) {
 			t.Errorf("admin GetCallerIdentity = %q, %v; want the %s user", arn, err, MotoAdminUser)
 		}
 
+		// As on AWS, GetCallerIdentity needs no permission: the user without a policy may call it.
+		if arn, err := m.callerIdentity(ctx, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)); err != nil || !strings.HasSuffix(arn, ":user/no-policy") {
+			t.Errorf("no-policy GetCallerIdentity = %q, %v; want the no-policy user", arn, err)
+		}
+
 		tests := []struct {
 			name, accessKey, secretKey string
 			wantCode                   string
 		}{
 			{"user without policy", aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "AccessDenied"},
 			{"old testing key", "testing", "testing", "InvalidAccessKeyId"},
+			{"made-up key", "AKIATESTBEDMADEUP000", "not-a-secret", "InvalidAccessKeyId"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
