@@ -1,0 +1,137 @@
+package catalog
+
+import (
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRedactDSN(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		dsn, want string
+	}{
+		{"postgres://app:s3cret@db.example:5432/media?sslmode=require", "postgres://app:xxxxx@db.example:5432/media?sslmode=require"},
+		{"postgresql://app:p%40ss%2Fword@db/media", "postgresql://app:xxxxx@db/media"},
+		// Unescaped '@' and '/' in the password: the user-info ends at the last '@'.
+		{"postgres://app:p@ss/w@db/media", "postgres://app:xxxxx@db/media"},
+		{"postgres://app@db/media?password=s3cret&sslmode=disable", "postgres://app@db/media?password=xxxxx&sslmode=disable"},
+		{"postgres://app@db/media", "postgres://app@db/media"},
+		{"mysql://app:s3cret@db:3306/media", "mysql://app:xxxxx@db:3306/media"},
+		{"app:s3cret@tcp(db:3306)/media?parseTime=true", "app:xxxxx@tcp(db:3306)/media?parseTime=true"},
+		{"host=db user=app password=s3cret dbname=media", "host=db user=app password=xxxxx dbname=media"},
+		{"host=db password='s3 cret' dbname=media", "host=db password=xxxxx dbname=media"},
+		{"sqlite:/var/lib/app/app.db", "sqlite:/var/lib/app/app.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			got := RedactDSN(tt.dsn)
+			if got != tt.want {
+				t.Errorf("RedactDSN(...) = %q, want %q", got, tt.want)
+			}
+			for _, secret := range []string{"s3cret", "p@ss", "p%40ss", "s3 cret"} {
+				if strings.Contains(got, secret) {
+					t.Errorf("RedactDSN(...) = %q still contains %q", got, secret)
+				}
+			}
+		})
+	}
+}
+
+func TestMySQLConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		dsn, want string
+	}{
+		{"mysql://app:s3cret@db.example:3307/media", "app:s3cret@tcp(db.example:3307)/media?parseTime=true"},
+		{"mysql://app:s3cret@db.example/media", "app:s3cret@tcp(db.example:3306)/media?parseTime=true"},
+		{"mysql://app:p%40ss%3Aw@[::1]:3306/media", "app:p@ss:w@tcp([::1]:3306)/media?parseTime=true"},
+		{"mysql://app@127.0.0.1:3306/media?timeout=5s&tls=skip-verify", "app@tcp(127.0.0.1:3306)/media?parseTime=true&timeout=5s&tls=skip-verify"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			u, err := url.Parse(tt.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := mysqlConfig(u)
+			if err != nil {
+				t.Fatalf("mysqlConfig: %v", err)
+			}
+			if got := cfg.FormatDSN(); got != tt.want {
+				t.Errorf("FormatDSN() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseDSN(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "app ?#.db")
+	if err := os.WriteFile(dbPath, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		dsn     string
+		dialect string
+		wantErr string
+	}{
+		{"postgres", "postgres://app:s3cret@db/media", "postgres", ""},
+		{"postgresql", "postgresql://app@db/media", "postgres", ""},
+		{"mysql", "mysql://app:s3cret@db:3306/media", "mysql", ""},
+		{"sqlite", "sqlite:" + dbPath, "sqlite", ""},
+		{"sqlite slashes", "sqlite://" + dbPath, "sqlite", ""},
+		{"sqlite missing file", "sqlite:" + filepath.Join(dir, "nope.db"), "", "nope.db"},
+		{"sqlite no path", "sqlite:", "", "sqlite:PATH"},
+		{"mysql without database", "mysql://app:s3cret@db:3306", "", "no database name"},
+		{"mysql bad parameter", "mysql://app:s3cret@db:3306/media?timeout=soon", "", "mysql dsn"},
+		{"unknown scheme", "oracle://app:s3cret@db/media", "", supportedSchemes},
+		{"no scheme", "/var/lib/app.db", "", supportedSchemes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseDSN(tt.dsn)
+			if tt.wantErr != "" {
+				if err == nil {
+					t.Fatalf("parseDSN(%q) succeeded, want an error containing %q", RedactDSN(tt.dsn), tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %q does not contain %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("error %q reveals the password", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseDSN: %v", err)
+			}
+			if got.dialect.name != tt.dialect {
+				t.Errorf("dialect = %s, want %s", got.dialect.name, tt.dialect)
+			}
+		})
+	}
+}
+
+func TestRedactedErrorKeepsChain(t *testing.T) {
+	t.Parallel()
+	base := os.ErrNotExist
+	err := redactErr(&os.PathError{Op: "open", Path: "/x/s3cret", Err: base}, "s3cret")
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("redacted error %q reveals the secret", err)
+	}
+	if !strings.Contains(err.Error(), "/x/xxxxx") {
+		t.Errorf("redacted error %q lost its message", err)
+	}
+	if !errors.Is(err, base) {
+		t.Error("redacted error no longer wraps the original")
+	}
+}

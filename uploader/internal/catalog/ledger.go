@@ -1,0 +1,297 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ledgerSchema is the ledger's only table. mtime_ns is the modification time in
+// nanoseconds since the epoch, as the walk saw it when the file was uploaded.
+const ledgerSchema = `CREATE TABLE IF NOT EXISTS files (
+	path        TEXT PRIMARY KEY,
+	size        INTEGER,
+	mtime_ns    INTEGER,
+	etag        TEXT,
+	key         TEXT,
+	uploaded_at TEXT
+)`
+
+// ledgerLookupChunk bounds the parameters of one "path IN (...)" query, far below
+// SQLite's variable limit.
+const ledgerLookupChunk = 500
+
+// LedgerConfig describes a ledger catalog.
+type LedgerConfig struct {
+	// Path is the ledger's SQLite file; it is created when missing.
+	Path string
+	// Source is the media root that is walked.
+	Source string
+	// LockWait is how long OpenLedger waits for another uploader to release the ledger
+	// before it returns a *LockedError; 0 means fail at once.
+	LockWait time.Duration
+	// WalkError, when set, is told about a directory or file the walk could not read, and
+	// the walk goes on without it. When nil, such an error ends Pending: silently skipping
+	// a directory would leave its files unuploaded without anyone noticing.
+	WalkError func(path string, err error)
+}
+
+// Ledger is a Catalog that walks a directory tree and records uploads in SQLite.
+type Ledger struct {
+	db     *sql.DB
+	source string
+	path   string
+	lock   *fileLock
+	// skip holds the slash-separated source-relative paths of the ledger's own files when
+	// the ledger lives inside the source tree.
+	skip      map[string]bool
+	walkError func(path string, err error)
+}
+
+// OpenLedger takes the overlap lock, opens (or creates) the ledger and checks the source
+// directory.
+func OpenLedger(ctx context.Context, cfg LedgerConfig) (*Ledger, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("ledger path is empty")
+	}
+	if cfg.Source == "" {
+		return nil, errors.New("source directory is empty")
+	}
+	source, err := filepath.Abs(cfg.Source)
+	if err != nil {
+		return nil, fmt.Errorf("source directory %s: %w", cfg.Source, err)
+	}
+	fi, err := os.Stat(source)
+	if err != nil {
+		return nil, fmt.Errorf("source directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("source %s is not a directory", source)
+	}
+	path, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", cfg.Path, err)
+	}
+	l := &Ledger{source: source, path: path, walkError: cfg.WalkError}
+	if l.lock, err = acquireLock(ctx, path, cfg.LockWait); err != nil {
+		return nil, err
+	}
+	if err := l.open(ctx); err != nil {
+		return nil, errors.Join(err, l.Close())
+	}
+	return l, nil
+}
+
+func (l *Ledger) open(ctx context.Context) error {
+	db, err := sql.Open("sqlite", sqliteDataSource(l.path))
+	if err != nil {
+		return fmt.Errorf("open ledger %s: %w", l.path, err)
+	}
+	l.db = db
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, ledgerSchema); err != nil {
+		return fmt.Errorf("create ledger %s: %w", l.path, err)
+	}
+	l.skip, err = ownFiles(l.source, l.path)
+	return err
+}
+
+// ownFiles lists the ledger's files (database, journals, lock) relative to source when the
+// ledger lives inside it. Symlinks are resolved on both sides so that /tmp vs /private/tmp
+// style aliases still match.
+func ownFiles(source, ledger string) (map[string]bool, error) {
+	src, err := filepath.EvalSymlinks(source)
+	if err != nil {
+		return nil, fmt.Errorf("source directory: %w", err)
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(ledger))
+	if err != nil {
+		return nil, fmt.Errorf("ledger directory: %w", err)
+	}
+	rel, err := filepath.Rel(src, filepath.Join(dir, filepath.Base(ledger)))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, nil // outside the source tree
+	}
+	rel = filepath.ToSlash(rel)
+	skip := make(map[string]bool)
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock"} {
+		skip[rel+suffix] = true
+	}
+	return skip, nil
+}
+
+// Pending implements Catalog. The walk is lexical (filepath.WalkDir sorts each directory),
+// only regular files are considered (symlinks are not followed), and each batch of files
+// is checked against the ledger with one query, so neither the tree nor the ledger is
+// ever held in memory whole.
+func (l *Ledger) Pending(ctx context.Context, batchSize int, fn func([]Record) error) error {
+	if batchSize <= 0 {
+		return fmt.Errorf("batch size must be positive, got %d", batchSize)
+	}
+	var (
+		seen []Record // walked, not yet compared with the ledger
+		out  []Record // pending, not yet handed to fn
+	)
+	flush := func(final bool) error {
+		pending, err := l.unrecorded(ctx, seen)
+		if err != nil {
+			return err
+		}
+		seen = seen[:0]
+		out = append(out, pending...)
+		for len(out) >= batchSize || (final && len(out) > 0) {
+			n := min(batchSize, len(out))
+			batch := make([]Record, n)
+			copy(batch, out[:n])
+			out = append(out[:0], out[n:]...)
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := filepath.WalkDir(l.source, func(path string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			if path == l.source || l.walkError == nil {
+				return fmt.Errorf("walk source %s: %w", l.source, err)
+			}
+			l.walkError(path, err)
+			return nil // WalkDir skips the unreadable directory
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(l.source, path)
+		if err != nil {
+			return err
+		}
+		id := filepath.ToSlash(rel)
+		if l.skip[id] {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // vanished since the directory was read
+		}
+		if err != nil {
+			if l.walkError == nil {
+				return fmt.Errorf("walk source %s: %w", l.source, err)
+			}
+			l.walkError(path, err)
+			return nil
+		}
+		seen = append(seen, Record{ID: id, Path: rel, Size: info.Size(), ModTime: info.ModTime()})
+		if len(seen) >= batchSize {
+			return flush(false)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush(true)
+}
+
+// unrecorded returns the records whose file is not in the ledger or differs in size or
+// mtime from what was uploaded.
+func (l *Ledger) unrecorded(ctx context.Context, recs []Record) ([]Record, error) {
+	var pending []Record
+	for start := 0; start < len(recs); start += ledgerLookupChunk {
+		chunk := recs[start:min(start+ledgerLookupChunk, len(recs))]
+		args := make([]any, len(chunk))
+		for i, r := range chunk {
+			args[i] = r.ID
+		}
+		q := "SELECT path, size, mtime_ns FROM files WHERE path IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		rows, err := l.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read ledger %s: %w", l.path, err)
+		}
+		type state struct{ size, mtime sql.NullInt64 }
+		known := make(map[string]state, len(chunk))
+		for rows.Next() {
+			var (
+				p string
+				s state
+			)
+			if err := rows.Scan(&p, &s.size, &s.mtime); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read ledger %s: %w", l.path, err)
+			}
+			known[p] = s
+		}
+		err = errors.Join(rows.Err(), rows.Close())
+		if err != nil {
+			return nil, fmt.Errorf("read ledger %s: %w", l.path, err)
+		}
+		for _, r := range chunk {
+			s, ok := known[r.ID]
+			if ok && s.size.Valid && s.mtime.Valid && s.size.Int64 == r.Size && s.mtime.Int64 == r.ModTime.UnixNano() {
+				continue
+			}
+			pending = append(pending, r)
+		}
+	}
+	return pending, nil
+}
+
+// MarkDone implements Catalog: it upserts each file with the size and mtime that were
+// uploaded (Done.Size and Done.ModTime; the walk's values when ModTime is zero), in one
+// transaction.
+func (l *Ledger) MarkDone(ctx context.Context, done []Done) (err error) {
+	if len(done) == 0 {
+		return nil
+	}
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record uploads in ledger %s: %w", l.path, err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(fmt.Errorf("record uploads in ledger %s: %w", l.path, err), ignoreDone(tx.Rollback()))
+		}
+	}()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO files (path, size, mtime_ns, etag, key, uploaded_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+			etag = excluded.etag, key = excluded.key, uploaded_at = excluded.uploaded_at`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, d := range done {
+		size, mtime := d.Size, d.ModTime
+		if mtime.IsZero() {
+			size, mtime = d.Record.Size, d.Record.ModTime
+		}
+		at := d.UploadedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if _, err := stmt.ExecContext(ctx, d.ID, size, mtime.UnixNano(), d.ETag, d.Key, at.UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("file %s: %w", d.ID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the ledger and releases the lock.
+func (l *Ledger) Close() error {
+	var errs []error
+	if l.db != nil {
+		errs = append(errs, l.db.Close())
+		l.db = nil
+	}
+	errs = append(errs, l.lock.release())
+	l.lock = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,483 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// TableConfig describes the application table that lists the files.
+type TableConfig struct {
+	// DSN is postgres://..., postgresql://..., mysql://user:pass@host:port/db or sqlite:PATH.
+	DSN string
+	// Table may be schema-qualified (schema.table).
+	Table string
+	// IDColumn is the keyset pagination column; "id" when empty. It must be unique.
+	IDColumn string
+	// PathColumn holds the file path relative to the source root (absolute inside it is
+	// accepted by the engine too).
+	PathColumn string
+	// FlagColumn is false or NULL while the file is pending; MarkDone sets it true. Boolean
+	// or integer.
+	FlagColumn string
+	// ETagColumn and UploadedAtColumn are optional; MarkDone fills them when set.
+	ETagColumn       string
+	UploadedAtColumn string
+	// LockWait is how long OpenTable waits for another uploader to release a SQLite
+	// database before it returns a *LockedError; 0 means fail at once.
+	LockWait time.Duration
+}
+
+// Table is a Catalog backed by the application's own table.
+type Table struct {
+	db       *sql.DB
+	dialect  dialect
+	cfg      TableConfig
+	password string
+	lock     *fileLock // SQLite only
+
+	// claim is the PostgreSQL session that holds the advisory locks of the batch being
+	// worked on (see the package documentation); nil for other engines.
+	claim *sql.Conn
+
+	flagTrue, flagFalse string // literals that suit the flag column's type
+}
+
+// OpenTable connects, checks that the table and columns exist, and for SQLite takes the
+// overlap lock.
+func OpenTable(ctx context.Context, cfg TableConfig) (*Table, error) {
+	if cfg.IDColumn == "" {
+		cfg.IDColumn = "id"
+	}
+	if err := ValidateIdentifier(cfg.Table); err != nil {
+		return nil, fmt.Errorf("table name: %w", err)
+	}
+	for _, c := range cfg.columns() {
+		if c.name == "" {
+			if c.required {
+				return nil, fmt.Errorf("%s column is not set", c.role)
+			}
+			continue
+		}
+		if err := validateColumn(c.name); err != nil {
+			return nil, fmt.Errorf("%s column: %w", c.role, err)
+		}
+	}
+	dbi, err := parseDSN(cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{dialect: dbi.dialect, cfg: cfg, password: dbi.password, flagTrue: "TRUE", flagFalse: "FALSE"}
+	if dbi.sqlitePath != "" {
+		if t.lock, err = acquireLock(ctx, dbi.sqlitePath, cfg.LockWait); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.open(ctx, dbi); err != nil {
+		return nil, errors.Join(t.redact(err), t.Close())
+	}
+	return t, nil
+}
+
+func (t *Table) open(ctx context.Context, dbi database) error {
+	if dbi.mysql != nil {
+		connector, err := mysql.NewConnector(dbi.mysql)
+		if err != nil {
+			return fmt.Errorf("mysql dsn %s: %w", RedactDSN(t.cfg.DSN), err)
+		}
+		t.db = sql.OpenDB(connector)
+	} else {
+		db, err := sql.Open(dbi.driverName, dbi.dataSource)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", RedactDSN(t.cfg.DSN), err)
+		}
+		t.db = db
+	}
+	if t.dialect == sqliteDialect {
+		// One connection: SQLite has a single writer anyway, and the uploader's own
+		// statements then never wait on each other's locks.
+		t.db.SetMaxOpenConns(1)
+	}
+	if err := t.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
+	}
+	if err := t.checkColumns(ctx); err != nil {
+		return err
+	}
+	if t.dialect == postgresDialect {
+		conn, err := t.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
+		}
+		t.claim = conn
+	}
+	return nil
+}
+
+// column is a configured column and what it is for, for error messages.
+type column struct {
+	role     string
+	name     string
+	required bool
+}
+
+func (c TableConfig) columns() []column {
+	return []column{
+		{"id", c.IDColumn, true},
+		{"path", c.PathColumn, true},
+		{"flag", c.FlagColumn, true},
+		{"etag", c.ETagColumn, false},
+		{"uploaded-at", c.UploadedAtColumn, false},
+	}
+}
+
+// checkColumns makes sure the table and every configured column exist, with a query that
+// returns no rows, and picks the flag literals for the flag column's type.
+func (t *Table) checkColumns(ctx context.Context) error {
+	table := t.dialect.ident(t.cfg.Table)
+	rows, err := t.db.QueryContext(ctx, "SELECT * FROM "+table+" LIMIT 0")
+	if err != nil {
+		return fmt.Errorf("table %q cannot be read (does it exist, and may this user select from it?): %w", t.cfg.Table, err)
+	}
+	have, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("table %q: %w", t.cfg.Table, err)
+	}
+	for _, c := range t.cfg.columns() {
+		if c.name == "" {
+			continue
+		}
+		// The column is qualified: SQLite reads an unknown unqualified "name" as a string
+		// literal, which would make any misspelt column look present.
+		rows, err := t.db.QueryContext(ctx, "SELECT c."+t.dialect.ident(c.name)+" FROM "+table+" AS c LIMIT 0")
+		if err != nil {
+			return fmt.Errorf("%s column %q not found in table %q (its columns: %s): %w",
+				c.role, c.name, t.cfg.Table, strings.Join(have, ", "), err)
+		}
+		types, err := rows.ColumnTypes()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("%s column %q of table %q: %w", c.role, c.name, t.cfg.Table, err)
+		}
+		if c.role == "flag" && t.dialect == postgresDialect {
+			// PostgreSQL compares integers with booleans only after a cast; MySQL and
+			// SQLite treat TRUE and FALSE as 1 and 0 anyway.
+			switch typ := types[0].DatabaseTypeName(); typ {
+			case "BOOL":
+			case "INT2", "INT4", "INT8":
+				t.flagTrue, t.flagFalse = "1", "0"
+			default:
+				return fmt.Errorf("flag column %q of table %q has type %s: use a boolean or integer column", c.name, t.cfg.Table, strings.ToLower(typ))
+			}
+		}
+	}
+	return nil
+}
+
+// redact hides the DSN password in err.
+func (t *Table) redact(err error) error { return redactErr(err, t.password) }
+
+// pendingWhere is the condition for a pending row. NULL ids are left out: they could never
+// be marked done, so they would come back on every run.
+func (t *Table) pendingWhere() string {
+	flag, id := t.dialect.ident(t.cfg.FlagColumn), t.dialect.ident(t.cfg.IDColumn)
+	return fmt.Sprintf("(%s IS NULL OR %s = %s) AND %s IS NOT NULL", flag, flag, t.flagFalse, id)
+}
+
+// Pending implements Catalog with keyset pagination on the id column. The last id is kept
+// as the driver returned it, so integer ids compare as integers and text ids in the
+// column's collation, the same order ORDER BY uses.
+func (t *Table) Pending(ctx context.Context, batchSize int, fn func([]Record) error) error {
+	if batchSize <= 0 {
+		return fmt.Errorf("batch size must be positive, got %d", batchSize)
+	}
+	var last any
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var (
+			batch []Record
+			next  any
+			err   error
+		)
+		if t.claim != nil {
+			batch, next, err = t.claimBatch(ctx, last, batchSize)
+		} else {
+			batch, next, err = t.selectBatch(ctx, last, batchSize)
+		}
+		if err != nil {
+			return t.redact(fmt.Errorf("read pending rows of table %q: %w", t.cfg.Table, err))
+		}
+		if next == nil {
+			return nil
+		}
+		last = next
+		if len(batch) == 0 {
+			continue // every row of this window was claimed by another uploader
+		}
+		err = fn(batch)
+		if t.claim != nil {
+			err = errors.Join(err, t.redact(t.releaseClaims(ctx)))
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// windowSQL selects the next batchSize pending rows after the last id (if any), as
+// columns k (id) and p (path).
+func (t *Table) windowSQL(afterParam string, batchSize int) string {
+	id := t.dialect.ident(t.cfg.IDColumn)
+	q := "SELECT " + id + " AS k, " + t.dialect.ident(t.cfg.PathColumn) + " AS p FROM " +
+		t.dialect.ident(t.cfg.Table) + " WHERE " + t.pendingWhere()
+	if afterParam != "" {
+		q += " AND " + id + " > " + afterParam
+	}
+	return q + " ORDER BY " + id + " LIMIT " + strconv.Itoa(batchSize)
+}
+
+// selectBatch reads one window. next is the window's last id, nil when it was empty.
+func (t *Table) selectBatch(ctx context.Context, last any, batchSize int) (batch []Record, next any, err error) {
+	q, args := t.windowSQL("", batchSize), []any(nil)
+	if last != nil {
+		q, args = t.windowSQL(t.dialect.param(1), batchSize), []any{last}
+	}
+	rows, err := t.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   any
+			path sql.NullString
+		)
+		if err := rows.Scan(&id, &path); err != nil {
+			return nil, nil, err
+		}
+		id = nativeID(id)
+		batch = append(batch, Record{ID: idText(id), Path: path.String})
+		next = id
+	}
+	return batch, next, rows.Err()
+}
+
+// claimBatch reads one window and claims its rows with advisory locks on the claim
+// session. Rows held by another uploader are skipped. A row can be flagged by the
+// uploader that held it between our window's snapshot and our lock, so the rows still
+// pending are read again after locking, in a new snapshot.
+func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch []Record, next any, err error) {
+	args := []any{t.cfg.Table}
+	after := ""
+	if last != nil {
+		args, after = append(args, last), "$2"
+	}
+	q := "SELECT c.k, c.p, pg_try_advisory_lock(hashtext($1), hashtext(c.k::text)) FROM (" +
+		t.windowSQL(after, batchSize) + ") c ORDER BY c.k"
+	rows, err := t.claim.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		first   any
+		claimed []Record
+	)
+	for rows.Next() {
+		var (
+			id     any
+			path   sql.NullString
+			locked bool
+		)
+		if err := rows.Scan(&id, &path, &locked); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		id = nativeID(id)
+		if first == nil {
+			first = id
+		}
+		next = id
+		if locked {
+			claimed = append(claimed, Record{ID: idText(id), Path: path.String})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(claimed) == 0 {
+		return nil, next, nil
+	}
+	id := t.dialect.ident(t.cfg.IDColumn)
+	recheck := "SELECT " + id + " FROM " + t.dialect.ident(t.cfg.Table) + " WHERE " + t.pendingWhere() +
+		" AND " + id + " >= $1 AND " + id + " <= $2"
+	rows, err = t.claim.QueryContext(ctx, recheck, first, next)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	still := make(map[string]bool, len(claimed))
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return nil, nil, err
+		}
+		still[idText(nativeID(v))] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, r := range claimed {
+		if still[r.ID] {
+			batch = append(batch, r)
+		}
+	}
+	return batch, next, nil
+}
+
+// releaseClaims drops every advisory lock of the claim session. It runs even when ctx
+// is cancelled: locks left behind would keep other uploaders off these rows until this
+// process exits.
+func (t *Table) releaseClaims(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := t.claim.ExecContext(ctx, "SELECT pg_advisory_unlock_all()"); err != nil {
+		return fmt.Errorf("release claimed rows of table %q: %w", t.cfg.Table, err)
+	}
+	return nil
+}
+
+// nativeID normalises a scanned id. []byte (MySQL text, SQLite blobs) becomes string so
+// that, sent back as the keyset bound, it compares in the column's collation rather than
+// as binary.
+func nativeID(v any) any {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return v
+}
+
+// idText renders an id for Record.ID.
+func idText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// MarkDone implements Catalog: one transaction, one prepared UPDATE per record. A record
+// whose row no longer exists is not an error; re-marking a flagged row changes nothing
+// but the optional columns.
+func (t *Table) MarkDone(ctx context.Context, done []Done) error {
+	if len(done) == 0 {
+		return nil
+	}
+	err := t.markDone(ctx, done)
+	if err != nil {
+		return t.redact(fmt.Errorf("mark %d rows done in table %q: %w", len(done), t.cfg.Table, err))
+	}
+	return nil
+}
+
+func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
+	d := t.dialect
+	set := []string{d.ident(t.cfg.FlagColumn) + " = " + t.flagTrue}
+	n := 0
+	if t.cfg.ETagColumn != "" {
+		n++
+		set = append(set, d.ident(t.cfg.ETagColumn)+" = "+d.param(n))
+	}
+	if t.cfg.UploadedAtColumn != "" {
+		n++
+		set = append(set, d.ident(t.cfg.UploadedAtColumn)+" = "+d.param(n))
+	}
+	q := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") +
+		" WHERE " + d.ident(t.cfg.IDColumn) + " = " + d.param(n+1)
+
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+	}()
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range done {
+		args := make([]any, 0, 3)
+		if t.cfg.ETagColumn != "" {
+			args = append(args, r.ETag)
+		}
+		if t.cfg.UploadedAtColumn != "" {
+			args = append(args, t.timeArg(r.UploadedAt))
+		}
+		// The id goes back as text: PostgreSQL parses it as the column's type, and MySQL
+		// and SQLite convert it for integer columns, so no native value needs to travel
+		// through the engine.
+		args = append(args, r.ID)
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("row %s: %w", r.ID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// timeArg formats an upload time for the uploaded-at column. PostgreSQL gets text, which it
+// parses into timestamp, timestamptz or keeps in a text column; the MySQL and SQLite
+// drivers format time.Time themselves (UTC).
+func (t *Table) timeArg(at time.Time) any {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	at = at.UTC()
+	if t.dialect == postgresDialect {
+		return at.Format("2006-01-02 15:04:05.999999Z07:00")
+	}
+	return at
+}
+
+// ignoreDone drops the error of a rollback after the transaction already ended.
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// Close releases the claim session, the connection pool and the lock.
+func (t *Table) Close() error {
+	var errs []error
+	if t.claim != nil {
+		errs = append(errs, t.claim.Close())
+		t.claim = nil
+	}
+	if t.db != nil {
+		errs = append(errs, t.db.Close())
+		t.db = nil
+	}
+	errs = append(errs, t.lock.release())
+	t.lock = nil
+	return t.redact(errors.Join(errs...))
+}

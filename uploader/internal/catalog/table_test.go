@@ -1,0 +1,412 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tableEngine is one SQL engine the Table suite runs on.
+type tableEngine struct {
+	name string
+	// mediaTable is the int-id table of testdata/<name>/schema.sql (schema-qualified on
+	// PostgreSQL); media_text is the text-id one everywhere.
+	mediaTable string
+	// newDSN returns the DSN of a fresh database with testdata/<name>/schema.sql loaded.
+	newDSN func(t *testing.T) string
+}
+
+// seedRows is how many rows each test table gets. Row i's flag is true when i%4 == 0,
+// NULL when i%4 == 1 and false otherwise, so 17 of 23 are pending.
+const seedRows = 23
+
+func seededPending(textIDs bool) []string {
+	var ids []string
+	for i := 1; i <= seedRows; i++ {
+		if i%4 != 0 {
+			ids = append(ids, seedID(i, textIDs))
+		}
+	}
+	return ids
+}
+
+// seedID is row i's id: the number, or text whose order is not the numbers' order
+// ("f-10" sorts before "f-2").
+func seedID(i int, text bool) string {
+	if text {
+		return fmt.Sprintf("f-%d", i)
+	}
+	return strconv.Itoa(i)
+}
+
+// openRaw opens dsn directly, for setting up and inspecting test databases.
+func openRaw(t *testing.T, dsn string) (*sql.DB, dialect) {
+	t.Helper()
+	dbi, err := parseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open(dbi.driverName, dbi.dataSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, dbi.dialect
+}
+
+// loadSchema runs testdata/<engine>/schema.sql and seeds both tables.
+func loadSchema(t *testing.T, engine, mediaTable, dsn string) {
+	t.Helper()
+	schema, err := os.ReadFile(filepath.Join("testdata", engine, "schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, d := openRaw(t, dsn)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, string(schema)); err != nil {
+		t.Fatalf("load schema: %v", err)
+	}
+	insertMedia := fmt.Sprintf("INSERT INTO %s (id, file_path, hosted) VALUES (%s, %s, %s)", d.ident(mediaTable), d.param(1), d.param(2), d.param(3))
+	insertText := fmt.Sprintf("INSERT INTO media_text (code, file_path, hosted) VALUES (%s, %s, %s)", d.param(1), d.param(2), d.param(3))
+	for i := 1; i <= seedRows; i++ {
+		var flag, intFlag any // NULL
+		switch i % 4 {
+		case 0:
+			flag, intFlag = true, 1
+		case 1:
+		default:
+			flag, intFlag = false, 0
+		}
+		path := fmt.Sprintf("img/%02d.jpg", i)
+		if _, err := db.ExecContext(ctx, insertMedia, i, path, flag); err != nil {
+			t.Fatalf("seed media: %v", err)
+		}
+		if _, err := db.ExecContext(ctx, insertText, seedID(i, true), path, intFlag); err != nil {
+			t.Fatalf("seed media_text: %v", err)
+		}
+	}
+}
+
+// rowState is what the tests check of one row after MarkDone.
+type rowState struct {
+	flag       string // "true", "false" or "null"
+	etag       string // "" when NULL
+	uploadedAt bool   // not NULL
+}
+
+// readRows returns every row of table keyed by id. etagCols selects whether the table has
+// the etag and uploaded_at columns.
+func readRows(t *testing.T, db *sql.DB, d dialect, table, idColumn string, etagCols bool) map[string]rowState {
+	t.Helper()
+	cols := d.ident(idColumn) + ", hosted"
+	if etagCols {
+		cols += ", etag, uploaded_at"
+	}
+	rows, err := db.Query("SELECT " + cols + " FROM " + d.ident(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := make(map[string]rowState)
+	for rows.Next() {
+		var (
+			id, flag, uploaded any
+			etag               sql.NullString
+		)
+		dest := []any{&id, &flag}
+		if etagCols {
+			dest = append(dest, &etag, &uploaded)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		s := rowState{flag: "false", etag: etag.String, uploadedAt: uploaded != nil}
+		switch v := flag.(type) {
+		case nil:
+			s.flag = "null"
+		case bool:
+			s.flag = strconv.FormatBool(v)
+		case int64:
+			s.flag = strconv.FormatBool(v != 0)
+		default:
+			t.Fatalf("flag of type %T", flag)
+		}
+		got[idText(nativeID(id))] = s
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// collect runs Pending and returns its batches, checking each is within batchSize.
+func collect(t *testing.T, c Catalog, batchSize int) [][]Record {
+	t.Helper()
+	var batches [][]Record
+	err := c.Pending(context.Background(), batchSize, func(b []Record) error {
+		if len(b) == 0 || len(b) > batchSize {
+			t.Errorf("batch of %d records, want 1..%d", len(b), batchSize)
+		}
+		batches = append(batches, slices.Clone(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Pending: %v", err)
+	}
+	return batches
+}
+
+func ids(batches [][]Record) []string {
+	var out []string
+	for _, b := range batches {
+		for _, r := range b {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+func mediaConfig(dsn, table string) TableConfig {
+	return TableConfig{DSN: dsn, Table: table, PathColumn: "file_path", FlagColumn: "hosted",
+		ETagColumn: "etag", UploadedAtColumn: "uploaded_at"}
+}
+
+func textConfig(dsn string) TableConfig {
+	return TableConfig{DSN: dsn, Table: "media_text", IDColumn: "code", PathColumn: "file_path", FlagColumn: "hosted"}
+}
+
+func openTable(t *testing.T, cfg TableConfig) *Table {
+	t.Helper()
+	tbl, err := OpenTable(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("OpenTable: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := tbl.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return tbl
+}
+
+// runTableSuite is the behaviour every SQL engine must show.
+func runTableSuite(t *testing.T, e tableEngine) {
+	t.Run("pending", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		tests := []struct {
+			name      string
+			cfg       TableConfig
+			text      bool
+			batchSize int
+		}{
+			{"int ids, batches of 1", mediaConfig(dsn, e.mediaTable), false, 1},
+			{"int ids, batches of 4", mediaConfig(dsn, e.mediaTable), false, 4},
+			{"int ids, one batch", mediaConfig(dsn, e.mediaTable), false, 100},
+			{"text ids, batches of 3", textConfig(dsn), true, 3},
+			{"text ids, one batch", textConfig(dsn), true, 100},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				tbl := openTable(t, tt.cfg)
+				batches := collect(t, tbl, tt.batchSize)
+				want := seededPending(tt.text)
+				if wantBatches := (len(want) + tt.batchSize - 1) / tt.batchSize; len(batches) != wantBatches {
+					t.Errorf("%d batches, want %d", len(batches), wantBatches)
+				}
+				got := ids(batches)
+				if !tt.text {
+					// Integer ids come in numeric order: a keyset compared as text would
+					// stop after 9 or repeat rows.
+					if !slices.Equal(got, want) {
+						t.Fatalf("pending ids = %v, want %v", got, want)
+					}
+				} else {
+					sorted := slices.Clone(got)
+					slices.Sort(sorted)
+					slices.Sort(want)
+					if !slices.Equal(sorted, want) {
+						t.Fatalf("pending ids = %v, want each of %v once", got, want)
+					}
+				}
+				for _, b := range batches {
+					for _, r := range b {
+						n, _ := strconv.Atoi(strings.TrimPrefix(r.ID, "f-"))
+						if wantPath := fmt.Sprintf("img/%02d.jpg", n); r.Path != wantPath {
+							t.Errorf("record %s path = %q, want %q", r.ID, r.Path, wantPath)
+						}
+						if r.Size != 0 || !r.ModTime.IsZero() {
+							t.Errorf("record %s has size/mtime in table mode: %d %v", r.ID, r.Size, r.ModTime)
+						}
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("mark done sets flag, etag and uploaded_at of exactly those rows", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		tbl := openTable(t, mediaConfig(dsn, e.mediaTable))
+		db, d := openRaw(t, dsn)
+		before := readRows(t, db, d, e.mediaTable, "id", true)
+
+		first := collect(t, tbl, 5)[0]
+		marked := first[:3] // 1 (NULL flag), 2 and 3 (false)
+		var done []Done
+		for _, r := range marked {
+			done = append(done, Done{Record: r, Key: "media/" + r.Path, ETag: `"etag-` + r.ID + `"`, UploadedAt: time.Now()})
+		}
+		ctx := context.Background()
+		if err := tbl.MarkDone(ctx, done); err != nil {
+			t.Fatalf("MarkDone: %v", err)
+		}
+		// Marking again is harmless.
+		if err := tbl.MarkDone(ctx, done); err != nil {
+			t.Fatalf("second MarkDone: %v", err)
+		}
+
+		after := readRows(t, db, d, e.mediaTable, "id", true)
+		isMarked := map[string]bool{}
+		for _, r := range marked {
+			isMarked[r.ID] = true
+		}
+		for id, was := range before {
+			want := was
+			if isMarked[id] {
+				want = rowState{flag: "true", etag: `"etag-` + id + `"`, uploadedAt: true}
+			}
+			if after[id] != want {
+				t.Errorf("row %s = %+v, want %+v", id, after[id], want)
+			}
+		}
+
+		rest := ids(collect(t, tbl, 5))
+		wantRest := seededPending(false)[3:]
+		if !slices.Equal(rest, wantRest) {
+			t.Errorf("pending after MarkDone = %v, want %v", rest, wantRest)
+		}
+	})
+
+	t.Run("mark everything done, then nothing is pending", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		tests := []struct {
+			name string
+			cfg  TableConfig
+		}{
+			{"int ids, boolean flag", mediaConfig(dsn, e.mediaTable)},
+			{"text ids, integer flag, no optional columns", textConfig(dsn)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				tbl := openTable(t, tt.cfg)
+				ctx := context.Background()
+				err := tbl.Pending(ctx, 4, func(b []Record) error {
+					done := make([]Done, len(b))
+					for i, r := range b {
+						done[i] = Done{Record: r, ETag: "e"}
+					}
+					// Marking rows while paging must not disturb the keyset.
+					return tbl.MarkDone(ctx, done)
+				})
+				if err != nil {
+					t.Fatalf("Pending: %v", err)
+				}
+				if got := ids(collect(t, tbl, 4)); len(got) != 0 {
+					t.Errorf("pending after marking all = %v, want none", got)
+				}
+				db, d := openRaw(t, dsn)
+				for id, s := range readRows(t, db, d, tt.cfg.Table, tt.cfg.IDColumn, tt.cfg.ETagColumn != "") {
+					if s.flag != "true" {
+						t.Errorf("row %s flag = %s, want true", id, s.flag)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("pending stops when fn fails or ctx ends", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		tbl := openTable(t, mediaConfig(dsn, e.mediaTable))
+		stop := errors.New("stop")
+		calls := 0
+		err := tbl.Pending(context.Background(), 2, func([]Record) error { calls++; return stop })
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Pending with failing fn = %v after %d calls, want %v after 1", err, calls, stop)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		calls = 0
+		err = tbl.Pending(ctx, 2, func([]Record) error { calls++; cancel(); return nil })
+		if !errors.Is(err, context.Canceled) || calls != 1 {
+			t.Errorf("Pending with cancelled ctx = %v after %d calls, want context.Canceled after 1", err, calls)
+		}
+		if err := tbl.Pending(context.Background(), 0, func([]Record) error { return nil }); err == nil {
+			t.Error("Pending accepted a batch size of 0")
+		}
+	})
+
+	t.Run("open errors", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		ok := mediaConfig(dsn, e.mediaTable)
+		tests := []struct {
+			name    string
+			change  func(*TableConfig)
+			wantErr []string
+		}{
+			{"missing path column", func(c *TableConfig) { c.PathColumn = "nope" }, []string{`path column "nope" not found`, "file_path"}},
+			{"missing flag column", func(c *TableConfig) { c.FlagColumn = "is_hosted" }, []string{`flag column "is_hosted" not found`}},
+			{"missing id column", func(c *TableConfig) { c.IDColumn = "uid" }, []string{`id column "uid" not found`}},
+			{"missing etag column", func(c *TableConfig) { c.ETagColumn = "md5" }, []string{`etag column "md5" not found`}},
+			{"missing table", func(c *TableConfig) { c.Table = "medias" }, []string{`table "medias" cannot be read`}},
+			{"no path column", func(c *TableConfig) { c.PathColumn = "" }, []string{"path column is not set"}},
+			{"table injection", func(c *TableConfig) { c.Table = `media"; DROP TABLE media_text; --` }, []string{"table name"}},
+			{"column injection", func(c *TableConfig) { c.FlagColumn = `hosted = TRUE; DROP TABLE media_text; --` }, []string{"flag column"}},
+			{"id injection", func(c *TableConfig) { c.IDColumn = "id`; DROP TABLE media_text; --" }, []string{"id column"}},
+			{"qualified column", func(c *TableConfig) { c.PathColumn = "media.file_path" }, []string{"path column"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				cfg := ok
+				tt.change(&cfg)
+				tbl, err := OpenTable(context.Background(), cfg)
+				if err == nil {
+					tbl.Close()
+					t.Fatal("OpenTable succeeded")
+				}
+				for _, want := range tt.wantErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not mention %q", err, want)
+					}
+				}
+			})
+		}
+		// The injection attempts never reached the database.
+		db, d := openRaw(t, dsn)
+		if got := len(readRows(t, db, d, "media_text", "code", false)); got != seedRows {
+			t.Errorf("media_text has %d rows after the injection attempts, want %d", got, seedRows)
+		}
+	})
+}
+
+func TestTable_SQLite(t *testing.T) {
+	t.Parallel()
+	runTableSuite(t, tableEngine{
+		name:       "sqlite",
+		mediaTable: "media",
+		newDSN: func(t *testing.T) string {
+			// An awkward file name: the DSN must not read '?' or '#' as parameters.
+			dsn := "sqlite:" + filepath.Join(t.TempDir(), "app ?#.db")
+			if err := os.WriteFile(strings.TrimPrefix(dsn, "sqlite:"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			loadSchema(t, "sqlite", "media", dsn)
+			return dsn
+		},
+	})
+}
