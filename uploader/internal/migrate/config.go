@@ -1,0 +1,152 @@
+package migrate
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults. The concurrency, threshold, part size and batch size are starting points until the
+// benchmark (issue 7) measures better ones; the reasons for each are next to it.
+const (
+	// DefaultConcurrency keeps enough PUTs in flight to hide a 30 ms round trip at a few thousand
+	// small files per second, while staying far below S3's per-prefix limit of 3,500 PUT/s.
+	DefaultConcurrency = 32
+	// DefaultMultipartThreshold: files up to this size go up in one PUT, read into memory once so
+	// their MD5 is computed on the same bytes that are sent. Images are far below it.
+	DefaultMultipartThreshold int64 = 16 << 20
+	// DefaultPartSize is the size of each multipart part (S3 allows 5 MiB to 5 GiB).
+	DefaultPartSize int64 = 16 << 20
+	// DefaultPartConcurrency is how many parts of one large file are sent at once.
+	DefaultPartConcurrency = 4
+	// DefaultBatchSize is how many flags one catalog transaction writes.
+	DefaultBatchSize = 100
+	// DefaultPageSize is how many pending records one catalog read returns. The engine finishes a
+	// page (uploads and flags) before asking for the next, because the PostgreSQL catalog
+	// releases its claims on a page when the page is handed back; a page many times the
+	// concurrency keeps the workers busy across the page boundary.
+	DefaultPageSize = 1000
+	// DefaultFlushInterval bounds how long an earned flag waits in memory before it is written.
+	DefaultFlushInterval = 2 * time.Second
+	// DefaultMemoryBudget bounds the bytes held in upload buffers at once (files and parts).
+	DefaultMemoryBudget int64 = 256 << 20
+	// DefaultStopGrace is how long in-flight uploads may finish after a stop signal.
+	DefaultStopGrace = 20 * time.Second
+	// DefaultCacheControl suits content-addressed or never-edited media.
+	DefaultCacheControl = "public, max-age=31536000, immutable"
+
+	minPartSize   int64 = 5 << 20
+	maxPartSize   int64 = 5 << 30
+	maxSinglePut  int64 = 5 << 30
+	maxParts            = 10000
+	maxKeyBytes         = 1024
+	maxConcurrent       = 4096
+)
+
+// Config is everything a run needs, already parsed from flags and the Terraform output.
+type Config struct {
+	// Bucket receives the objects.
+	Bucket string
+	// Source is the directory the catalog's paths are relative to (the served media tree).
+	Source string
+	// KeyPrefix is prepended verbatim to every key ("media/" puts objects under media/).
+	KeyPrefix string
+	// CacheControl is sent with every object; empty sends none.
+	CacheControl string
+	// Concurrency is the number of files uploaded at once.
+	Concurrency int
+	// MultipartThreshold: files larger than this use a multipart upload.
+	MultipartThreshold int64
+	// PartSize is the size of multipart parts; it grows when a file would need more than
+	// 10,000 parts.
+	PartSize int64
+	// PartConcurrency is the number of parts of one file sent at once.
+	PartConcurrency int
+	// BatchSize is the number of flags written per catalog transaction.
+	BatchSize int
+	// PageSize is the number of pending records read from the catalog at once.
+	PageSize int
+	// FlushInterval is the longest time an earned flag waits before it is written.
+	FlushInterval time.Duration
+	// MemoryBudget bounds the bytes of file data held in memory at once.
+	MemoryBudget int64
+	// StopGrace is how long in-flight uploads may go on after ctx is cancelled.
+	StopGrace time.Duration
+	// DryRun classifies the pending records without uploading or flagging anything.
+	DryRun bool
+	// Limit stops the run after this many records were taken from the catalog (0 = no limit).
+	Limit int64
+}
+
+// ConfigError is a setting that cannot work. Setting is the name the user knows it by
+// (the cli's flag name without dashes).
+type ConfigError struct {
+	Setting string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+
+// WithDefaults returns c with every zero setting replaced by its default.
+func (c Config) WithDefaults() Config {
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.MultipartThreshold == 0 {
+		c.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if c.PartSize == 0 {
+		c.PartSize = DefaultPartSize
+	}
+	if c.PartConcurrency == 0 {
+		c.PartConcurrency = DefaultPartConcurrency
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.PageSize == 0 {
+		c.PageSize = max(DefaultPageSize, 8*c.Concurrency)
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = max(DefaultMemoryBudget, c.MultipartThreshold, c.PartSize)
+	}
+	if c.StopGrace == 0 {
+		c.StopGrace = DefaultStopGrace
+	}
+	return c
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Bucket == "":
+		return &ConfigError{"bucket", "no bucket: the Terraform output must name one"}
+	case c.Source == "":
+		return &ConfigError{"source", "required: the directory the catalog's paths are relative to"}
+	case len(c.KeyPrefix) >= maxKeyBytes:
+		return &ConfigError{"key-prefix", fmt.Sprintf("%d bytes leaves no room for a name in a %d-byte S3 key", len(c.KeyPrefix), maxKeyBytes)}
+	case c.Concurrency < 1 || c.Concurrency > maxConcurrent:
+		return &ConfigError{"concurrency", fmt.Sprintf("must be between 1 and %d, got %d", maxConcurrent, c.Concurrency)}
+	case c.MultipartThreshold < 1 || c.MultipartThreshold > maxSinglePut:
+		return &ConfigError{"multipart-threshold", fmt.Sprintf("must be between 1 byte and 5 GiB (S3's single PUT limit), got %d", c.MultipartThreshold)}
+	case c.PartSize < minPartSize || c.PartSize > maxPartSize:
+		return &ConfigError{"part-size", fmt.Sprintf("must be between 5 MiB and 5 GiB (S3's part limits), got %d", c.PartSize)}
+	case c.PartConcurrency < 1:
+		return &ConfigError{"part-concurrency", fmt.Sprintf("must be at least 1, got %d", c.PartConcurrency)}
+	case c.BatchSize < 1 || c.BatchSize > 10000:
+		return &ConfigError{"batch-size", fmt.Sprintf("must be between 1 and 10000, got %d", c.BatchSize)}
+	case c.PageSize < 1:
+		return &ConfigError{"page-size", fmt.Sprintf("must be at least 1, got %d", c.PageSize)}
+	case c.FlushInterval <= 0:
+		return &ConfigError{"flush-interval", "must be positive"}
+	case c.MemoryBudget < c.MultipartThreshold || c.MemoryBudget < c.PartSize:
+		return &ConfigError{"memory-budget", fmt.Sprintf("%d bytes cannot hold one file at the multipart threshold (%d) or one part (%d)", c.MemoryBudget, c.MultipartThreshold, c.PartSize)}
+	case c.StopGrace < 0:
+		return &ConfigError{"stop-grace", "must not be negative"}
+	case c.Limit < 0:
+		return &ConfigError{"limit", fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
+	}
+	return nil
+}

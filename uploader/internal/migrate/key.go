@@ -1,0 +1,146 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// sourceRoot is the source directory in the two forms the checks need: as given (made absolute
+// and cleaned), which absolute catalog paths are compared with, and with every symlink resolved,
+// which resolved file paths are compared with.
+type sourceRoot struct {
+	Lexical string
+	Real    string
+}
+
+// newSourceRoot resolves the source directory once per run.
+func newSourceRoot(dir string) (sourceRoot, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return sourceRoot{}, &ConfigError{"source", fmt.Sprintf("cannot make %q absolute: %v", dir, err)}
+	}
+	resolved, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return sourceRoot{}, &ConfigError{"source", fmt.Sprintf("%v: pass the directory the catalog's paths are relative to", err)}
+	}
+	fi, err := os.Stat(resolved)
+	if err != nil {
+		return sourceRoot{}, &ConfigError{"source", err.Error()}
+	}
+	if !fi.IsDir() {
+		return sourceRoot{}, &ConfigError{"source", fmt.Sprintf("%s is not a directory", dir)}
+	}
+	return sourceRoot{Lexical: abs, Real: resolved}, nil
+}
+
+// objectKey derives a record's object key and the local path of its file, without touching the
+// file system. The key is prefix followed by the path relative to the source root with forward
+// slashes, cleaned; nothing else about the name changes (spaces, unicode, '+', '#' stay as they
+// are; the SDK escapes them on the wire). Paths that leave the root, empty or non-UTF-8 paths,
+// and keys longer than S3's 1,024 bytes are ErrInvalid.
+func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, err error) {
+	switch {
+	case recordPath == "":
+		return "", "", fmt.Errorf("%w: empty path", ErrInvalid)
+	case !utf8.ValidString(recordPath):
+		return "", "", fmt.Errorf("%w: path is not valid UTF-8, which S3 keys must be", ErrInvalid)
+	case strings.IndexByte(recordPath, 0) >= 0:
+		return "", "", fmt.Errorf("%w: path contains a NUL byte", ErrInvalid)
+	}
+	var rel string
+	if filepath.IsAbs(recordPath) {
+		rel = relativeInside(root.Lexical, recordPath)
+		if rel == "" && root.Real != root.Lexical {
+			rel = relativeInside(root.Real, recordPath)
+		}
+		if rel == "" {
+			return "", "", fmt.Errorf("%w: absolute path is outside the source directory %s", ErrInvalid, root.Lexical)
+		}
+	} else {
+		if !filepath.IsLocal(recordPath) {
+			return "", "", fmt.Errorf("%w: path escapes the source directory", ErrInvalid)
+		}
+		rel = filepath.Clean(recordPath)
+	}
+	if rel == "." {
+		return "", "", fmt.Errorf("%w: path is the source directory itself", ErrInvalid)
+	}
+	key = prefix + filepath.ToSlash(rel)
+	if len(key) > maxKeyBytes {
+		return "", "", fmt.Errorf("%w: key is %d bytes, S3 allows %d", ErrInvalid, len(key), maxKeyBytes)
+	}
+	return key, filepath.Join(root.Lexical, rel), nil
+}
+
+// relativeInside returns p relative to root when p is inside it (p == root gives "."), else "".
+func relativeInside(root, p string) string {
+	rel, err := filepath.Rel(root, filepath.Clean(p))
+	if err != nil || (rel != "." && !filepath.IsLocal(rel)) {
+		return ""
+	}
+	return rel
+}
+
+// openSource opens a record's file for reading after checking, with every symlink resolved, that
+// it is a regular file inside the source root. It never opens a FIFO or device (opening a FIFO
+// would block). The file system can change between the checks and the open; the caller compares
+// sizes and times again after reading.
+func openSource(root sourceRoot, local string) (*os.File, fs.FileInfo, *FileError) {
+	resolved, err := filepath.EvalSymlinks(local)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, &FileError{Op: "stat", Err: ErrMissing}
+		}
+		return nil, nil, &FileError{Op: "stat", Err: err}
+	}
+	if relativeInside(root.Real, resolved) == "" {
+		return nil, nil, &FileError{Op: "stat", Err: fmt.Errorf("%w: a symlink resolves outside the source directory", ErrInvalid)}
+	}
+	fi, err := os.Lstat(resolved)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, &FileError{Op: "stat", Err: ErrMissing}
+		}
+		return nil, nil, &FileError{Op: "stat", Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &FileError{Op: "stat", Err: fmt.Errorf("%w: not a regular file (%s)", ErrInvalid, describeMode(fi.Mode()))}
+	}
+	f, err := os.Open(resolved)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, &FileError{Op: "open", Err: ErrMissing}
+		}
+		return nil, nil, &FileError{Op: "open", Err: err}
+	}
+	opened, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, &FileError{Op: "stat", Err: err}
+	}
+	if !os.SameFile(fi, opened) || !opened.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &FileError{Op: "open", Err: ErrFileChanged}
+	}
+	return f, opened, nil
+}
+
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return m.Type().String()
+	}
+}

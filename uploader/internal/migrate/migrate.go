@@ -1,0 +1,281 @@
+// Package migrate is the uploader's engine: it takes pending records from a catalog, uploads
+// each file with PutObject (multipart above a threshold) and a checksum S3 verifies, and marks
+// the records done in the catalog once S3 confirmed them.
+//
+// The engine never prints and never exits: it logs through the injected hclog.Logger, exposes
+// live counters in Progress, and returns a Report. Per-file problems are FileErrors counted in
+// the report; only problems that stop the whole run (configuration, preflight, catalog) are
+// returned as errors.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
+)
+
+// S3 is everything the engine asks of S3; *s3.Client satisfies it.
+type S3 interface {
+	bucketLister
+	objectPutter
+	multipartPutter
+}
+
+var _ S3 = (*s3.Client)(nil)
+
+// Catalog is the part of catalog.Catalog the engine uses (the caller opens and closes it).
+type Catalog interface {
+	Pending(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error
+	MarkDone(ctx context.Context, done []catalog.Done) error
+}
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	S3      S3
+	Catalog Catalog
+	// Logger receives per-file warnings and errors; nil discards them.
+	Logger hclog.Logger
+	// Progress, when set, is updated live for a progress display.
+	Progress *Progress
+	// Now is the clock for upload times and durations; nil means time.Now.
+	Now func() time.Time
+}
+
+// Progress holds live counters a display can read while the run goes on.
+type Progress struct {
+	// Taken counts records taken from the catalog.
+	Taken    atomic.Int64
+	Uploaded atomic.Int64
+	Skipped  atomic.Int64 // missing or invalid
+	Failed   atomic.Int64
+	// Bytes counts bytes S3 confirmed, multipart parts included as they finish.
+	Bytes atomic.Int64
+}
+
+// ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted.
+// The flags already earned were written; a rerun continues where this one stopped.
+var ErrInterrupted = errors.New("interrupted")
+
+// CatalogError is a catalog failure that stopped the run (database unreachable, for instance).
+type CatalogError struct {
+	Op  string // "pending" or "mark-done"
+	Err error
+}
+
+func (e *CatalogError) Error() string {
+	if e.Op == "mark-done" {
+		return fmt.Sprintf("catalog: marking records done: %v (the files uploaded since the last successful write are flagged by the next run)", e.Err)
+	}
+	return fmt.Sprintf("catalog: reading pending records: %v", e.Err)
+}
+
+func (e *CatalogError) Unwrap() error { return e.Err }
+
+// errLimitReached ends Pending when Config.Limit records were taken.
+var errLimitReached = errors.New("limit reached")
+
+// Run migrates every pending record of the catalog. The error is nil when the catalog was
+// exhausted (or the limit reached), even if some files failed: those are in the Report. It is a
+// *ConfigError, a *PreflightError, a *CatalogError or ErrInterrupted (wrapped) otherwise, and the
+// Report then says how far the run got.
+func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Report{}, err
+	}
+	if deps.S3 == nil || deps.Catalog == nil {
+		return Report{}, errors.New("migrate: Deps.S3 and Deps.Catalog are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = hclog.NewNullLogger()
+	}
+	if deps.Progress == nil {
+		deps.Progress = new(Progress)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	root, err := newSourceRoot(cfg.Source)
+	if err != nil {
+		return Report{}, err
+	}
+	r := &run{cfg: cfg, deps: deps, log: deps.Logger, root: root}
+	r.up = &uploader{
+		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl,
+		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
+		budget: semaphore.NewWeighted(cfg.MemoryBudget),
+		sent:   func(n int64) { deps.Progress.Bytes.Add(n) },
+	}
+	return r.run(ctx)
+}
+
+// run is the state of one Run.
+type run struct {
+	cfg   Config
+	deps  Deps
+	log   hclog.Logger
+	root  sourceRoot
+	up    *uploader
+	tally tally
+	marks *flusher
+	taken int64 // records taken; only the Pending callback touches it
+}
+
+func (r *run) run(ctx context.Context) (Report, error) {
+	start := r.deps.Now()
+	finish := func() Report {
+		rep := r.tally.report()
+		rep.DryRun = r.cfg.DryRun
+		rep.DurationSeconds = r.deps.Now().Sub(start).Seconds()
+		return rep
+	}
+
+	if err := Preflight(ctx, r.deps.S3, r.cfg.Bucket); err != nil {
+		if ctx.Err() != nil {
+			return finish(), fmt.Errorf("%w during preflight: %w", ErrInterrupted, ctx.Err())
+		}
+		return finish(), err
+	}
+
+	// Three contexts. ctx is the caller's: cancelling it (a signal) stops taking new records.
+	// dispatch is ctx plus a fatal catalog error. work runs the uploads: it survives ctx for
+	// StopGrace so in-flight files can finish and earn their flags, and ends at once on a fatal
+	// error.
+	dispatch, cancelDispatch := context.WithCancel(ctx)
+	defer cancelDispatch()
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(r.cfg.StopGrace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				cancelWork()
+			case <-work.Done():
+			}
+		case <-work.Done():
+		}
+	}()
+
+	r.marks = newFlusher(context.WithoutCancel(ctx), r.deps.Catalog, r.cfg.BatchSize, &r.tally, r.log, func() {
+		cancelDispatch()
+		cancelWork()
+	})
+	stopTicker := r.marks.every(r.cfg.FlushInterval)
+
+	pendErr := r.deps.Catalog.Pending(dispatch, r.cfg.PageSize, func(page []catalog.Record) error {
+		return r.page(dispatch, work, page)
+	})
+	stopTicker()
+	flushErr := r.marks.flush() // the flags earned so far, also after a signal
+	rep := finish()
+
+	switch {
+	case flushErr != nil:
+		return rep, flushErr
+	case pendErr == nil:
+		return rep, nil
+	case errors.Is(pendErr, errLimitReached):
+		rep.LimitReached = true
+		return rep, nil
+	case ctx.Err() != nil:
+		rep.Interrupted = true
+		return rep, fmt.Errorf("%w: stopped taking new files; the flags earned were written, a rerun continues: %w", ErrInterrupted, context.Cause(ctx))
+	default:
+		return rep, &CatalogError{Op: "pending", Err: pendErr}
+	}
+}
+
+// page uploads one page of records and writes their flags before returning: the PostgreSQL
+// catalog releases its claims on the page's rows when this returns.
+func (r *run) page(dispatch, work context.Context, page []catalog.Record) error {
+	g, gctx := errgroup.WithContext(work)
+	g.SetLimit(r.cfg.Concurrency)
+	var stop error
+	for _, rec := range page {
+		if err := dispatch.Err(); err != nil {
+			stop = err
+			break
+		}
+		if r.cfg.Limit > 0 && r.taken >= r.cfg.Limit {
+			stop = errLimitReached
+			break
+		}
+		r.taken++
+		r.deps.Progress.Taken.Add(1)
+		g.Go(func() error {
+			r.file(gctx, rec)
+			return nil
+		})
+	}
+	_ = g.Wait() // workers report per-file outcomes, never errors
+	if err := r.marks.flush(); err != nil {
+		return err
+	}
+	if stop == nil && r.cfg.Limit > 0 && r.taken >= r.cfg.Limit {
+		stop = errLimitReached
+	}
+	return stop
+}
+
+// file handles one record from key derivation to the earned flag.
+func (r *run) file(ctx context.Context, rec catalog.Record) {
+	key, local, err := objectKey(r.root, r.cfg.KeyPrefix, rec.Path)
+	if err != nil {
+		r.fail(&FileError{Op: "resolve", Path: rec.Path, Err: err})
+		return
+	}
+	f, fi, fe := openSource(r.root, local)
+	if fe != nil {
+		fe.Path, fe.Key = rec.Path, key
+		r.fail(fe)
+		return
+	}
+	defer f.Close()
+	if r.cfg.DryRun {
+		r.tally.wouldUpload(fi.Size())
+		r.log.Debug("would upload", "path", rec.Path, "key", key, "bytes", fi.Size())
+		return
+	}
+	res, fe := r.up.upload(ctx, f, key)
+	if fe != nil && ctx.Err() != nil {
+		// The run is stopping (grace period over, or a fatal catalog error): the file is not
+		// failed, it was abandoned, and the next run sends it again.
+		r.tally.abandoned()
+		r.log.Warn("abandoned in flight", "path", rec.Path, "key", key)
+		return
+	}
+	if fe != nil {
+		fe.Path, fe.Key = rec.Path, key
+		r.fail(fe)
+		return
+	}
+	r.tally.uploaded(res.Size)
+	r.deps.Progress.Uploaded.Add(1)
+	r.log.Debug("uploaded", "path", rec.Path, "key", key, "bytes", res.Size, "etag", res.ETag)
+	r.marks.add(catalog.Done{
+		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime, UploadedAt: r.deps.Now().UTC(),
+	})
+}
+
+func (r *run) fail(fe *FileError) {
+	switch r.tally.fileError(fe) {
+	case KindFailed:
+		r.deps.Progress.Failed.Add(1)
+		r.log.Error("upload failed", "path", fe.Path, "key", fe.Key, "op", fe.Op, "error", fe.Err)
+	default:
+		r.deps.Progress.Skipped.Add(1)
+		r.log.Warn("skipped", "path", fe.Path, "key", fe.Key, "reason", fe.Err)
+	}
+}

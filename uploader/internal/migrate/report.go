@@ -1,0 +1,164 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Sentinel causes that decide how a per-file problem is counted. A FileError wrapping ErrMissing
+// is "missing", one wrapping ErrInvalid is "invalid", anything else is "failed".
+var (
+	// ErrMissing means the record's file does not exist.
+	ErrMissing = errors.New("file does not exist")
+	// ErrInvalid means the record can never be uploaded as it is: its path escapes the source,
+	// a symlink points outside it, it is not a regular file, or its key is not a valid S3 key.
+	ErrInvalid = errors.New("invalid record")
+	// ErrFileChanged means the file's size or modification time changed while it was read.
+	ErrFileChanged = errors.New("file changed while uploading")
+	// ErrChecksumMismatch means S3 answered with an ETag that is not the MD5 of the bytes sent.
+	ErrChecksumMismatch = errors.New("S3 ETag does not match the bytes sent")
+)
+
+// FileError is the outcome of one file that was not uploaded. The run goes on after it.
+type FileError struct {
+	// Op is the step that failed: "resolve", "stat", "open", "read", "put",
+	// "create-multipart", "upload-part", "complete-multipart".
+	Op   string
+	Path string
+	Key  string
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Key != "" {
+		return fmt.Sprintf("%s %s (key %s): %v", e.Op, e.Path, e.Key, e.Err)
+	}
+	return fmt.Sprintf("%s %s: %v", e.Op, e.Path, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Kind is how the report counts the failure: "missing", "invalid" or "failed".
+func (e *FileError) Kind() string {
+	switch {
+	case errors.Is(e.Err, ErrMissing):
+		return KindMissing
+	case errors.Is(e.Err, ErrInvalid):
+		return KindInvalid
+	default:
+		return KindFailed
+	}
+}
+
+// Kinds of per-file problems in the report.
+const (
+	KindMissing = "missing"
+	KindInvalid = "invalid"
+	KindFailed  = "failed"
+)
+
+// maxReportedErrors bounds the per-file list in the report, so a catalog of a million
+// missing files cannot make the report (or memory) grow without bound. The counters stay exact.
+const maxReportedErrors = 1000
+
+// Report is the outcome of a run, printed as JSON by --report and summarised in the last log line.
+type Report struct {
+	// Uploaded files were confirmed by S3 (their checksum verified).
+	Uploaded int64 `json:"uploaded"`
+	// Flagged records were marked done in the catalog. It is lower than Uploaded only when the
+	// catalog failed mid-run; the next run uploads those files again and flags them.
+	Flagged int64 `json:"flagged"`
+	// AlreadyDone counts records found already uploaded without sending bytes (always 0 today:
+	// a conditional PUT cannot prove the existing object holds the same bytes).
+	AlreadyDone int64 `json:"already_done"`
+	Missing     int64 `json:"missing"`
+	Invalid     int64 `json:"invalid"`
+	Failed      int64 `json:"failed"`
+	// Bytes is the total size of the uploaded files.
+	Bytes           int64   `json:"bytes"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	// DryRun runs count what they would upload in WouldUpload and WouldUploadBytes.
+	DryRun           bool  `json:"dry_run,omitempty"`
+	WouldUpload      int64 `json:"would_upload,omitempty"`
+	WouldUploadBytes int64 `json:"would_upload_bytes,omitempty"`
+	// Abandoned files were in flight when the run stopped (signal after the grace period, or a
+	// fatal catalog error); the next run sends them again.
+	Abandoned int64 `json:"abandoned,omitempty"`
+	// Interrupted is set when the run was stopped (signal) before the catalog was exhausted.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// LimitReached is set when --limit stopped the run.
+	LimitReached bool `json:"limit_reached,omitempty"`
+	// Errors lists the files that were not uploaded (at most maxReportedErrors of them).
+	Errors        []ReportError `json:"errors"`
+	ErrorsOmitted int64         `json:"errors_omitted,omitempty"`
+}
+
+// ReportError is one file that was not uploaded.
+type ReportError struct {
+	Path    string `json:"path"`
+	Key     string `json:"key,omitempty"`
+	Op      string `json:"op"`
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// tally accumulates the report from concurrent workers.
+type tally struct {
+	mu sync.Mutex
+	r  Report
+}
+
+func (t *tally) uploaded(size int64) {
+	t.mu.Lock()
+	t.r.Uploaded++
+	t.r.Bytes += size
+	t.mu.Unlock()
+}
+
+func (t *tally) wouldUpload(size int64) {
+	t.mu.Lock()
+	t.r.WouldUpload++
+	t.r.WouldUploadBytes += size
+	t.mu.Unlock()
+}
+
+func (t *tally) abandoned() {
+	t.mu.Lock()
+	t.r.Abandoned++
+	t.mu.Unlock()
+}
+
+func (t *tally) flagged(n int) {
+	t.mu.Lock()
+	t.r.Flagged += int64(n)
+	t.mu.Unlock()
+}
+
+func (t *tally) fileError(fe *FileError) string {
+	kind := fe.Kind()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch kind {
+	case KindMissing:
+		t.r.Missing++
+	case KindInvalid:
+		t.r.Invalid++
+	default:
+		t.r.Failed++
+	}
+	if len(t.r.Errors) >= maxReportedErrors {
+		t.r.ErrorsOmitted++
+		return kind
+	}
+	t.r.Errors = append(t.r.Errors, ReportError{Path: fe.Path, Key: fe.Key, Op: fe.Op, Kind: kind, Message: fe.Err.Error()})
+	return kind
+}
+
+func (t *tally) report() Report {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.r
+	r.Errors = append([]ReportError{}, t.r.Errors...)
+	return r
+}
