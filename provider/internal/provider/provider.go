@@ -272,6 +272,7 @@ func validateCredentials(ctx context.Context, client *sts.Client) (string, error
 func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		// One line per resource; each lives in its own <name>_resource.go.
+		NewBucketResource,
 	}
 }
 
