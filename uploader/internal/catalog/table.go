@@ -47,6 +47,10 @@ type Table struct {
 	claim *sql.Conn
 
 	flagTrue, flagFalse string // literals that suit the flag column's type
+
+	// beforeRecheck, when set (by tests), runs between claiming a window and re-reading
+	// which of its rows are still pending: the moment another uploader's commit can slip in.
+	beforeRecheck func()
 }
 
 // OpenTable connects, checks that the table and columns exist, and for SQLite takes the
@@ -318,6 +322,9 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 	}
 	if len(claimed) == 0 {
 		return nil, next, nil
+	}
+	if t.beforeRecheck != nil {
+		t.beforeRecheck()
 	}
 	id := t.dialect.ident(t.cfg.IDColumn)
 	recheck := "SELECT " + id + " FROM " + t.dialect.ident(t.cfg.Table) + " WHERE " + t.pendingWhere() +
