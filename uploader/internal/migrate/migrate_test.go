@@ -475,4 +475,3 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
-
