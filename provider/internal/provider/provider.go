@@ -272,6 +272,7 @@ func validateCredentials(ctx context.Context, client *sts.Client) (string, error
 func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		// One line per resource; each lives in its own <name>_resource.go.
+		NewRefererPolicyResource,
 		NewBucketResource,
 	}
 }
@@ -283,5 +284,7 @@ func (p *staticmediaProvider) DataSources(_ context.Context) []func() datasource
 func (p *staticmediaProvider) Functions(_ context.Context) []func() function.Function {
 	return []func() function.Function{
 		// One line per function; each lives in its own <name>_function.go.
+		NewUploadPolicyFunction,
+		NewRefererPolicyFunction,
 	}
 }

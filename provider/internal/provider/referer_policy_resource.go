@@ -1,0 +1,760 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
+	"github.com/staticmedia/staticmedia/internal/policy"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*refererPolicyResource)(nil)
+	_ resource.ResourceWithImportState    = (*refererPolicyResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*refererPolicyResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*refererPolicyResource)(nil)
+)
+
+// Default timeouts. Create and update retry the eventual consistency that follows CreateBucket and a
+// Block Public Access change; read makes one call.
+const (
+	refererPolicyCreateTimeout = 5 * time.Minute
+	refererPolicyReadTimeout   = 2 * time.Minute
+	refererPolicyUpdateTimeout = 5 * time.Minute
+	refererPolicyDeleteTimeout = 5 * time.Minute
+
+	// refererPolicySettleTime is how long errors that usually mean "not consistent yet" are retried:
+	// NoSuchBucket right after CreateBucket, MalformedPolicy while a new bucket's ARN propagates, and
+	// AccessDenied while the bucket's Block Public Access change takes effect. Past it they are real
+	// (a wrong bucket name, a missing permission) and waiting for the whole timeout would only hide them.
+	refererPolicySettleTime = 45 * time.Second
+)
+
+// NewRefererPolicyResource returns the staticmedia_referer_policy resource.
+func NewRefererPolicyResource() resource.Resource {
+	return &refererPolicyResource{}
+}
+
+type refererPolicyResource struct {
+	pd *providerData
+}
+
+type refererPolicyResourceModel struct {
+	ID                types.String   `tfsdk:"id"`
+	Bucket            types.String   `tfsdk:"bucket"`
+	AllowedReferers   types.List     `tfsdk:"allowed_referers"`
+	AllowedDomains    types.Set      `tfsdk:"allowed_domains"`
+	AllowEmptyReferer types.Bool     `tfsdk:"allow_empty_referer"`
+	PolicyJSON        types.String   `tfsdk:"policy_json"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *refererPolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_referer_policy"
+}
+
+func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Attaches a bucket policy that lets anyone `GET` objects when the HTTP `Referer` header matches " +
+			"your site, and, by default, when there is no `Referer` at all (the policy from the blog post this project " +
+			"started from). Listing the bucket stays denied.\n\n" +
+			"~> **Referer checks are hotlink protection, not access control.** Any client can send any `Referer` " +
+			"header, so this keeps other sites from embedding your images, not people from downloading them. Do not " +
+			"put private objects in a bucket with this policy.\n\n" +
+			"AWS counts a `Principal \"*\"` policy as public even with a condition, so before `PutBucketPolicy` this " +
+			"resource turns the bucket's Block Public Access settings `BlockPublicPolicy` and `RestrictPublicBuckets` " +
+			"off (the ACL blocks stay on), and on destroy it deletes the policy and turns all four settings back on. " +
+			"It owns those two settings and the bucket policy: do not manage them elsewhere. If the account-level Block " +
+			"Public Access still denies the policy, the error says which setting to change.\n\n" +
+			"S3-compatible engines without the Block Public Access API (MinIO) get a warning and the policy is applied anyway.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The bucket name.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"bucket": schema.StringAttribute{
+				MarkdownDescription: "Name of an existing bucket. Changing it moves the policy to the new bucket (replacement).",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{bucketNameValidator{}},
+			},
+			"allowed_referers": schema.ListAttribute{
+				MarkdownDescription: "`aws:Referer` `StringLike` patterns, for example `https://example.com/*` and " +
+					"`https://*.example.com/*`. Each must start with `http://` or `https://` and have a path (a `Referer` " +
+					"always has at least `/`). `*` matches any run of characters, `?` one character; the match is " +
+					"case-sensitive and `http` and `https` are different patterns.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.List{listvalidator.ValueStringsAre(
+					stringCheck{summary: "Invalid Referer Pattern", description: "must be an http:// or https:// Referer pattern with a path", check: policy.ValidateReferer},
+				)},
+			},
+			"allowed_domains": schema.SetAttribute{
+				MarkdownDescription: "Shorthand for sites: each bare domain, such as `example.com`, allows " +
+					"`http://example.com/*`, `https://example.com/*`, `http://*.example.com/*` and `https://*.example.com/*`. " +
+					"Combined with `allowed_referers`. Not recovered on import (the policy only holds the expanded patterns, " +
+					"which import puts in `allowed_referers`).",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.Set{setvalidator.ValueStringsAre(
+					stringCheck{summary: "Invalid Domain", description: "must be a bare domain name such as example.com", check: func(d string) error {
+						_, err := policy.ExpandDomains([]string{d})
+						return err
+					}},
+				)},
+			},
+			"allow_empty_referer": schema.BoolAttribute{
+				MarkdownDescription: "Also allow `GET` requests that carry no `Referer` (direct visits, apps, browsers " +
+					"with strict referrer policies), through a second statement with a `Null` condition. Defaults to `true`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
+			"policy_json": schema.StringAttribute{
+				MarkdownDescription: "The bucket policy document as applied. Known at plan time when the inputs are.",
+				Computed:            true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *refererPolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks what the attribute validators cannot: that the policy allows something.
+func (r *refererPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var data refererPolicyResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if data.AllowedReferers.IsUnknown() || data.AllowedDomains.IsUnknown() || data.AllowEmptyReferer.IsUnknown() {
+		return // an element count is only known once the lists are
+	}
+	if len(data.AllowedReferers.Elements())+len(data.AllowedDomains.Elements()) > 0 {
+		return
+	}
+	// A null allow_empty_referer means the default, true.
+	if data.AllowEmptyReferer.IsNull() || data.AllowEmptyReferer.ValueBool() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("allowed_referers"), "Only Requests Without a Referer Are Allowed",
+			"Neither allowed_referers nor allowed_domains lists anything, so the policy only allows GET requests that carry "+
+				"no Referer header; browsers showing your pages will usually send one and be denied. Add your site's patterns "+
+				"or domains, or keep this if it is really what you want.")
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("allowed_referers"), "Referer Policy Allows Nothing",
+		"With no allowed_referers, no allowed_domains and allow_empty_referer = false the policy would allow no request. "+
+			"Add at least one pattern (\"https://example.com/*\") or domain (\"example.com\"), or set allow_empty_referer = true.")
+}
+
+// ModifyPlan computes policy_json at plan time, so the plan shows the document, and keeps the state's
+// string when it is equivalent: that is what keeps a policy the engine reformatted from showing a diff.
+func (r *refererPolicyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.pd == nil {
+		return
+	}
+	var plan, state refererPolicyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if hasUnknown(plan.Bucket, plan.AllowedReferers, plan.AllowedDomains, plan.AllowEmptyReferer) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
+		return
+	}
+	doc, diags := plan.policyJSON(ctx, r.pd.partition)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !state.PolicyJSON.IsNull() && !state.PolicyJSON.IsUnknown() && state.Bucket.Equal(plan.Bucket) {
+		if eq, err := policy.Equivalent(state.PolicyJSON.ValueString(), doc); err == nil && eq {
+			doc = state.PolicyJSON.ValueString()
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringValue(doc))...)
+}
+
+func (r *refererPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data refererPolicyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Create(ctx, refererPolicyCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	resp.Diagnostics.Append(r.apply(ctx, &data, "Create")...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data refererPolicyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Read(ctx, refererPolicyReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	bucket := data.Bucket.ValueString()
+	remote, err := getBucketPolicy(ctx, r.pd.s3, bucket)
+	if isNotFound(err) {
+		tflog.Warn(ctx, "bucket policy or bucket is gone; removing it from state", map[string]any{"bucket": bucket, "error": err.Error()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Bucket Policy",
+			fmt.Sprintf("GetBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:GetBucketPolicy on it, then retry.", bucket, err))
+		return
+	}
+
+	// A null policy_json means the state came from ImportState: rebuild the inputs from the document.
+	if data.PolicyJSON.IsNull() {
+		resp.Diagnostics.Append(data.importFrom(ctx, remote, r.pd.partition)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		return
+	}
+
+	eq, err := policy.Equivalent(data.PolicyJSON.ValueString(), remote)
+	if err != nil {
+		// Not JSON we can compare (someone wrote something odd): record it as is, the next plan replaces it.
+		tflog.Warn(ctx, "bucket policy could not be compared", map[string]any{"bucket": bucket, "error": err.Error()})
+	}
+	if !eq {
+		data.PolicyJSON = types.StringValue(remote)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *refererPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var data refererPolicyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Update(ctx, refererPolicyUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	resp.Diagnostics.Append(r.apply(ctx, &data, "Update")...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data refererPolicyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Delete(ctx, refererPolicyDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	bucket := data.Bucket.ValueString()
+	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, "OperationAborted") }, func(ctx context.Context) error {
+		_, err := r.pd.s3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
+		return err
+	})
+	if isAPIError(err, "NoSuchBucket") {
+		return // the bucket went first; nothing left to protect
+	}
+	if err != nil && !isAPIError(err, "NoSuchBucketPolicy") {
+		resp.Diagnostics.AddError("Unable to Delete Bucket Policy",
+			fmt.Sprintf("DeleteBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:DeleteBucketPolicy on it, then retry.", bucket, err))
+		return
+	}
+
+	err = putPublicAccessBlock(ctx, r.pd.s3, bucket, fullBlock, 0)
+	switch {
+	case errors.Is(err, errNoBlockPublicAccessAPI):
+		resp.Diagnostics.AddWarning("Block Public Access Not Supported",
+			fmt.Sprintf("The bucket policy of %q was deleted, but the S3 endpoint does not implement Block Public Access (%s), so it could not be turned back on. "+
+				"This is expected on S3-compatible engines such as MinIO.", bucket, errors.Unwrap(err)))
+	case isAPIError(err, "NoSuchBucket"):
+	case err != nil:
+		resp.Diagnostics.AddError("Unable to Restore Block Public Access",
+			fmt.Sprintf("The bucket policy of %q was deleted, but turning its four Block Public Access settings back on failed: %s\n\n"+
+				"Turn them on in the S3 console (Permissions, Block public access) or with `aws s3api put-public-access-block`, or retry the destroy.", bucket, err))
+	}
+}
+
+func (r *refererPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := policy.ValidateBucketName(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID",
+			fmt.Sprintf("Import a referer policy by its bucket name: %s", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("bucket"), req.ID)...)
+}
+
+// apply opens the bucket's Block Public Access for policies and puts the policy; Create and Update share it.
+// It fills data.ID and data.PolicyJSON (keeping the planned string, which ModifyPlan may have taken from state).
+func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyResourceModel, verb string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	doc, d := data.policyJSON(ctx, r.pd.partition)
+	diags.Append(d...)
+	if diags.HasError() {
+		return diags
+	}
+	bucket := data.Bucket.ValueString()
+
+	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed, refererPolicySettleTime)
+	bpaSupported := true
+	switch {
+	case errors.Is(err, errNoBlockPublicAccessAPI):
+		bpaSupported = false
+		diags.AddWarning("Block Public Access Not Supported",
+			fmt.Sprintf("The S3 endpoint does not implement Block Public Access (%s), so the settings of bucket %q were left alone "+
+				"and the policy is applied anyway. This is expected on S3-compatible engines such as MinIO.", errors.Unwrap(err), bucket))
+	case err != nil:
+		diags.AddError("Unable to "+verb+" Referer Policy",
+			fmt.Sprintf("Turning off BlockPublicPolicy and RestrictPublicBuckets on bucket %q (needed before a public bucket policy) failed: %s\n\n"+
+				"Check that the bucket exists and that the credentials may call s3:PutBucketPublicAccessBlock, then retry.", bucket, err))
+		return diags
+	}
+
+	err = putBucketPolicy(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime)
+	if err != nil {
+		detail := fmt.Sprintf("PutBucketPolicy on bucket %q failed: %s", bucket, err)
+		switch {
+		case isAPIError(err, "AccessDenied"):
+			detail += "\n\n" + r.explainAccessDenied(ctx)
+		case isAPIError(err, "NoSuchBucket"):
+			detail += "\n\nCreate the bucket first (staticmedia_bucket) or fix the name, then retry."
+		default:
+			detail += "\n\nCheck the credentials' s3:PutBucketPolicy permission and the policy shown in the plan, then retry."
+		}
+		diags.AddError("Unable to "+verb+" Referer Policy", detail)
+		return diags
+	}
+	if bpaSupported {
+		if warning := r.accountRestrictsPublicBuckets(ctx); warning != "" {
+			diags.AddWarning("Anonymous Requests Are Still Blocked", warning)
+		}
+	}
+
+	data.ID = types.StringValue(bucket)
+	if data.PolicyJSON.IsNull() || data.PolicyJSON.IsUnknown() {
+		data.PolicyJSON = types.StringValue(doc)
+	}
+	return diags
+}
+
+// explainAccessDenied turns a denied PutBucketPolicy into the next step. The usual cause, once the bucket's
+// own settings are open, is the account-level Block Public Access, which overrides every bucket.
+func (r *refererPolicyResource) explainAccessDenied(ctx context.Context) string {
+	if r.pd.accountID == "" {
+		return "The account-level Block Public Access settings could not be checked because the account ID is unknown " +
+			"(skip_credentials_validation is set). If BlockPublicPolicy is on for the account, turn it off; otherwise grant s3:PutBucketPolicy."
+	}
+	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID, s3controlEndpointOptions(r.pd.opts)...)
+	if err != nil {
+		return fmt.Sprintf("Reading the account-level Block Public Access of account %s to explain this failed too (%s). "+
+			"If BlockPublicPolicy is on for the account, turn it off; otherwise grant s3:PutBucketPolicy.", r.pd.accountID, err)
+	}
+	return explainAccountBlock(r.pd.accountID, cfg)
+}
+
+// accountRestrictsPublicBuckets returns a warning when the account-level RestrictPublicBuckets is on: the
+// policy is stored, but S3 ignores its public grants, so browsers get 403. Failures to read the setting are
+// only logged; the apply itself worked.
+func (r *refererPolicyResource) accountRestrictsPublicBuckets(ctx context.Context) string {
+	if r.pd.accountID == "" {
+		return ""
+	}
+	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID, s3controlEndpointOptions(r.pd.opts)...)
+	if err != nil {
+		tflog.Debug(ctx, "could not read account-level Block Public Access", map[string]any{"error": err.Error()})
+		return ""
+	}
+	if cfg == nil || !aws.ToBool(cfg.RestrictPublicBuckets) {
+		return ""
+	}
+	return fmt.Sprintf("The policy was applied, but account %s has the account-level Block Public Access setting "+
+		"RestrictPublicBuckets on, so S3 ignores the policy's public grants and browsers get 403. %s",
+		r.pd.accountID, accountBlockFix(r.pd.accountID))
+}
+
+// policyJSON builds the document from the model's inputs.
+func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition string) (string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var referers, domains []string
+	if !m.AllowedReferers.IsNull() {
+		diags.Append(m.AllowedReferers.ElementsAs(ctx, &referers, false)...)
+	}
+	if !m.AllowedDomains.IsNull() {
+		diags.Append(m.AllowedDomains.ElementsAs(ctx, &domains, false)...)
+	}
+	if diags.HasError() {
+		return "", diags
+	}
+	doc, err := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, domains, m.AllowEmptyReferer.ValueBool())
+	if err != nil {
+		diags.AddError("Invalid Referer Policy", fmt.Sprintf("The policy for bucket %q cannot be built: %s", m.Bucket.ValueString(), err))
+	}
+	return doc, diags
+}
+
+// importFrom fills the inputs from a stored policy. allowed_referers gets every StringLike aws:Referer
+// pattern and allow_empty_referer whether a Null aws:Referer statement exists; allowed_domains cannot be told
+// apart from patterns and stays null. policy_json gets our canonical document when it is equivalent to the
+// stored one (engines reformat what they store), else the stored text so the next plan shows the change.
+func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, partition string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	referers, allowEmpty, err := refererSettingsFromPolicy(remote)
+	if err != nil {
+		diags.AddError("Unable to Import Referer Policy",
+			fmt.Sprintf("The policy of bucket %q is not a policy document this resource can read: %s", m.Bucket.ValueString(), err))
+		return diags
+	}
+	m.ID = m.Bucket
+	m.AllowedDomains = types.SetNull(types.StringType)
+	m.AllowEmptyReferer = types.BoolValue(allowEmpty)
+	m.AllowedReferers = types.ListNull(types.StringType)
+	if len(referers) > 0 {
+		list, d := types.ListValueFrom(ctx, types.StringType, referers)
+		diags.Append(d...)
+		m.AllowedReferers = list
+	}
+	m.PolicyJSON = types.StringValue(remote)
+	if doc, err := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, nil, allowEmpty); err == nil {
+		if eq, err := policy.Equivalent(doc, remote); err == nil && eq {
+			m.PolicyJSON = types.StringValue(doc)
+		}
+	}
+	return diags
+}
+
+// buildRefererPolicy expands the domains, appends them to the patterns and renders the document.
+func buildRefererPolicy(partition, bucket string, referers, domains []string, allowEmpty bool) (string, error) {
+	expanded, err := policy.ExpandDomains(domains)
+	if err != nil {
+		return "", err
+	}
+	doc, err := policy.RefererRead(policy.RefererReadInput{
+		Partition:         partition,
+		Bucket:            bucket,
+		Referers:          append(append([]string(nil), referers...), expanded...),
+		AllowEmptyReferer: allowEmpty,
+	})
+	if err != nil {
+		return "", err
+	}
+	return doc.JSON()
+}
+
+// refererSettingsFromPolicy reads the Referer patterns and the empty-Referer branch out of a policy. It
+// accepts the forms engines return: a single string or a list for condition values, true or "true".
+func refererSettingsFromPolicy(doc string) (referers []string, allowEmpty bool, err error) {
+	var parsed struct {
+		Statement json.RawMessage `json:"Statement"`
+	}
+	if err := json.Unmarshal([]byte(doc), &parsed); err != nil {
+		return nil, false, fmt.Errorf("parse policy: %w", err)
+	}
+	var statements []struct {
+		Effect    string                                `json:"Effect"`
+		Condition map[string]map[string]json.RawMessage `json:"Condition"`
+	}
+	if err := json.Unmarshal(parsed.Statement, &statements); err != nil {
+		// A policy may hold a single statement object instead of a list.
+		var one struct {
+			Effect    string                                `json:"Effect"`
+			Condition map[string]map[string]json.RawMessage `json:"Condition"`
+		}
+		if err2 := json.Unmarshal(parsed.Statement, &one); err2 != nil {
+			return nil, false, fmt.Errorf("parse policy statements: %w", err)
+		}
+		statements = append(statements, one)
+	}
+	seen := map[string]bool{}
+	for _, st := range statements {
+		if st.Effect != "Allow" {
+			continue
+		}
+		for op, keys := range st.Condition {
+			for key, raw := range keys {
+				if !strings.EqualFold(key, "aws:Referer") {
+					continue
+				}
+				values, err := conditionValues(raw)
+				if err != nil {
+					return nil, false, fmt.Errorf("condition %s %s: %w", op, key, err)
+				}
+				switch op {
+				case "StringLike":
+					for _, v := range values {
+						if !seen[v] {
+							seen[v] = true
+							referers = append(referers, v)
+						}
+					}
+				case "Null":
+					for _, v := range values {
+						if strings.EqualFold(v, "true") {
+							allowEmpty = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return referers, allowEmpty, nil
+}
+
+// conditionValues flattens a condition value: "x", true, ["x", "y"] or [true].
+func conditionValues(raw json.RawMessage) ([]string, error) {
+	var list []any
+	if err := json.Unmarshal(raw, &list); err != nil {
+		var one any
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return nil, err
+		}
+		list = []any{one}
+	}
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case bool:
+			out = append(out, fmt.Sprint(v))
+		default:
+			return nil, fmt.Errorf("unexpected value %v", v)
+		}
+	}
+	return out, nil
+}
+
+// bucketPolicyAPI is the part of *s3.Client this resource uses.
+type bucketPolicyAPI interface {
+	PutPublicAccessBlock(context.Context, *s3.PutPublicAccessBlockInput, ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
+	PutBucketPolicy(context.Context, *s3.PutBucketPolicyInput, ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
+	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+}
+
+// Bucket-level Block Public Access configurations. publicPolicyAllowed lets a public bucket policy in and
+// keeps ACLs blocked; fullBlock is what the bucket resource creates and what destroy restores.
+var (
+	publicPolicyAllowed = s3types.PublicAccessBlockConfiguration{
+		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+		BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(false),
+	}
+	fullBlock = s3types.PublicAccessBlockConfiguration{
+		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+		BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+	}
+)
+
+// errNoBlockPublicAccessAPI wraps the answer of an engine that does not implement Block Public Access.
+var errNoBlockPublicAccessAPI = errors.New("the S3 endpoint does not implement Block Public Access")
+
+// putPublicAccessBlock sets the bucket's Block Public Access configuration. NoSuchBucket is retried for
+// settle (a bucket created moments ago), OperationAborted (a conflicting change in flight) until ctx ends.
+//
+// MinIO routes PUT /bucket?publicAccessBlock to CreateBucket and answers MalformedXML; other engines answer
+// NotImplemented. Both come back wrapped in errNoBlockPublicAccessAPI. DeletePublicAccessBlock is never used:
+// MinIO routes DELETE /bucket?publicAccessBlock to DeleteBucket and removes an empty bucket.
+func putPublicAccessBlock(ctx context.Context, client bucketPolicyAPI, bucket string, cfg s3types.PublicAccessBlockConfiguration, settle time.Duration) error {
+	start := time.Now()
+	err := retryUntil(ctx, func(err error) bool {
+		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < settle)
+	}, func(ctx context.Context) error {
+		_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
+			Bucket:                         aws.String(bucket),
+			PublicAccessBlockConfiguration: &cfg,
+		})
+		return err
+	})
+	if isAPIError(err, "MalformedXML", "NotImplemented", "XNotImplemented") {
+		return fmt.Errorf("%w: %w", errNoBlockPublicAccessAPI, err)
+	}
+	return err
+}
+
+// putBucketPolicy stores the policy, retrying what follows a fresh bucket or Block Public Access change.
+func putBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket, doc string, settle time.Duration) error {
+	start := time.Now()
+	return retryUntil(ctx, func(err error) bool {
+		return isAPIError(err, "OperationAborted") ||
+			(isAPIError(err, "NoSuchBucket", "MalformedPolicy", "AccessDenied") && time.Since(start) < settle)
+	}, func(ctx context.Context) error {
+		_, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)})
+		return err
+	})
+}
+
+// getBucketPolicy returns the stored policy text.
+func getBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket string) (string, error) {
+	out, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Policy), nil
+}
+
+// accountBPAGetter is the part of *s3control.Client this resource uses.
+type accountBPAGetter interface {
+	GetPublicAccessBlock(context.Context, *s3control.GetPublicAccessBlockInput, ...func(*s3control.Options)) (*s3control.GetPublicAccessBlockOutput, error)
+}
+
+// accountPublicAccessBlock reads the account-level Block Public Access; nil means none is configured.
+func accountPublicAccessBlock(ctx context.Context, client accountBPAGetter, accountID string, optFns ...func(*s3control.Options)) (*s3controltypes.PublicAccessBlockConfiguration, error) {
+	out, err := client.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(accountID)}, optFns...)
+	if isAPIError(err, "NoSuchPublicAccessBlockConfiguration") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read account-level block public access of %s: %w", accountID, err)
+	}
+	return out.PublicAccessBlockConfiguration, nil
+}
+
+// explainAccountBlock says which account-level setting denies a public bucket policy and how to change it.
+func explainAccountBlock(accountID string, cfg *s3controltypes.PublicAccessBlockConfiguration) string {
+	if cfg == nil || !aws.ToBool(cfg.BlockPublicPolicy) {
+		return fmt.Sprintf("The account-level Block Public Access of account %s does not block public policies, and the "+
+			"bucket's own settings were opened, so the credentials most likely lack s3:PutBucketPolicy on this bucket "+
+			"(or an SCP denies it). Grant it and retry.", accountID)
+	}
+	return fmt.Sprintf("Account %s has the account-level Block Public Access setting BlockPublicPolicy on. It overrides "+
+		"the bucket's settings and rejects any bucket policy with Principal \"*\", including this Referer-conditioned one. %s",
+		accountID, accountBlockFix(accountID))
+}
+
+// accountBlockFix is the command that opens the account level for public bucket policies only.
+func accountBlockFix(accountID string) string {
+	return fmt.Sprintf("To allow public bucket policies while keeping public ACLs blocked, run\n\n"+
+		"  aws s3control put-public-access-block --account-id %s --public-access-block-configuration "+
+		"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false\n\n"+
+		"(or in the S3 console: Block Public Access settings for this account, clear the two bucket-policy options), then apply again.", accountID)
+}
+
+// s3controlEndpointOptions makes an overridden S3 Control endpoint be used verbatim. The SDK's endpoint
+// rules put the account ID in front of the host ("123456789012.127.0.0.1:5000"), which resolves on AWS but
+// not for a local engine (moto) or a proxy.
+func s3controlEndpointOptions(o awsconfig.Options) []func(*s3control.Options) {
+	ep := o.Endpoints.S3Control
+	if ep == "" {
+		ep = o.Endpoints.S3
+	}
+	u, err := url.Parse(ep)
+	if ep == "" || err != nil {
+		return nil
+	}
+	return []func(*s3control.Options){func(so *s3control.Options) {
+		so.EndpointResolverV2 = verbatimS3ControlEndpoint{uri: *u}
+	}}
+}
+
+type verbatimS3ControlEndpoint struct{ uri url.URL }
+
+func (e verbatimS3ControlEndpoint) ResolveEndpoint(context.Context, s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	return smithyendpoints.Endpoint{URI: e.uri}, nil
+}
+
+// stringCheck adapts a func(string) error from the policy package into a string validator, so the
+// plan-time error is the same message the package would give at apply time.
+type stringCheck struct {
+	summary     string
+	description string
+	check       func(string) error
+}
+
+var _ validator.String = stringCheck{}
+
+func (v stringCheck) Description(context.Context) string         { return v.description }
+func (v stringCheck) MarkdownDescription(context.Context) string { return v.description }
+
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error())
+	}
+}
+
+// hasUnknown reports whether any value, or any element of a list or set, is unknown.
+func hasUnknown(values ...attr.Value) bool {
+	for _, v := range values {
+		if v.IsUnknown() {
+			return true
+		}
+		var elems []attr.Value
+		switch c := v.(type) {
+		case types.List:
+			elems = c.Elements()
+		case types.Set:
+			elems = c.Elements()
+		}
+		if hasUnknown(elems...) {
+			return true
+		}
+	}
+	return false
+}
