@@ -34,6 +34,9 @@
 //     LOCKED were not chosen because they would keep a transaction open for the whole
 //     upload of a batch, and a lease column would need a schema change.
 //   - MySQL has no overlap protection yet: schedule runs so they cannot overlap.
+//
+// The file lock uses flock(2) and exists on Linux, macOS and the BSDs; elsewhere it is a
+// no-op and overlapping runs are not detected.
 package catalog
 
 import (

@@ -1,12 +1,17 @@
 package catalog
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/staticmedia/staticmedia/internal/testbed"
 )
 
 func TestRedactDSN(t *testing.T) {
@@ -133,5 +138,34 @@ func TestRedactedErrorKeepsChain(t *testing.T) {
 	}
 	if !errors.Is(err, base) {
 		t.Error("redacted error no longer wraps the original")
+	}
+}
+
+// TestOpenTableUnreachable opens each network engine on a closed port: the error says what
+// failed and never shows the password. It is the MySQL driver path's only test when no
+// MariaDB server is installed.
+func TestOpenTableUnreachable(t *testing.T) {
+	t.Parallel()
+	const password = "Unreachable-s3cret"
+	port := testbed.FreePort(t)
+	for _, scheme := range []string{"mysql", "postgres"} {
+		t.Run(scheme, func(t *testing.T) {
+			t.Parallel()
+			dsn := fmt.Sprintf("%s://app:%s@127.0.0.1:%d/media", scheme, password, port)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			tbl, err := OpenTable(ctx, TableConfig{DSN: dsn, Table: "media", PathColumn: "file_path", FlagColumn: "hosted"})
+			if err == nil {
+				tbl.Close()
+				t.Fatal("OpenTable succeeded against a closed port")
+			}
+			want := fmt.Sprintf("connect to %s://app:xxxxx@127.0.0.1:%d/media", scheme, port)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("error reveals the password: %q", err)
+			}
+		})
 	}
 }

@@ -29,16 +29,7 @@ func makeTree(t *testing.T, root string, files map[string]string) {
 
 func openLedger(t *testing.T, cfg LedgerConfig) *Ledger {
 	t.Helper()
-	l, err := OpenLedger(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("OpenLedger: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return l
+	return mustOpen(t, func(ctx context.Context) (*Ledger, error) { return OpenLedger(ctx, cfg) })
 }
 
 // markAll records every record as uploaded with the size and mtime the walk saw.

@@ -197,7 +197,13 @@ func (t *Table) pendingWhere() string {
 
 // Pending implements Catalog with keyset pagination on the id column. The last id is kept
 // as the driver returned it, so integer ids compare as integers and text ids in the
-// column's collation, the same order ORDER BY uses.
+// column's collation, the same order ORDER BY uses. Rows appended during the run are
+// picked up when their id sorts after the last one handed out.
+//
+// On PostgreSQL each batch is claimed for as long as fn runs (see the package
+// documentation): fn should upload the batch and MarkDone it before it returns, and a
+// batch may be smaller than batchSize because rows other uploaders hold are skipped.
+// Pending must not run concurrently with itself on one Table.
 func (t *Table) Pending(ctx context.Context, batchSize int, fn func([]Record) error) error {
 	if batchSize <= 0 {
 		return fmt.Errorf("batch size must be positive, got %d", batchSize)

@@ -186,16 +186,22 @@ func textConfig(dsn string) TableConfig {
 
 func openTable(t *testing.T, cfg TableConfig) *Table {
 	t.Helper()
-	tbl, err := OpenTable(context.Background(), cfg)
+	return mustOpen(t, func(ctx context.Context) (*Table, error) { return OpenTable(ctx, cfg) })
+}
+
+// mustOpen opens a catalog and closes it when the test ends, checking that Close works.
+func mustOpen[C Catalog](t *testing.T, open func(context.Context) (C, error)) C {
+	t.Helper()
+	c, err := open(context.Background())
 	if err != nil {
-		t.Fatalf("OpenTable: %v", err)
+		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := tbl.Close(); err != nil {
+		if err := c.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return tbl
+	return c
 }
 
 // runTableSuite is the behaviour every SQL engine must show.
