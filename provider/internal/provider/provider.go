@@ -274,6 +274,8 @@ func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Res
 		// One line per resource; each lives in its own <name>_resource.go.
 		NewRefererPolicyResource,
 		NewBucketResource,
+		NewUploadUserResource,
+		NewUploadAccessKeyResource,
 	}
 }
 

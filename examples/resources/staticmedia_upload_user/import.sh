@@ -1,0 +1,3 @@
+# Import by user name. bucket, key_prefix and extra_actions are read back from the user's inline
+# policy (named "upload-only", or the user's only inline policy when it has another name).
+terraform import staticmedia_upload_user.uploader media-uploader

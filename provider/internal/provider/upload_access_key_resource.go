@@ -1,0 +1,412 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
+)
+
+const (
+	// keyPropagationSuccesses is how many GetCallerIdentity calls in a row must succeed with a new key
+	// before it counts as usable: IAM is eventually consistent, and one success may come from a
+	// replica that already knows the key while the next request lands on one that does not.
+	keyPropagationSuccesses = 3
+	keyPropagationInterval  = time.Second
+	keyStatusActive         = string(iamtypes.StatusTypeActive)
+	keyStatusInactive       = string(iamtypes.StatusTypeInactive)
+)
+
+var _ resource.ResourceWithImportState = (*uploadAccessKeyResource)(nil)
+
+// NewUploadAccessKeyResource returns the staticmedia_upload_access_key resource.
+func NewUploadAccessKeyResource() resource.Resource {
+	return &uploadAccessKeyResource{}
+}
+
+// uploadAccessKeyResource is an access key of the upload user.
+type uploadAccessKeyResource struct {
+	pd *providerData
+}
+
+type uploadAccessKeyResourceModel struct {
+	ID                 types.String   `tfsdk:"id"`
+	User               types.String   `tfsdk:"user"`
+	Status             types.String   `tfsdk:"status"`
+	RotationTriggers   types.Map      `tfsdk:"rotation_triggers"`
+	WaitForPropagation types.Bool     `tfsdk:"wait_for_propagation"`
+	Secret             types.String   `tfsdk:"secret"`
+	CreateDate         types.String   `tfsdk:"create_date"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *uploadAccessKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_upload_access_key"
+}
+
+func (r *uploadAccessKeyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An access key for an upload user. The secret is stored in Terraform state (mark outputs that " +
+			"carry it `sensitive`) and can only be read when the key is created: an imported key has no `secret`.\n\n" +
+			"To rotate without downtime, change a value in `rotation_triggers` with `lifecycle { create_before_destroy = true }`: " +
+			"the new key is created, and waited for, before the old one is deleted. IAM allows two keys per user.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The access key ID (`AKIA...`).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"user": schema.StringAttribute{
+				MarkdownDescription: "Name of the IAM user the key belongs to, usually `staticmedia_upload_user.<name>.name`. " +
+					"Changing it replaces the key.",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 64), stringvalidator.RegexMatches(iamNamePattern, "must be an IAM user name")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"status": schema.StringAttribute{
+				MarkdownDescription: "`Active` or `Inactive`. Defaults to `Active`. Deactivating a key before deleting it is a " +
+					"safe way to find out whether anything still uses it.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(keyStatusActive),
+				Validators: []validator.String{stringvalidator.OneOf(keyStatusActive, keyStatusInactive)},
+			},
+			"rotation_triggers": schema.MapAttribute{
+				MarkdownDescription: "Arbitrary values; changing any of them replaces the key. Use a date or a counter to rotate, " +
+					"together with `lifecycle { create_before_destroy = true }`.",
+				ElementType:   types.StringType,
+				Optional:      true,
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+			},
+			"wait_for_propagation": schema.BoolAttribute{
+				MarkdownDescription: fmt.Sprintf("After creating the key, wait until it authenticates (STS GetCallerIdentity "+
+					"signed with it succeeds %d times in a row), bounded by the create timeout. IAM keys are eventually "+
+					"consistent, and a tool that runs right after `apply` would otherwise fail. Defaults to `true`; skipped "+
+					"when `status` is `Inactive`.", keyPropagationSuccesses),
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
+			"secret": schema.StringAttribute{
+				MarkdownDescription: "The secret access key. Only known for keys created by Terraform; null after import.",
+				Computed:            true,
+				Sensitive:           true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"create_date": schema.StringAttribute{
+				MarkdownDescription: "When the key was created, RFC 3339.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *uploadAccessKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *uploadAccessKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data uploadAccessKeyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	user := data.User.ValueString()
+	key, err := createAccessKey(ctx, r.pd.iam, user)
+	if err != nil {
+		detail := fmt.Sprintf("IAM CreateAccessKey for user %q failed: %s\n\n", user, err)
+		if isAPIError(err, "LimitExceeded") {
+			detail += "IAM allows two access keys per user. Delete an unused key, or rotate with create_before_destroy " +
+				"only while the user has at most one other key."
+		} else {
+			detail += "Check that the user exists and that the caller may call iam:CreateAccessKey."
+		}
+		resp.Diagnostics.AddError("Unable to Create Access Key", detail)
+		return
+	}
+	id := aws.ToString(key.AccessKeyId)
+	data.ID = types.StringValue(id)
+	data.Secret = types.StringValue(aws.ToString(key.SecretAccessKey))
+	data.CreateDate = types.StringValue(formatKeyDate(key.CreateDate))
+	tflog.Debug(ctx, "created access key", map[string]any{"user": user, "access_key_id": id})
+
+	// From here on the key exists: every failure saves it first, so Terraform marks it tainted and the
+	// next apply deletes it rather than leaving a working key nobody tracks.
+	failSaved := func(summary, detail string) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		resp.Diagnostics.AddError(summary, detail+"\n\nThe key is saved as tainted; the next apply replaces it.")
+	}
+	status := data.Status.ValueString()
+	if data.WaitForPropagation.ValueBool() && status == keyStatusActive {
+		if err := r.waitForKey(ctx, id, aws.ToString(key.SecretAccessKey)); err != nil {
+			failSaved("Access Key Did Not Become Usable",
+				fmt.Sprintf("Access key %s of user %q was created but did not authenticate: %s\n\nIncrease timeouts.create, "+
+					"or set wait_for_propagation = false if nothing uses the key right after apply.", id, user, err))
+			return
+		}
+	}
+	if status != keyStatusActive {
+		if err := updateAccessKeyStatus(ctx, r.pd.iam, user, id, status); err != nil {
+			failSaved("Unable to Set Access Key Status",
+				fmt.Sprintf("Access key %s of user %q was created, but setting its status to %s failed: %s", id, user, status, err))
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *uploadAccessKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data uploadAccessKeyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	user, id := data.User.ValueString(), data.ID.ValueString()
+	meta, err := findAccessKey(ctx, r.pd.iam, user, id)
+	if isNotFound(err) || (err == nil && meta == nil) {
+		tflog.Warn(ctx, "access key is gone, removing it from state", map[string]any{"user": user, "access_key_id": id})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Access Key",
+			fmt.Sprintf("IAM ListAccessKeys for user %q failed: %s\n\nCheck that the caller may call iam:ListAccessKeys.", user, err))
+		return
+	}
+	data.Status = types.StringValue(string(meta.Status))
+	data.CreateDate = types.StringValue(formatKeyDate(meta.CreateDate))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// Update changes the status; the other in-place changes (wait_for_propagation, timeouts) only concern
+// Terraform.
+func (r *uploadAccessKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state uploadAccessKeyResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 2*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	if !plan.Status.Equal(state.Status) {
+		user, id, status := state.User.ValueString(), state.ID.ValueString(), plan.Status.ValueString()
+		if err := updateAccessKeyStatus(ctx, r.pd.iam, user, id, status); err != nil {
+			resp.Diagnostics.AddError("Unable to Update Access Key",
+				fmt.Sprintf("Setting access key %s of user %q to %s failed: %s\n\nCheck that the caller may call iam:UpdateAccessKey.", id, user, status, err))
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *uploadAccessKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data uploadAccessKeyResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Delete(ctx, 2*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	user, id := data.User.ValueString(), data.ID.ValueString()
+	_, err := r.pd.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
+	if err != nil && !isNotFound(err) {
+		resp.Diagnostics.AddError("Unable to Delete Access Key",
+			fmt.Sprintf("IAM DeleteAccessKey %s of user %q failed: %s\n\nCheck that the caller may call iam:DeleteAccessKey.", id, user, err))
+	}
+}
+
+// ImportState accepts "USER/ACCESS_KEY_ID" or the bare key ID, whose user IAM GetAccessKeyLastUsed names.
+// The secret cannot be imported: AWS returns it only from CreateAccessKey.
+func (r *uploadAccessKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	user, id, hasUser := strings.Cut(req.ID, "/")
+	if !hasUser {
+		user, id = "", req.ID
+	}
+	if id == "" || (hasUser && user == "") {
+		resp.Diagnostics.AddError("Invalid Import ID",
+			fmt.Sprintf("%q is not an access key import ID. Use USER/ACCESS_KEY_ID or ACCESS_KEY_ID, for example uploader/AKIAIOSFODNN7EXAMPLE.", req.ID))
+		return
+	}
+	if !hasUser {
+		owner, err := accessKeyOwner(ctx, r.pd.iam, id)
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Import Access Key",
+				fmt.Sprintf("Finding the user of access key %s failed: %s\n\nImport it as USER/%s instead.", id, err, id))
+			return
+		}
+		user = owner
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user"), user)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_propagation"), true)...)
+}
+
+// createAccessKey creates a key, retrying while IAM has not propagated a just-created user.
+func createAccessKey(ctx context.Context, client *iam.Client, user string) (*iamtypes.AccessKey, error) {
+	var key *iamtypes.AccessKey
+	bounded, cancel := context.WithTimeout(ctx, iamPropagationBound)
+	defer cancel()
+	err := retryUntil(bounded, isIAMPropagationError, func(ctx context.Context) error {
+		out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+		if err != nil {
+			return err
+		}
+		key = out.AccessKey
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if key == nil || key.AccessKeyId == nil || key.SecretAccessKey == nil {
+		return nil, errors.New("the response carried no access key")
+	}
+	return key, nil
+}
+
+// waitForKey polls STS GetCallerIdentity signed with the new key until it succeeds
+// keyPropagationSuccesses times in a row, or ctx (the create timeout) ends. The configuration is
+// the provider's own (endpoints, region, profile) with only the credentials swapped.
+func (r *uploadAccessKeyResource) waitForKey(ctx context.Context, id, secret string) error {
+	opts := r.pd.opts
+	opts.AccessKey, opts.SecretKey, opts.SessionToken = id, secret, ""
+	opts.Region = r.pd.region
+	cfg, err := awsconfig.Load(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("configuring a client with the new key: %w", err)
+	}
+	client := opts.STS(cfg)
+	successes, attempts := 0, 0
+	delay := keyPropagationInterval
+	var lastErr error
+	for {
+		attempts++
+		_, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		wait := keyPropagationInterval
+		switch {
+		case err == nil:
+			successes++
+			if successes >= keyPropagationSuccesses {
+				tflog.Debug(ctx, "new access key authenticates", map[string]any{"access_key_id": id, "attempts": attempts})
+				return nil
+			}
+		case isKeyPropagationError(err):
+			successes, lastErr = 0, err
+			wait, delay = delay, min(delay*2, 5*time.Second)
+		default:
+			return fmt.Errorf("STS GetCallerIdentity with the new key: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr == nil {
+				lastErr = ctx.Err()
+			}
+			return fmt.Errorf("after %d attempts the key had not authenticated %d times in a row: %w", attempts, keyPropagationSuccesses, lastErr)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isKeyPropagationError reports the answers STS gives for a key it does not know yet.
+func isKeyPropagationError(err error) bool {
+	return isAPIError(err, "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException")
+}
+
+func updateAccessKeyStatus(ctx context.Context, client *iam.Client, user, id, status string) error {
+	_, err := client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+		UserName:    aws.String(user),
+		AccessKeyId: aws.String(id),
+		Status:      iamtypes.StatusType(status),
+	})
+	return err
+}
+
+// findAccessKey returns the key's metadata, nil when the user has no such key, or a not-found error
+// when the user is gone.
+func findAccessKey(ctx context.Context, client *iam.Client, user, id string) (*iamtypes.AccessKeyMetadata, error) {
+	p := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range page.AccessKeyMetadata {
+			if aws.ToString(k.AccessKeyId) == id {
+				return &k, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// accessKeyOwner returns the user a key belongs to.
+func accessKeyOwner(ctx context.Context, client *iam.Client, id string) (string, error) {
+	out, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	if err != nil {
+		return "", fmt.Errorf("IAM GetAccessKeyLastUsed: %w", err)
+	}
+	if aws.ToString(out.UserName) == "" {
+		return "", errors.New("IAM GetAccessKeyLastUsed named no user")
+	}
+	return aws.ToString(out.UserName), nil
+}
+
+func formatKeyDate(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,955 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/staticmedia/staticmedia/internal/policy"
+)
+
+// Name rules IAM documents for users and policies, paths, and the action names extra_actions accepts.
+var (
+	iamNamePattern  = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	iamPathPattern  = regexp.MustCompile(`^/([\x21-\x7E]*/)?$`)
+	s3ActionPattern = regexp.MustCompile(`^s3:[A-Za-z][A-Za-z0-9]*$`)
+)
+
+const (
+	defaultUploadPolicyName = "upload-only"
+	// iamPropagationBound caps retries of IAM calls that fail only because a just-created user has not
+	// propagated yet. AWS documents propagation in seconds; minutes means something else is wrong.
+	iamPropagationBound = 2 * time.Minute
+)
+
+var (
+	_ resource.ResourceWithImportState    = (*uploadUserResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*uploadUserResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*uploadUserResource)(nil)
+)
+
+// NewUploadUserResource returns the staticmedia_upload_user resource.
+func NewUploadUserResource() resource.Resource {
+	return &uploadUserResource{}
+}
+
+// uploadUserResource is an IAM user whose only permission is the upload-only inline policy.
+type uploadUserResource struct {
+	pd *providerData
+}
+
+type uploadUserResourceModel struct {
+	ID           types.String   `tfsdk:"id"`
+	Name         types.String   `tfsdk:"name"`
+	Path         types.String   `tfsdk:"path"`
+	Bucket       types.String   `tfsdk:"bucket"`
+	KeyPrefix    types.String   `tfsdk:"key_prefix"`
+	ExtraActions types.Set      `tfsdk:"extra_actions"`
+	PolicyName   types.String   `tfsdk:"policy_name"`
+	Tags         types.Map      `tfsdk:"tags"`
+	TagsAll      types.Map      `tfsdk:"tags_all"`
+	ForceDestroy types.Bool     `tfsdk:"force_destroy"`
+	ARN          types.String   `tfsdk:"arn"`
+	UniqueID     types.String   `tfsdk:"unique_id"`
+	PolicyJSON   types.String   `tfsdk:"policy_json"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *uploadUserResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_upload_user"
+}
+
+func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	iamName := stringvalidator.RegexMatches(iamNamePattern, "may contain only letters, digits and + = , . @ _ -")
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An IAM user that exists only to upload files into one bucket. Its single inline policy allows " +
+			"`s3:PutObject` on the bucket (optionally below `key_prefix`) and `s3:ListAllMyBuckets`, which upload tools " +
+			"call before writing; it cannot read, list or delete objects. Create its key with `staticmedia_upload_access_key`.\n\n" +
+			"The inline policy is compared semantically when read back, so formatting changes made by AWS never show as a diff, " +
+			"while a policy edited or deleted outside Terraform does and is restored by the next apply.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The user name.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the IAM user. Changing it replaces the user (and so its access keys).",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64), iamName},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"path": schema.StringAttribute{
+				MarkdownDescription: "IAM path of the user, starting and ending with `/`. Defaults to `/`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString("/"),
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 512),
+					stringvalidator.RegexMatches(iamPathPattern, "must start and end with / and contain only printable ASCII characters"),
+				},
+			},
+			"bucket": schema.StringAttribute{
+				MarkdownDescription: "The bucket the user may upload into. Changing it rewrites the inline policy in place.",
+				Required:            true,
+			},
+			"key_prefix": schema.StringAttribute{
+				MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
+					"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"extra_actions": schema.SetAttribute{
+				MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
+					"`s3:PutObjectTagging` or `s3:AbortMultipartUpload`. Full names without wildcards.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(s3ActionPattern, "must be a full S3 action name such as s3:PutObjectTagging, without wildcards")),
+				},
+			},
+			"policy_name": schema.StringAttribute{
+				MarkdownDescription: "Name of the inline policy. Defaults to `upload-only`. Changing it puts the policy under the " +
+					"new name, then deletes the old one.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultUploadPolicyName),
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 128), iamName},
+			},
+			"tags": schema.MapAttribute{
+				MarkdownDescription: "Tags for the user. They override the provider's `default_tags` with the same key.",
+				ElementType:         types.StringType,
+				Optional:            true,
+			},
+			"tags_all": schema.MapAttribute{
+				MarkdownDescription: "All tags on the user: the provider's `default_tags` merged with `tags`.",
+				ElementType:         types.StringType,
+				Computed:            true,
+			},
+			"force_destroy": schema.BoolAttribute{
+				MarkdownDescription: "When destroying, first delete what IAM refuses to delete a user with and that this resource " +
+					"does not manage: access keys, other inline policies, attached managed policies, group memberships, the " +
+					"console password, MFA devices, signing certificates and SSH keys. Defaults to `false`, in which case a " +
+					"user that still has access keys fails to destroy with an error.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the user.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"unique_id": schema.StringAttribute{
+				MarkdownDescription: "The stable unique ID IAM assigns to the user (`AIDA...`).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"policy_json": schema.StringAttribute{
+				MarkdownDescription: "The inline policy document. Empty when the policy was deleted outside Terraform; the next " +
+					"apply puts it back.",
+				Computed: true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *uploadUserResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig reports policy problems at plan time on the attribute that causes them, instead of a
+// MalformedPolicyDocument at apply time.
+func (r *uploadUserResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var data uploadUserResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	in, known, diags := uploadPolicyInput(ctx, &data, "")
+	resp.Diagnostics.Append(diags...)
+	if !known || resp.Diagnostics.HasError() {
+		return
+	}
+	if err := policy.ValidateBucketName(in.Bucket); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("bucket"), "Invalid Bucket Name", err.Error())
+		return
+	}
+	if _, err := policy.UploadOnly(policy.UploadOnlyInput{Bucket: in.Bucket, KeyPrefix: in.KeyPrefix}); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("key_prefix"), "Invalid Key Prefix", err.Error())
+		return
+	}
+	if _, err := policy.UploadOnly(in); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("extra_actions"), "Invalid Upload Policy", err.Error())
+	}
+}
+
+// ModifyPlan computes tags_all and policy_json at plan time. Computing policy_json here is what makes
+// drift visible: Read stores "" (or the policy AWS holds) and the plan shows the document that apply
+// will put back.
+func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan uploadUserResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *uploadUserResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &uploadUserResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	tags, known, diags := mapFromTerraform(ctx, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	plan.TagsAll = types.MapUnknown(types.StringType)
+	if known {
+		plan.TagsAll = mapToTerraform(mergeTags(r.defaultTags(), tags))
+	}
+
+	in, known, diags := uploadPolicyInput(ctx, &plan, r.partition())
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.PolicyJSON = types.StringUnknown()
+	if known {
+		doc, err := buildUploadPolicy(in)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("bucket"), "Invalid Upload Policy", err.Error())
+			return
+		}
+		plan.PolicyJSON = types.StringValue(doc)
+		if state != nil {
+			plan.PolicyJSON = types.StringValue(keepEquivalentPolicy(state.PolicyJSON.ValueString(), doc))
+		}
+	}
+
+	// The ARN embeds the path, so a path change gives the user a new ARN.
+	if state != nil && !plan.Path.Equal(state.Path) {
+		plan.ARN = types.StringUnknown()
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data uploadUserResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := data.Name.ValueString()
+	doc, tagsAll, diags := r.desired(ctx, &data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	out, err := r.pd.iam.CreateUser(ctx, &iam.CreateUserInput{
+		UserName: aws.String(name),
+		Path:     aws.String(data.Path.ValueString()),
+		Tags:     iamTags(tagsAll),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create Upload User",
+			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user already exists, import it with "+
+				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateUser.", name, err))
+		return
+	}
+	data.ID = types.StringValue(name)
+	data.ARN = types.StringValue(aws.ToString(out.User.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	data.TagsAll = mapToTerraform(tagsAll)
+	tflog.Debug(ctx, "created upload user", map[string]any{"user": name, "arn": data.ARN.ValueString()})
+
+	if err := putUploadPolicy(ctx, r.pd.iam, name, data.PolicyName.ValueString(), doc); err != nil {
+		// Saving the user makes Terraform mark it tainted, so the next apply replaces it instead of
+		// leaving an IAM user nobody tracks.
+		data.PolicyJSON = types.StringValue("")
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		resp.Diagnostics.AddError("Unable to Put Upload Policy",
+			fmt.Sprintf("The user %q was created, but putting its inline policy %q failed: %s\n\nThe user is saved as "+
+				"tainted and the next apply replaces it. Check that the caller may call iam:PutUserPolicy.",
+				name, data.PolicyName.ValueString(), err))
+		return
+	}
+	data.PolicyJSON = types.StringValue(doc)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data uploadUserResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := data.Name.ValueString()
+	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if isNotFound(err) {
+		tflog.Warn(ctx, "upload user is gone, removing it from state", map[string]any{"user": name})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User",
+			fmt.Sprintf("IAM GetUser for %q failed: %s\n\nCheck that the caller may call iam:GetUser.", name, err))
+		return
+	}
+	data.ID = types.StringValue(name)
+	data.Path = types.StringValue(aws.ToString(out.User.Path))
+	data.ARN = types.StringValue(aws.ToString(out.User.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+
+	remoteTags, err := listUserTags(ctx, r.pd.iam, name)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User Tags",
+			fmt.Sprintf("IAM ListUserTags for %q failed: %s\n\nCheck that the caller may call iam:ListUserTags.", name, err))
+		return
+	}
+	priorTags, _, diags := mapFromTerraform(ctx, data.Tags)
+	resp.Diagnostics.Append(diags...)
+	if own := ownTags(remoteTags, r.defaultTags(), priorTags); len(own) > 0 || !data.Tags.IsNull() {
+		data.Tags = mapToTerraform(own)
+	}
+	data.TagsAll = mapToTerraform(remoteTags)
+
+	importing := data.Bucket.IsNull()
+	if data.PolicyName.IsNull() {
+		data.PolicyName = types.StringValue(defaultUploadPolicyName)
+	}
+	remote, found, err := getUserPolicyDocument(ctx, r.pd.iam, name, data.PolicyName.ValueString())
+	if err == nil && !found && importing {
+		// An imported user may carry the policy under another name; take it when it is the only one.
+		var other string
+		other, err = soleInlinePolicyName(ctx, r.pd.iam, name)
+		if err == nil && other != "" {
+			data.PolicyName = types.StringValue(other)
+			remote, found, err = getUserPolicyDocument(ctx, r.pd.iam, name, other)
+		}
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Policy",
+			fmt.Sprintf("Reading the inline policy %q of user %q failed: %s\n\nCheck that the caller may call iam:GetUserPolicy and iam:ListUserPolicies.",
+				data.PolicyName.ValueString(), name, err))
+		return
+	}
+	if !found {
+		// An empty policy_json differs from the document ModifyPlan computes, so the plan shows the update
+		// that puts the policy back.
+		tflog.Warn(ctx, "upload policy is gone", map[string]any{"user": name, "policy": data.PolicyName.ValueString()})
+		data.PolicyJSON = types.StringValue("")
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		return
+	}
+
+	if importing {
+		parsed, ok := parseUploadPolicy(remote)
+		if ok {
+			data.Bucket = types.StringValue(parsed.Bucket)
+			data.KeyPrefix = types.StringNull()
+			if parsed.KeyPrefix != "" {
+				data.KeyPrefix = types.StringValue(parsed.KeyPrefix)
+			}
+			data.ExtraActions = types.SetNull(types.StringType)
+			if len(parsed.ExtraActions) > 0 {
+				data.ExtraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
+				resp.Diagnostics.Append(diags...)
+			}
+		} else {
+			resp.Diagnostics.AddWarning("Inline Policy Is Not an Upload-Only Policy",
+				fmt.Sprintf("The inline policy %q of user %q does not have the upload-only shape, so bucket and key_prefix "+
+					"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
+					data.PolicyName.ValueString(), name))
+		}
+	}
+
+	// Prefer the JSON already in state, then the document the attributes describe, as long as AWS holds
+	// an equivalent policy; AWS reformats documents, and a byte comparison would be a perpetual diff.
+	stored := remote
+	candidates := []string{data.PolicyJSON.ValueString()}
+	if in, known, _ := uploadPolicyInput(ctx, &data, r.partition()); known {
+		if doc, err := buildUploadPolicy(in); err == nil {
+			candidates = append(candidates, doc)
+		}
+	}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if eq, err := policy.Equivalent(c, remote); err == nil && eq {
+			stored = c
+			break
+		}
+	}
+	if stored == remote {
+		tflog.Info(ctx, "upload policy differs from the expected document", map[string]any{"user": name})
+	}
+	data.PolicyJSON = types.StringValue(stored)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state uploadUserResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := plan.Name.ValueString()
+	doc, tagsAll, diags := r.desired(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if !plan.Path.Equal(state.Path) {
+		_, err := r.pd.iam.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String(name), NewPath: aws.String(plan.Path.ValueString())})
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Update Upload User",
+				fmt.Sprintf("IAM UpdateUser (new path %q) for %q failed: %s", plan.Path.ValueString(), name, err))
+			return
+		}
+	}
+
+	newName, oldName := plan.PolicyName.ValueString(), state.PolicyName.ValueString()
+	if newName != oldName || doc != state.PolicyJSON.ValueString() {
+		// The new policy goes on before the old one comes off, so uploads never lose their permission
+		// halfway through a rename.
+		if err := putUploadPolicy(ctx, r.pd.iam, name, newName, doc); err != nil {
+			resp.Diagnostics.AddError("Unable to Put Upload Policy",
+				fmt.Sprintf("Putting the inline policy %q on user %q failed: %s\n\nCheck that the caller may call iam:PutUserPolicy.", newName, name, err))
+			return
+		}
+		if newName != oldName && oldName != "" {
+			_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(oldName)})
+			if err != nil && !isAPIError(err, "NoSuchEntity") {
+				resp.Diagnostics.AddError("Unable to Delete Old Upload Policy",
+					fmt.Sprintf("The policy was put under its new name %q, but deleting the old inline policy %q of user %q failed: %s\n\n"+
+						"Delete it by hand (aws iam delete-user-policy) or apply again.", newName, oldName, name, err))
+				return
+			}
+		}
+	}
+
+	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
+		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
+			resp.Diagnostics.AddError("Unable to Update Upload User Tags",
+				fmt.Sprintf("Updating the tags of user %q failed: %s\n\nCheck that the caller may call iam:TagUser and iam:UntagUser.", name, err))
+			return
+		}
+	}
+
+	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s", name, err))
+		return
+	}
+	plan.ID = types.StringValue(name)
+	plan.ARN = types.StringValue(aws.ToString(out.User.Arn))
+	plan.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	plan.PolicyJSON = types.StringValue(doc)
+	plan.TagsAll = mapToTerraform(tagsAll)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data uploadUserResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Delete(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := data.Name.ValueString()
+	if data.ForceDestroy.ValueBool() {
+		if err := deleteUserDependencies(ctx, r.pd.iam, name); err != nil {
+			resp.Diagnostics.AddError("Unable to Delete Upload User",
+				fmt.Sprintf("Removing what user %q owns before deleting it (force_destroy) failed: %s", name, err))
+			return
+		}
+	} else {
+		// IAM refuses to delete a user that has access keys, but not every engine does (moto deletes it);
+		// checking first gives the same clear answer everywhere and leaves the user untouched.
+		keys, err := listAccessKeyIDs(ctx, r.pd.iam, name)
+		if err != nil && !isNotFound(err) {
+			resp.Diagnostics.AddError("Unable to Delete Upload User",
+				fmt.Sprintf("Listing the access keys of user %q failed: %s", name, err))
+			return
+		}
+		if len(keys) > 0 {
+			resp.Diagnostics.AddError("Upload User Still Has Access Keys",
+				fmt.Sprintf("User %q still has access keys not managed by this resource (%s), and IAM cannot delete a user "+
+					"with access keys.\n\nDelete the keys (or their staticmedia_upload_access_key resources), or set "+
+					"force_destroy = true on this user and apply before destroying.", name, strings.Join(keys, ", ")))
+			return
+		}
+	}
+
+	_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(data.PolicyName.ValueString())})
+	if err != nil && !isNotFound(err) {
+		resp.Diagnostics.AddError("Unable to Delete Upload Policy",
+			fmt.Sprintf("Deleting the inline policy %q of user %q failed: %s", data.PolicyName.ValueString(), name, err))
+		return
+	}
+	_, err = r.pd.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
+	switch {
+	case err == nil, isNotFound(err):
+	case isAPIError(err, "DeleteConflict"):
+		resp.Diagnostics.AddError("Upload User Still Has Dependencies",
+			fmt.Sprintf("IAM refused to delete user %q: %s\n\nThe user still has something this resource does not manage "+
+				"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
+				"SSH keys). Remove it, or set force_destroy = true on this user and apply before destroying.", name, err))
+	default:
+		resp.Diagnostics.AddError("Unable to Delete Upload User", fmt.Sprintf("IAM DeleteUser for %q failed: %s", name, err))
+	}
+}
+
+// ImportState takes the user name. bucket, key_prefix and extra_actions are recovered from the inline
+// policy by Read.
+func (r *uploadUserResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
+}
+
+func (r *uploadUserResource) defaultTags() map[string]string {
+	if r.pd == nil {
+		return nil
+	}
+	return r.pd.defaultTags
+}
+
+func (r *uploadUserResource) partition() string {
+	if r.pd == nil {
+		return ""
+	}
+	return r.pd.partition
+}
+
+// desired returns the policy document and tags_all that apply must produce. The planned policy_json
+// is used when known: ModifyPlan may have kept an equivalent older string that is already in AWS.
+func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResourceModel) (string, map[string]string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	own, _, d := mapFromTerraform(ctx, data.Tags)
+	diags.Append(d...)
+	tagsAll := mergeTags(r.defaultTags(), own)
+	if !data.PolicyJSON.IsUnknown() && !data.PolicyJSON.IsNull() && data.PolicyJSON.ValueString() != "" {
+		return data.PolicyJSON.ValueString(), tagsAll, diags
+	}
+	in, _, d := uploadPolicyInput(ctx, data, r.partition())
+	diags.Append(d...)
+	if diags.HasError() {
+		return "", tagsAll, diags
+	}
+	doc, err := buildUploadPolicy(in)
+	if err != nil {
+		diags.AddAttributeError(path.Root("bucket"), "Invalid Upload Policy", err.Error())
+	}
+	return doc, tagsAll, diags
+}
+
+func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
+	oldTags, _, d := mapFromTerraform(ctx, oldAll)
+	if d.HasError() {
+		return fmt.Errorf("reading the tags in state: %v", d)
+	}
+	var removed []string
+	for k := range oldTags {
+		if _, ok := newTags[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	if len(removed) > 0 {
+		slices.Sort(removed)
+		if _, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: removed}); err != nil {
+			return fmt.Errorf("untag user: %w", err)
+		}
+	}
+	changed := map[string]string{}
+	for k, v := range newTags {
+		if old, ok := oldTags[k]; !ok || old != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) > 0 {
+		if _, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: iamTags(changed)}); err != nil {
+			return fmt.Errorf("tag user: %w", err)
+		}
+	}
+	return nil
+}
+
+// uploadPolicyInput reads the policy inputs out of a model; known is false while any is unknown.
+func uploadPolicyInput(ctx context.Context, data *uploadUserResourceModel, partition string) (policy.UploadOnlyInput, bool, diag.Diagnostics) {
+	in := policy.UploadOnlyInput{Partition: partition, Bucket: data.Bucket.ValueString(), KeyPrefix: data.KeyPrefix.ValueString()}
+	if data.Bucket.IsUnknown() || data.Bucket.IsNull() || data.KeyPrefix.IsUnknown() || data.ExtraActions.IsUnknown() {
+		return in, false, nil
+	}
+	for _, e := range data.ExtraActions.Elements() {
+		if e.IsUnknown() {
+			return in, false, nil
+		}
+	}
+	var diags diag.Diagnostics
+	if !data.ExtraActions.IsNull() {
+		diags = data.ExtraActions.ElementsAs(ctx, &in.ExtraActions, false)
+	}
+	return in, !diags.HasError(), diags
+}
+
+func buildUploadPolicy(in policy.UploadOnlyInput) (string, error) {
+	doc, err := policy.UploadOnly(in)
+	if err != nil {
+		return "", err
+	}
+	return doc.JSON()
+}
+
+// keepEquivalentPolicy returns current when it grants the same as desired, so that a document AWS
+// reformatted (or an older rendering of the same policy) does not show as a change.
+func keepEquivalentPolicy(current, desired string) string {
+	if current == "" {
+		return desired
+	}
+	if eq, err := policy.Equivalent(current, desired); err == nil && eq {
+		return current
+	}
+	return desired
+}
+
+// putUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created user.
+func putUploadPolicy(ctx context.Context, client *iam.Client, user, name, doc string) error {
+	ctx, cancel := context.WithTimeout(ctx, iamPropagationBound)
+	defer cancel()
+	return retryUntil(ctx, isIAMPropagationError, func(ctx context.Context) error {
+		_, err := client.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
+			UserName:       aws.String(user),
+			PolicyName:     aws.String(name),
+			PolicyDocument: aws.String(doc),
+		})
+		return err
+	})
+}
+
+// isIAMPropagationError reports the errors IAM returns for an entity created a moment ago.
+func isIAMPropagationError(err error) bool {
+	return isAPIError(err, "NoSuchEntity", "ConcurrentModification")
+}
+
+// getUserPolicyDocument returns the URL-decoded inline policy document; found is false when the user
+// has no policy of that name.
+func getUserPolicyDocument(ctx context.Context, client *iam.Client, user, name string) (doc string, found bool, err error) {
+	out, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
+	if isNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		return "", false, fmt.Errorf("inline policy %q of user %q: %w", name, user, err)
+	}
+	return doc, true, nil
+}
+
+// decodePolicyDocument undoes the RFC 3986 encoding IAM applies to returned documents. Engines that
+// return the JSON as stored (moto) are passed through: decoding raw JSON would corrupt a literal %.
+func decodePolicyDocument(raw string) (string, error) {
+	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
+		return raw, nil
+	}
+	doc, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", fmt.Errorf("decoding the policy document: %w", err)
+	}
+	return doc, nil
+}
+
+// soleInlinePolicyName returns the user's only inline policy name, or "" when it has none or several.
+func soleInlinePolicyName(ctx context.Context, client *iam.Client, user string) (string, error) {
+	var names []string
+	p := iam.NewListUserPoliciesPaginator(client, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("list user policies: %w", err)
+		}
+		names = append(names, page.PolicyNames...)
+	}
+	if len(names) != 1 {
+		return "", nil
+	}
+	return names[0], nil
+}
+
+// parsedUploadPolicy is what an upload-only policy says about its bucket.
+type parsedUploadPolicy struct {
+	Bucket       string
+	KeyPrefix    string
+	ExtraActions []string
+}
+
+// parseUploadPolicy recovers bucket, key prefix and extra actions from an upload-only document, for
+// import. ok is false when the document does not have that shape.
+func parseUploadPolicy(doc string) (parsedUploadPolicy, bool) {
+	var raw struct {
+		Statement json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
+		return parsedUploadPolicy{}, false
+	}
+	type statement struct {
+		Effect   string
+		Action   json.RawMessage
+		Resource json.RawMessage
+	}
+	var statements []statement
+	if err := json.Unmarshal(raw.Statement, &statements); err != nil {
+		var one statement
+		if err := json.Unmarshal(raw.Statement, &one); err != nil {
+			return parsedUploadPolicy{}, false
+		}
+		statements = []statement{one}
+	}
+	for _, st := range statements {
+		actions, resources := stringOrList(st.Action), stringOrList(st.Resource)
+		if st.Effect != "Allow" || !slices.ContainsFunc(actions, func(a string) bool { return strings.EqualFold(a, "s3:PutObject") }) {
+			continue
+		}
+		var out parsedUploadPolicy
+		for _, a := range actions {
+			if !strings.EqualFold(a, "s3:PutObject") {
+				out.ExtraActions = append(out.ExtraActions, a)
+			}
+		}
+		slices.Sort(out.ExtraActions)
+		var objects string
+		for _, res := range resources {
+			// arn:PARTITION:s3:::BUCKET or arn:PARTITION:s3:::BUCKET/PREFIX*
+			parts := strings.SplitN(res, ":", 6)
+			if len(parts) != 6 || parts[0] != "arn" || parts[2] != "s3" {
+				return parsedUploadPolicy{}, false
+			}
+			if bucket, rest, isObjects := strings.Cut(parts[5], "/"); isObjects {
+				objects = bucket
+				out.KeyPrefix = strings.TrimSuffix(rest, "*")
+			} else {
+				out.Bucket = bucket
+			}
+		}
+		if out.Bucket == "" {
+			out.Bucket = objects
+		}
+		return out, out.Bucket != "" && (objects == "" || objects == out.Bucket)
+	}
+	return parsedUploadPolicy{}, false
+}
+
+// stringOrList decodes a policy element that may be a string or a list of strings.
+func stringOrList(raw json.RawMessage) []string {
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		return []string{one}
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err == nil {
+		return many
+	}
+	return nil
+}
+
+func listUserTags(ctx context.Context, client *iam.Client, user string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := iam.NewListUserTagsPaginator(client, &iam.ListUserTagsInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
+}
+
+func listAccessKeyIDs(ctx context.Context, client *iam.Client, user string) ([]string, error) {
+	var ids []string
+	p := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range page.AccessKeyMetadata {
+			ids = append(ids, aws.ToString(k.AccessKeyId))
+		}
+	}
+	return ids, nil
+}
+
+// deleteUserDependencies removes everything IAM requires gone before DeleteUser (force_destroy).
+// Service-specific credentials are left alone: few engines implement that API, and IAM's DeleteConflict
+// names them if they are there.
+func deleteUserDependencies(ctx context.Context, client *iam.Client, user string) error {
+	u := aws.String(user)
+	ignoreGone := func(err error) error {
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	keys, err := listAccessKeyIDs(ctx, client, user)
+	if err != nil {
+		return fmt.Errorf("list access keys: %w", ignoreGone(err))
+	}
+	for _, id := range keys {
+		if _, err := client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: aws.String(id)}); ignoreGone(err) != nil {
+			return fmt.Errorf("delete access key %s: %w", id, err)
+		}
+	}
+	inline := iam.NewListUserPoliciesPaginator(client, &iam.ListUserPoliciesInput{UserName: u})
+	for inline.HasMorePages() {
+		page, err := inline.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list inline policies: %w", err)
+		}
+		for _, name := range page.PolicyNames {
+			if _, err := client.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: u, PolicyName: aws.String(name)}); ignoreGone(err) != nil {
+				return fmt.Errorf("delete inline policy %s: %w", name, err)
+			}
+		}
+	}
+	attached := iam.NewListAttachedUserPoliciesPaginator(client, &iam.ListAttachedUserPoliciesInput{UserName: u})
+	for attached.HasMorePages() {
+		page, err := attached.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list attached policies: %w", err)
+		}
+		for _, p := range page.AttachedPolicies {
+			if _, err := client.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: u, PolicyArn: p.PolicyArn}); ignoreGone(err) != nil {
+				return fmt.Errorf("detach policy %s: %w", aws.ToString(p.PolicyArn), err)
+			}
+		}
+	}
+	groups := iam.NewListGroupsForUserPaginator(client, &iam.ListGroupsForUserInput{UserName: u})
+	for groups.HasMorePages() {
+		page, err := groups.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list groups: %w", err)
+		}
+		for _, g := range page.Groups {
+			if _, err := client.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: u, GroupName: g.GroupName}); ignoreGone(err) != nil {
+				return fmt.Errorf("remove from group %s: %w", aws.ToString(g.GroupName), err)
+			}
+		}
+	}
+	if _, err := client.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: u}); ignoreGone(err) != nil {
+		return fmt.Errorf("delete login profile: %w", err)
+	}
+	mfa := iam.NewListMFADevicesPaginator(client, &iam.ListMFADevicesInput{UserName: u})
+	for mfa.HasMorePages() {
+		page, err := mfa.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list MFA devices: %w", err)
+		}
+		for _, d := range page.MFADevices {
+			if _, err := client.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: u, SerialNumber: d.SerialNumber}); ignoreGone(err) != nil {
+				return fmt.Errorf("deactivate MFA device %s: %w", aws.ToString(d.SerialNumber), err)
+			}
+		}
+	}
+	certs, err := client.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u})
+	if err != nil {
+		return fmt.Errorf("list signing certificates: %w", err)
+	}
+	for _, c := range certs.Certificates {
+		if _, err := client.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u, CertificateId: c.CertificateId}); ignoreGone(err) != nil {
+			return fmt.Errorf("delete signing certificate %s: %w", aws.ToString(c.CertificateId), err)
+		}
+	}
+	sshKeys, err := client.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: u})
+	if err != nil {
+		return fmt.Errorf("list SSH public keys: %w", err)
+	}
+	for _, k := range sshKeys.SSHPublicKeys {
+		if _, err := client.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: u, SSHPublicKeyId: k.SSHPublicKeyId}); ignoreGone(err) != nil {
+			return fmt.Errorf("delete SSH public key %s: %w", aws.ToString(k.SSHPublicKeyId), err)
+		}
+	}
+	return nil
+}
+
+// iamTags converts a tag map to IAM tags, sorted by key so requests are reproducible.
+func iamTags(m map[string]string) []iamtypes.Tag {
+	keys := slices.Sorted(maps.Keys(m))
+	tags := make([]iamtypes.Tag, 0, len(keys))
+	for _, k := range keys {
+		tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return tags
+}
