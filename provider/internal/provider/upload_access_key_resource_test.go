@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -435,4 +436,33 @@ func disableMotoIAMEnforcement(m *testbed.Moto) error {
 		return fmt.Errorf("turning moto IAM enforcement off: status %d: %s", resp.StatusCode, body)
 	}
 	return nil
+}
+
+// TestAccUploadAccessKeyResource_waitForKey drives the propagation wait against an enforcing engine: a
+// key that authenticates passes after keyPropagationSuccesses calls in a row, and a key that never does
+// is retried until the deadline and then reported with the engine's error.
+func TestAccUploadAccessKeyResource_waitForKey(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	m.EnableIAMEnforcement(t)
+	r := &uploadAccessKeyResource{pd: &providerData{opts: m.Options(), region: m.Region}}
+
+	start := time.Now()
+	if err := r.waitForKey(context.Background(), m.AccessKey, m.SecretKey); err != nil {
+		t.Fatalf("waiting for a working key: %v", err)
+	}
+	if elapsed, floor := time.Since(start), (keyPropagationSuccesses-1)*keyPropagationInterval; elapsed < floor {
+		t.Errorf("a working key passed after %v, want at least %v (%d successes in a row)", elapsed, floor, keyPropagationSuccesses)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	err := r.waitForKey(ctx, "AKIAUNKNOWNKEY000000", "not-the-secret")
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidClientTokenId" {
+		t.Fatalf("waiting for an unknown key: got %v, want InvalidClientTokenId after the deadline", err)
+	}
+	if !strings.Contains(err.Error(), "had not authenticated") || ctx.Err() == nil {
+		t.Errorf("the wait for an unknown key ended before its deadline: %v", err)
+	}
 }
