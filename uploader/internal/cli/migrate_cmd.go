@@ -163,6 +163,11 @@ func parseMigrateFlags(args []string, s streams) (*migrateFlags, error) {
 			return nil, usagef("--ledger must not be empty in ledger mode")
 		}
 	}
+	if fi, err := os.Stat(f.source); err != nil {
+		return nil, usagef("--source: %v", err)
+	} else if !fi.IsDir() {
+		return nil, usagef("--source %s is not a directory", f.source)
+	}
 	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
 		return nil, usagef("--progress must be auto, always or never, got %q", f.progress)
 	}
@@ -229,7 +234,7 @@ func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
 	if f.set["key-prefix"] {
 		prefix = f.keyPrefix
 	}
-	return migrate.Config{
+	cfg := migrate.Config{
 		Bucket:             s.Bucket,
 		Source:             f.source,
 		KeyPrefix:          prefix,
@@ -240,7 +245,13 @@ func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
 		BatchSize:          f.batchSize,
 		DryRun:             f.dryRun,
 		Limit:              f.limit,
-	}.WithDefaults()
+	}
+	// Settings without a flag take the engine's defaults; flag values are kept as given, so a
+	// zero the user typed is reported rather than silently replaced.
+	d := cfg.WithDefaults()
+	cfg.PartConcurrency, cfg.PageSize, cfg.FlushInterval, cfg.MemoryBudget, cfg.StopGrace =
+		d.PartConcurrency, d.PageSize, d.FlushInterval, d.MemoryBudget, d.StopGrace
+	return cfg
 }
 
 func runMigrate(ctx context.Context, args []string, s streams, version string) int {
