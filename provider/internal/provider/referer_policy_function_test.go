@@ -16,24 +16,42 @@ import (
 	"github.com/staticmedia/staticmedia/internal/testbed"
 )
 
-// functionPolicyGolden reads one of internal/policy's golden documents: the functions must return exactly what
-// the pure package is tested to produce.
-func functionPolicyGolden(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testbed.RepoRoot(t), "internal", "policy", "testdata", name))
-	if err != nil {
-		t.Fatalf("read golden policy: %v", err)
-	}
-	return strings.TrimSuffix(string(b), "\n")
+// functionTest is one provider function call: its result must equal internal/policy's golden file, or
+// the call must fail with wantErr.
+type functionTest struct {
+	name    string
+	call    string // after provider::staticmedia::
+	golden  string // file in internal/policy/testdata
+	wantErr *regexp.Regexp
 }
 
-func TestRefererPolicyFunction_golden(t *testing.T) {
+// run evaluates the call in an output with Terraform (>= 1.8, which has provider functions). The golden
+// files are internal/policy's: the functions must return exactly what the pure package is tested to produce.
+func (tt functionTest) run(t *testing.T) {
+	t.Helper()
+	step := resource.TestStep{
+		Config:      fmt.Sprintf(`output "policy" { value = provider::staticmedia::%s }`, tt.call),
+		ExpectError: tt.wantErr,
+	}
+	if tt.wantErr == nil {
+		b, err := os.ReadFile(filepath.Join(testbed.RepoRoot(t), "internal", "policy", "testdata", tt.golden))
+		if err != nil {
+			t.Fatalf("read golden policy: %v", err)
+		}
+		step.ConfigStateChecks = []statecheck.StateCheck{
+			statecheck.ExpectKnownOutputValue("policy", knownvalue.StringExact(strings.TrimSuffix(string(b), "\n"))),
+		}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    []resource.TestStep{step},
+	})
+}
+
+func TestRefererPolicyFunction(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		call   string
-		golden string
-	}{
+	tests := []functionTest{
 		{
 			name:   "seed",
 			call:   `referer_policy("bucketname", ["http://*.example.com/*", "http://example.com/*"], true)`,
@@ -49,58 +67,26 @@ func TestRefererPolicyFunction_golden(t *testing.T) {
 			call:   `referer_policy("bucketname", [], true)`,
 			golden: "referer_read_only_empty.json",
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			resource.UnitTest(t, resource.TestCase{
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`output "policy" { value = provider::staticmedia::%s }`, tt.call),
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownOutputValue("policy", knownvalue.StringExact(functionPolicyGolden(t, tt.golden))),
-					},
-				}},
-			})
-		})
-	}
-}
-
-func TestRefererPolicyFunction_argumentErrors(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		call string
-		want *regexp.Regexp
-	}{
 		{
-			name: "bad bucket",
-			call: `referer_policy("Bucket_Name", ["https://example.com/*"], true)`,
-			want: regexp.MustCompile(`(?s)Invalid value for "bucket" parameter.*Bucket_Name`),
+			name:    "bad bucket",
+			call:    `referer_policy("Bucket_Name", ["https://example.com/*"], true)`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "bucket" parameter.*Bucket_Name`),
 		},
 		{
-			name: "pattern without scheme",
-			call: `referer_policy("bucketname", ["https://example.com/*", "example.com/*"], true)`,
-			want: regexp.MustCompile(`(?s)Invalid value for "referers" parameter.*"example.com/\*".*http://`),
+			name:    "pattern without scheme",
+			call:    `referer_policy("bucketname", ["https://example.com/*", "example.com/*"], true)`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "referers" parameter.*"example.com/\*".*http://`),
 		},
 		{
-			name: "nothing allowed",
-			call: `referer_policy("bucketname", [], false)`,
-			want: regexp.MustCompile(`(?s)Invalid value for "referers" parameter.*allow\s+nothing`),
+			name:    "nothing allowed",
+			call:    `referer_policy("bucketname", [], false)`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "referers" parameter.*allow\s+nothing`),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			resource.UnitTest(t, resource.TestCase{
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      fmt.Sprintf(`output "policy" { value = provider::staticmedia::%s }`, tt.call),
-					ExpectError: tt.want,
-				}},
-			})
+			tt.run(t)
 		})
 	}
 }

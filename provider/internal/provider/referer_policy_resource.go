@@ -27,6 +27,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -210,24 +211,7 @@ func (r *refererPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 }
 
 func (r *refererPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var data refererPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := data.Timeouts.Create(ctx, refererPolicyCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	resp.Diagnostics.Append(r.apply(ctx, &data, "Create")...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	r.put(ctx, req.Plan, &resp.State, &resp.Diagnostics, "Create")
 }
 
 func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -279,24 +263,7 @@ func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadReque
 }
 
 func (r *refererPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var data refererPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := data.Timeouts.Update(ctx, refererPolicyUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	resp.Diagnostics.Append(r.apply(ctx, &data, "Update")...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	r.put(ctx, req.Plan, &resp.State, &resp.Diagnostics, "Update")
 }
 
 func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -349,6 +316,32 @@ func (r *refererPolicyResource) ImportState(ctx context.Context, req resource.Im
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("bucket"), req.ID)...)
+}
+
+// put is Create and Update, which do the same thing: read the plan, apply it within the timeout, save it.
+func (r *refererPolicyResource) put(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics, verb string) {
+	var data refererPolicyResourceModel
+	diags.Append(plan.Get(ctx, &data)...)
+	if diags.HasError() {
+		return
+	}
+	timeoutFor, fallback := data.Timeouts.Update, refererPolicyUpdateTimeout
+	if verb == "Create" {
+		timeoutFor, fallback = data.Timeouts.Create, refererPolicyCreateTimeout
+	}
+	timeout, d := timeoutFor(ctx, fallback)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	diags.Append(r.apply(ctx, &data, verb)...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(state.Set(ctx, &data)...)
 }
 
 // apply opens the bucket's Block Public Access for policies and puts the policy; Create and Update share it.
@@ -630,7 +623,8 @@ func putPublicAccessBlock(ctx context.Context, client bucketPolicyAPI, bucket st
 		})
 		return err
 	})
-	if isAPIError(err, "MalformedXML", "NotImplemented", "XNotImplemented") {
+	// MalformedXML cannot happen on AWS for this SDK-built request; it is MinIO's answer.
+	if isUnsupported(err) || isAPIError(err, "MalformedXML") {
 		return fmt.Errorf("%w: %w", errNoBlockPublicAccessAPI, err)
 	}
 	return err

@@ -16,8 +16,11 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -26,6 +29,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/staticmedia/staticmedia/internal/awsconfig"
 	"github.com/staticmedia/staticmedia/internal/policy"
 	"github.com/staticmedia/staticmedia/internal/testbed"
 )
@@ -218,6 +222,62 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 					},
 				},
 				Check: checkRefererPolicyStored(admin, bucket, func() string { return wantRefererPolicy(t, bucket, updated, false) }),
+			},
+		},
+	})
+}
+
+// TestAccRefererPolicyResource_withBucket checks that staticmedia_bucket (Block Public Access all on at
+// creation) and this resource (which opens two of the settings) do not fight: no diff after apply, and
+// destroy removes both in order.
+func TestAccRefererPolicyResource_withBucket(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	admin := m.Options().S3(m.Config(t))
+	const bucket = "referer-with-bucket"
+	config := testAccMotoConfig(m) + fmt.Sprintf(`
+resource "staticmedia_bucket" "media" {
+  bucket = %q
+}
+
+resource "staticmedia_referer_policy" "test" {
+  bucket          = staticmedia_bucket.media.bucket
+  allowed_domains = ["example.com"]
+}
+`, bucket)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			_, err := admin.HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(bucket)})
+			if !isNotFound(err) {
+				return fmt.Errorf("after destroy HeadBucket = %v, want not found", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						// The bucket name is known from configuration, so is the document.
+						plancheck.ExpectKnownValue(refererPolicyAddr, tfjsonpath.New("policy_json"),
+							knownvalue.StringExact(wantRefererPolicy(t, bucket, refererExpand(t, "example.com"), true))),
+					},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkRefererPolicyStored(admin, bucket, func() string {
+						return wantRefererPolicy(t, bucket, refererExpand(t, "example.com"), true)
+					}),
+					func(*terraform.State) error { return checkRefererBucketBPA(admin, bucket, publicPolicyAllowed) },
+				),
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
 			},
 		},
 	})
@@ -499,6 +559,93 @@ func TestAccRefererPolicyResource_minioReferer(t *testing.T) {
 				ImportStateVerify: true,
 			},
 		},
+	})
+}
+
+// testRefererProviderData is what Configure would build, for calling the resource's helpers directly.
+func testRefererProviderData(t *testing.T, opts awsconfig.Options, accountID string) *providerData {
+	t.Helper()
+	cfg, err := awsconfig.Load(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("load config: %v", err)
+	}
+	return &providerData{cfg: cfg, opts: opts, s3: opts.S3(cfg), s3control: opts.S3Control(cfg), region: cfg.Region, partition: "aws", accountID: accountID}
+}
+
+// TestAccRefererPolicyResource_warnings checks the two warnings Terraform runs cannot assert: an engine
+// without Block Public Access (MinIO), and an account-level RestrictPublicBuckets that makes the policy moot.
+func TestAccRefererPolicyResource_warnings(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	ctx := context.Background()
+	model := func(bucket string) *refererPolicyResourceModel {
+		return &refererPolicyResourceModel{
+			Bucket:            types.StringValue(bucket),
+			AllowedReferers:   types.ListValueMust(types.StringType, []attr.Value{types.StringValue("https://example.com/*")}),
+			AllowedDomains:    types.SetNull(types.StringType),
+			AllowEmptyReferer: types.BoolValue(true),
+			PolicyJSON:        types.StringUnknown(),
+		}
+	}
+	hasWarning := func(diags diag.Diagnostics, summary string) bool {
+		for _, d := range diags.Warnings() {
+			if d.Summary() == summary {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("minio", func(t *testing.T) {
+		t.Parallel()
+		m := testbed.StartMinIO(t)
+		pd := testRefererProviderData(t, m.Options(), "")
+		const bucket = "referer-warn-minio"
+		refererTestBucket(t, pd.s3, bucket, false)
+		r := &refererPolicyResource{pd: pd}
+		data := model(bucket)
+		diags := r.apply(ctx, data, "Create")
+		if diags.HasError() || !hasWarning(diags, "Block Public Access Not Supported") {
+			t.Fatalf("apply on MinIO: want only the Block Public Access warning, got %v", diags)
+		}
+		checkPolicy := checkRefererPolicyStored(pd.s3, bucket, data.PolicyJSON.ValueString)
+		if err := checkPolicy(nil); err != nil {
+			t.Fatalf("the policy must go on despite the warning: %v", err)
+		}
+		// Restoring Block Public Access at destroy reports the same, and leaves the (empty) bucket alone.
+		if err := putPublicAccessBlock(ctx, pd.s3, bucket, fullBlock, 0); !errors.Is(err, errNoBlockPublicAccessAPI) {
+			t.Errorf("putPublicAccessBlock on MinIO = %v, want errNoBlockPublicAccessAPI", err)
+		}
+		if _, err := pd.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Errorf("bucket gone after putPublicAccessBlock: %v", err)
+		}
+	})
+
+	t.Run("moto account restricts public buckets", func(t *testing.T) {
+		t.Parallel()
+		m := testbed.StartMoto(t)
+		const account = "123456789012" // moto's default account
+		pd := testRefererProviderData(t, m.Options(), account)
+		const bucket = "referer-warn-account"
+		refererTestBucket(t, pd.s3, bucket, true)
+		r := &refererPolicyResource{pd: pd}
+
+		if diags := r.apply(ctx, model(bucket), "Create"); diags.HasError() || diags.WarningsCount() != 0 {
+			t.Fatalf("apply without account-level settings: want no diagnostics, got %v", diags)
+		}
+		if _, err := pd.s3control.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
+			AccountId: aws.String(account),
+			PublicAccessBlockConfiguration: &s3controltypes.PublicAccessBlockConfiguration{
+				BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+				BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(true),
+			},
+		}, s3controlEndpointOptions(pd.opts)...); err != nil {
+			t.Fatalf("put account-level block public access: %v", err)
+		}
+		diags := r.apply(ctx, model(bucket), "Update")
+		if diags.HasError() || !hasWarning(diags, "Anonymous Requests Are Still Blocked") {
+			t.Fatalf("apply with account-level RestrictPublicBuckets: want its warning, got %v", diags)
+		}
 	})
 }
 
