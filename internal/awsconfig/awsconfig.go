@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 )
 
 // Endpoints overrides the URL of each service, in the AWS provider's `endpoints` block terms.
@@ -174,18 +175,27 @@ func (o Options) STS(cfg aws.Config, optFns ...func(*sts.Options)) *sts.Client {
 
 // S3Control returns an S3 Control client (account-level Block Public Access). Without an explicit
 // s3control endpoint it falls back to the S3 endpoint override, which is where local engines that
-// implement it (moto) serve it.
+// implement it (moto) serve it. An overridden endpoint is used verbatim: the SDK's endpoint rules would put
+// the account ID in front of the host ("123456789012.127.0.0.1:5000"), which resolves on AWS but not for a
+// local engine or a proxy.
 func (o Options) S3Control(cfg aws.Config, optFns ...func(*s3control.Options)) *s3control.Client {
 	fns := []func(*s3control.Options){func(so *s3control.Options) {
 		ep := o.Endpoints.S3Control
 		if ep == "" {
 			ep = o.Endpoints.S3
 		}
-		if ep != "" {
-			so.BaseEndpoint = aws.String(ep)
+		if u, err := url.Parse(ep); ep != "" && err == nil {
+			so.EndpointResolverV2 = verbatimEndpoint{uri: *u}
 		}
 	}}
 	return s3control.NewFromConfig(cfg, append(fns, optFns...)...)
+}
+
+// verbatimEndpoint resolves every S3 Control operation to one URL.
+type verbatimEndpoint struct{ uri url.URL }
+
+func (e verbatimEndpoint) ResolveEndpoint(context.Context, s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	return smithyendpoints.Endpoint{URI: e.uri}, nil
 }
 
 // Partition returns the ARN partition of a region ("aws", "aws-cn", "aws-us-gov", ...).

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
-	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -31,7 +29,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/staticmedia/staticmedia/internal/awsconfig"
 	"github.com/staticmedia/staticmedia/internal/policy"
 )
 
@@ -404,7 +401,7 @@ func (r *refererPolicyResource) explainAccessDenied(ctx context.Context) string 
 		return "The account-level Block Public Access settings could not be checked because the account ID is unknown " +
 			"(skip_credentials_validation is set). If BlockPublicPolicy is on for the account, turn it off; otherwise grant s3:PutBucketPolicy."
 	}
-	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID, s3controlEndpointOptions(r.pd.opts)...)
+	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID)
 	if err != nil {
 		return fmt.Sprintf("Reading the account-level Block Public Access of account %s to explain this failed too (%s). "+
 			"If BlockPublicPolicy is on for the account, turn it off; otherwise grant s3:PutBucketPolicy.", r.pd.accountID, err)
@@ -419,7 +416,7 @@ func (r *refererPolicyResource) accountRestrictsPublicBuckets(ctx context.Contex
 	if r.pd.accountID == "" {
 		return ""
 	}
-	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID, s3controlEndpointOptions(r.pd.opts)...)
+	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID)
 	if err != nil {
 		tflog.Debug(ctx, "could not read account-level Block Public Access", map[string]any{"error": err.Error()})
 		return ""
@@ -657,8 +654,8 @@ type accountBPAGetter interface {
 }
 
 // accountPublicAccessBlock reads the account-level Block Public Access; nil means none is configured.
-func accountPublicAccessBlock(ctx context.Context, client accountBPAGetter, accountID string, optFns ...func(*s3control.Options)) (*s3controltypes.PublicAccessBlockConfiguration, error) {
-	out, err := client.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(accountID)}, optFns...)
+func accountPublicAccessBlock(ctx context.Context, client accountBPAGetter, accountID string) (*s3controltypes.PublicAccessBlockConfiguration, error) {
+	out, err := client.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(accountID)})
 	if isAPIError(err, "NoSuchPublicAccessBlockConfiguration") {
 		return nil, nil
 	}
@@ -686,29 +683,6 @@ func accountBlockFix(accountID string) string {
 		"  aws s3control put-public-access-block --account-id %s --public-access-block-configuration "+
 		"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false\n\n"+
 		"(or in the S3 console: Block Public Access settings for this account, clear the two bucket-policy options), then apply again.", accountID)
-}
-
-// s3controlEndpointOptions makes an overridden S3 Control endpoint be used verbatim. The SDK's endpoint
-// rules put the account ID in front of the host ("123456789012.127.0.0.1:5000"), which resolves on AWS but
-// not for a local engine (moto) or a proxy.
-func s3controlEndpointOptions(o awsconfig.Options) []func(*s3control.Options) {
-	ep := o.Endpoints.S3Control
-	if ep == "" {
-		ep = o.Endpoints.S3
-	}
-	u, err := url.Parse(ep)
-	if ep == "" || err != nil {
-		return nil
-	}
-	return []func(*s3control.Options){func(so *s3control.Options) {
-		so.EndpointResolverV2 = verbatimS3ControlEndpoint{uri: *u}
-	}}
-}
-
-type verbatimS3ControlEndpoint struct{ uri url.URL }
-
-func (e verbatimS3ControlEndpoint) ResolveEndpoint(context.Context, s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
-	return smithyendpoints.Endpoint{URI: e.uri}, nil
 }
 
 // stringCheck adapts a func(string) error from the policy package into a string validator, so the

@@ -413,11 +413,10 @@ func TestAccRefererPolicyResource_accountBlockExplained(t *testing.T) {
 	m := testbed.StartMoto(t)
 	opts := m.Options()
 	control := opts.S3Control(m.Config(t))
-	verbatim := s3controlEndpointOptions(opts)
 	const account = "123456789012" // moto's default account
 	ctx := context.Background()
 
-	cfg, err := accountPublicAccessBlock(ctx, control, account, verbatim...)
+	cfg, err := accountPublicAccessBlock(ctx, control, account)
 	if err != nil || cfg != nil {
 		t.Fatalf("before any setting: accountPublicAccessBlock = %v, %v; want nil, nil", cfg, err)
 	}
@@ -431,10 +430,10 @@ func TestAccRefererPolicyResource_accountBlockExplained(t *testing.T) {
 			BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
 			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
 		},
-	}, verbatim...); err != nil {
+	}); err != nil {
 		t.Fatalf("put account-level block public access: %v", err)
 	}
-	cfg, err = accountPublicAccessBlock(ctx, control, account, verbatim...)
+	cfg, err = accountPublicAccessBlock(ctx, control, account)
 	if err != nil || cfg == nil {
 		t.Fatalf("accountPublicAccessBlock = %v, %v", cfg, err)
 	}
@@ -445,10 +444,6 @@ func TestAccRefererPolicyResource_accountBlockExplained(t *testing.T) {
 		}
 	}
 
-	// Without the verbatim endpoint the SDK puts the account ID in front of the host, which does not resolve.
-	if _, err := accountPublicAccessBlock(ctx, control, account); err == nil {
-		t.Errorf("the SDK's default S3 Control endpoint rules unexpectedly reached moto; s3controlEndpointOptions may be unnecessary now")
-	}
 }
 
 // TestAccRefererPolicyResource_minioReferer applies the policy on MinIO, which evaluates bucket policies,
@@ -639,7 +634,7 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 				BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
 				BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(true),
 			},
-		}, s3controlEndpointOptions(pd.opts)...); err != nil {
+		}); err != nil {
 			t.Fatalf("put account-level block public access: %v", err)
 		}
 		diags := r.apply(ctx, model(bucket), "Update")
