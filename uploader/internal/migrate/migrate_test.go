@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -473,5 +474,85 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want a ConfigError on %s", err, tt.setting)
 			}
 		})
+	}
+}
+
+// recorder records the requests the engine sends (to a real server).
+type recorder struct {
+	next interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+type recorded struct {
+	method, path, query string
+	header              http.Header
+}
+
+func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, recorded{req.Method, req.URL.Path, req.URL.RawQuery, req.Header.Clone()})
+	r.mu.Unlock()
+	return r.next.Do(req)
+}
+
+// TestRunWireContract checks what goes on the wire: ListBuckets once, then only PUTs (single
+// and parts) and the two multipart POSTs; every body with Content-MD5, sent as UNSIGNED-PAYLOAD
+// without the SDK's CRC32 trailer; no HEAD, no LIST, no ACL header.
+func TestRunWireContract(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	const bucket = "media"
+	up, _ := minioBucket(t, bucket)
+	rec := &recorder{}
+	client := s3.New(up.Options(), func(o *s3.Options) {
+		rec.next = o.HTTPClient
+		o.HTTPClient = rec
+	})
+	files := map[string][]byte{"a.jpg": randomBytes(t, 1000), "b/c.png": {}, "big.bin": randomBytes(t, 11<<20)}
+	src := tree(t, files)
+	rep, err := Run(context.Background(), Config{Bucket: bucket, Source: src, CacheControl: "max-age=60", MultipartThreshold: 6 << 20, PartSize: 5 << 20},
+		Deps{S3: client, Catalog: newMemCatalog("a.jpg", "b/c.png", "big.bin")})
+	if err != nil || rep.Uploaded != 3 {
+		t.Fatalf("Run = %+v, %v", rep, err)
+	}
+	var lists, puts, parts, posts int
+	for _, r := range rec.reqs {
+		switch {
+		case r.method == http.MethodGet && r.path == "/":
+			lists++
+			continue
+		case r.method == http.MethodPut && strings.Contains(r.query, "partNumber="):
+			parts++
+		case r.method == http.MethodPut:
+			puts++
+		case r.method == http.MethodPost && (r.query == "uploads=" || strings.HasPrefix(r.query, "uploadId=")):
+			posts++
+			continue
+		default:
+			t.Errorf("unexpected request %s %s?%s", r.method, r.path, r.query)
+			continue
+		}
+		if r.header.Get("Content-MD5") == "" {
+			t.Errorf("%s %s has no Content-MD5", r.method, r.path)
+		}
+		if got := r.header.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
+			t.Errorf("%s %s: x-amz-content-sha256 = %q, want UNSIGNED-PAYLOAD", r.method, r.path, got)
+		}
+		for name := range r.header {
+			l := strings.ToLower(name)
+			if strings.HasPrefix(l, "x-amz-checksum") || strings.HasPrefix(l, "x-amz-sdk-checksum") || l == "x-amz-trailer" || strings.HasPrefix(l, "x-amz-grant") || l == "x-amz-acl" {
+				t.Errorf("%s %s sends header %s", r.method, r.path, name)
+			}
+		}
+		if strings.Contains(r.header.Get("Content-Encoding"), "aws-chunked") {
+			t.Errorf("%s %s uses aws-chunked encoding", r.method, r.path)
+		}
+	}
+	if lists != 1 || puts != 2 || parts != 3 || posts != 2 {
+		t.Errorf("requests: %d ListBuckets, %d PUT, %d parts, %d multipart POSTs; want 1, 2, 3, 2", lists, puts, parts, posts)
 	}
 }
