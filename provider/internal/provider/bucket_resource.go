@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -282,9 +283,10 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	r.setAddresses(&data, r.pd.region)
 	// From here on the bucket exists: on failure the state is still saved, so Terraform marks it tainted and
 	// replaces it on the next apply instead of forgetting a bucket it created.
-	warnings, err := applyCreateSettings(ctx, r.pd.s3, bucket, want)
-	for _, w := range warnings {
-		resp.Diagnostics.AddWarning("Bucket Setting Not Supported by This Endpoint", w)
+	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, createChanges(want), r.endpoint() != "")
+	if len(unsupported) > 0 {
+		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
+		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, unsupported)...)
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Configure Bucket",
@@ -330,9 +332,18 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 		data.ForceDestroy = types.BoolValue(false)
 	}
 	data.Versioning = types.BoolValue(got.versioning)
-	data.AbortIncompleteMultipartDays = types.Int64Value(int64(got.abortDays))
-	data.ObjectOwnership = types.StringValue(readBack(got.objectOwnership, enforcedObjectOwnership))
-	data.SSEAlgorithm = types.StringValue(readBack(got.sseAlgorithm, enforcedSSEAlgorithm))
+	// Settings the endpoint refused as not implemented keep their state value: there is nothing to compare.
+	unsupported, diags := loadUnsupported(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if !unsupported[settingAbortDays] || data.AbortIncompleteMultipartDays.IsNull() {
+		data.AbortIncompleteMultipartDays = types.Int64Value(int64(got.abortDays))
+	}
+	if !unsupported[settingObjectOwnership] || data.ObjectOwnership.IsNull() {
+		data.ObjectOwnership = types.StringValue(readBack(got.objectOwnership, enforcedObjectOwnership))
+	}
+	if !unsupported[settingSSEAlgorithm] || data.SSEAlgorithm.IsNull() {
+		data.SSEAlgorithm = types.StringValue(readBack(got.sseAlgorithm, enforcedSSEAlgorithm))
+	}
 
 	priorTags, _, diags := mapFromTerraform(ctx, data.Tags)
 	resp.Diagnostics.Append(diags...)
@@ -386,7 +397,15 @@ func (r *bucketResource) Update(ctx context.Context, req resource.UpdateRequest,
 		objectOwnership: !plan.ObjectOwnership.Equal(state.ObjectOwnership),
 		sseAlgorithm:    !plan.SSEAlgorithm.Equal(state.SSEAlgorithm),
 	}
-	if err := applyChangedSettings(ctx, r.pd.s3, bucket, want, changes); err != nil {
+	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, changes, r.endpoint() != "")
+	if len(unsupported) > 0 {
+		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
+		known, diags := loadUnsupported(ctx, req.Private)
+		resp.Diagnostics.Append(diags...)
+		maps.Copy(known, unsupported)
+		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, known)...)
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Unable to Update Bucket",
 			fmt.Sprintf("Updating S3 bucket %q failed: %v\n\nCheck that these credentials may change the bucket's settings, then apply again.", bucket, err))
 		return
@@ -441,9 +460,15 @@ func (r *bucketResource) desiredSettings(ctx context.Context, data bucketResourc
 	}, diags
 }
 
+// endpoint is the S3 endpoint override in effect (endpoints.s3, or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL as
+// resolved by the SDK); "" on AWS.
+func (r *bucketResource) endpoint() string {
+	return aws.ToString(r.pd.s3.Options().BaseEndpoint)
+}
+
 // setAddresses fills the attributes derived from the bucket name, its region and the provider's S3 endpoint.
 func (r *bucketResource) setAddresses(data *bucketResourceModel, region string) {
-	a := bucketAddressesFor(data.Bucket.ValueString(), region, aws.ToString(r.pd.s3.Options().BaseEndpoint))
+	a := bucketAddressesFor(data.Bucket.ValueString(), region, r.endpoint())
 	data.ID = types.StringValue(data.Bucket.ValueString())
 	data.ARN = types.StringValue(a.arn)
 	data.Region = types.StringValue(region)
@@ -626,10 +651,17 @@ func retryableAfterCreate(err error) bool {
 	return isAPIError(err, "NoSuchBucket", "OperationAborted")
 }
 
-// isUnsupported reports that the endpoint does not implement an API (MinIO for Object Ownership, Block
-// Public Access, or SSE-S3 without KMS). AWS never answers so.
+// isUnsupported reports that an S3-compatible engine does not implement a call. MinIO answers
+// NotImplemented (501) for Get of Object Ownership and Block Public Access and for SSE-S3 without a KMS,
+// MalformedXML for their Put, and InvalidArgument for a lifecycle rule whose only action is aborting
+// multipart uploads. Callers only consult it when an endpoint override is in effect, never on AWS.
 func isUnsupported(err error) bool {
-	return isAPIError(err, "NotImplemented", "XNotImplemented", "NotSupported") || httpStatus(err) == http.StatusNotImplemented
+	return isNotImplemented(err) || isAPIError(err, "MalformedXML", "InvalidArgument")
+}
+
+// isNotImplemented is the unambiguous form: the engine says so itself.
+func isNotImplemented(err error) bool {
+	return isAPIError(err, "NotImplemented", "XNotImplemented") || httpStatus(err) == http.StatusNotImplemented
 }
 
 // createBucketIfFree creates the bucket after making sure the name is not already in use: us-east-1 answers
@@ -675,82 +707,132 @@ func createBucketIfFree(ctx context.Context, client *s3.Client, bucket, region s
 	})
 }
 
-// applyCreateSettings puts every setting on a new bucket. Block Public Access is set here only. Settings the
-// endpoint does not implement come back as warnings rather than errors.
-func applyCreateSettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings) ([]string, error) {
-	var warnings []string
-	unsupported := func(what string, err error) error {
-		if isUnsupported(err) {
-			warnings = append(warnings, fmt.Sprintf("The S3 endpoint does not implement %s, so bucket %q was created without it: %v. "+
-				"AWS implements it; this is expected only on local engines.", what, bucket, err))
-			return nil
-		}
-		return err
+// bucketChanges says which settings to put. blockPublicAccess is only ever set at creation.
+type bucketChanges struct {
+	objectOwnership, sseAlgorithm, blockPublicAccess, versioning, abortDays, tags bool
+}
+
+// createChanges are the settings a new bucket gets: all of them, except versioning and tags when there are
+// none to set.
+func createChanges(want bucketSettings) bucketChanges {
+	return bucketChanges{
+		objectOwnership: true, sseAlgorithm: true, blockPublicAccess: true, abortDays: true,
+		versioning: want.versioning, tags: len(want.tags) > 0,
 	}
-	steps := []struct {
-		what string
-		call func(context.Context) error
-	}{
-		{"Object Ownership", func(ctx context.Context) error { return putObjectOwnership(ctx, client, bucket) }},
-		{"default encryption", func(ctx context.Context) error { return putEncryption(ctx, client, bucket) }},
-		{"Block Public Access", func(ctx context.Context) error {
-			_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
-				Bucket: aws.String(bucket),
-				PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
-					BlockPublicAcls:       aws.Bool(true),
-					IgnorePublicAcls:      aws.Bool(true),
-					BlockPublicPolicy:     aws.Bool(true),
-					RestrictPublicBuckets: aws.Bool(true),
-				},
-			})
-			return err
+}
+
+// Attribute names of the settings an endpoint may lack, as kept in unsupportedSettings.
+const (
+	settingObjectOwnership   = "object_ownership"
+	settingSSEAlgorithm      = "sse_algorithm"
+	settingBlockPublicAccess = "block_public_access"
+	settingAbortDays         = "abort_incomplete_multipart_days"
+)
+
+// unsupportedSettings are the settings an S3-compatible engine refused as not implemented (MinIO: Object
+// Ownership, Block Public Access, SSE-S3 without a KMS, a lifecycle rule with only an abort action). They
+// are kept in the resource's private state so Read does not report them as drift on every plan.
+type unsupportedSettings map[string]bool
+
+// privateUnsupportedKey is the private state key of unsupportedSettings.
+const privateUnsupportedKey = "unsupported_settings"
+
+type privateStateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateStateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func loadUnsupported(ctx context.Context, private privateStateGetter) (unsupportedSettings, diag.Diagnostics) {
+	raw, diags := private.GetKey(ctx, privateUnsupportedKey)
+	u := unsupportedSettings{}
+	if len(raw) == 0 || diags.HasError() {
+		return u, diags
+	}
+	if err := json.Unmarshal(raw, &u); err != nil {
+		diags.AddWarning("Unreadable Private State", "The record of settings this endpoint lacks could not be read and is reset: "+err.Error())
+		return unsupportedSettings{}, diags
+	}
+	return u, diags
+}
+
+func storeUnsupported(ctx context.Context, private privateStateSetter, u unsupportedSettings) diag.Diagnostics {
+	raw, err := json.Marshal(u)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Unable to Record Unsupported Settings", err.Error())
+		return diags
+	}
+	return private.SetKey(ctx, privateUnsupportedKey, raw)
+}
+
+// applySettings puts the settings marked in changes, retrying the errors S3 documents as transient. With
+// tolerate (an S3 endpoint override is in effect, so this is not AWS), an enforced setting the engine does
+// not implement is skipped and returned in the set instead of failing; on AWS every error fails.
+func applySettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings, changes bucketChanges, tolerate bool) (unsupportedSettings, error) {
+	type step struct {
+		do      bool
+		setting string // non-empty when an engine may lack it
+		what    string
+		call    func(context.Context) error
+	}
+	steps := []step{
+		{changes.objectOwnership, settingObjectOwnership, "Object Ownership", func(ctx context.Context) error {
+			return putObjectOwnership(ctx, client, bucket)
+		}},
+		{changes.sseAlgorithm, settingSSEAlgorithm, "default encryption", func(ctx context.Context) error {
+			return putEncryption(ctx, client, bucket)
+		}},
+		{changes.blockPublicAccess, settingBlockPublicAccess, "Block Public Access", func(ctx context.Context) error {
+			return putBlockPublicAccess(ctx, client, bucket)
+		}},
+		{changes.versioning, "", "versioning", func(ctx context.Context) error {
+			return putVersioning(ctx, client, bucket, want.versioning)
+		}},
+		{changes.abortDays, settingAbortDays, "the lifecycle rule " + abortMultipartRuleID, func(ctx context.Context) error {
+			return putAbortRule(ctx, client, bucket, want.abortDays)
+		}},
+		{changes.tags, "", "tags", func(ctx context.Context) error {
+			return putTags(ctx, client, bucket, want.tags)
 		}},
 	}
+	unsupported := unsupportedSettings{}
 	for _, s := range steps {
+		if !s.do {
+			continue
+		}
 		err := retryUntil(ctx, retryableAfterCreate, s.call)
-		if err = unsupported(s.what, err); err != nil {
-			return warnings, fmt.Errorf("setting %s: %w", s.what, err)
+		if err != nil && tolerate && s.setting != "" && isUnsupported(err) {
+			unsupported[s.setting] = true
+			continue
+		}
+		if err != nil {
+			return unsupported, fmt.Errorf("setting %s: %w", s.what, err)
 		}
 	}
-	all := bucketChanges{versioning: want.versioning, abortDays: true, tags: len(want.tags) > 0}
-	return warnings, applyChangedSettings(ctx, client, bucket, want, all)
+	return unsupported, nil
 }
 
-// bucketChanges says which settings differ from the bucket's.
-type bucketChanges struct {
-	versioning, abortDays, tags, objectOwnership, sseAlgorithm bool
+// unsupportedWarning explains a skipped setting to the user.
+func unsupportedWarning(bucket, endpoint string, u unsupportedSettings) string {
+	return fmt.Sprintf("The S3 endpoint %s refused these settings of bucket %q as not implemented, so the bucket does "+
+		"without them: %s. AWS implements all of them; expect this only on local S3-compatible engines such as MinIO.",
+		endpoint, bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
 }
 
-// applyChangedSettings puts the settings marked in changes, retrying the errors S3 documents as transient.
-func applyChangedSettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings, changes bucketChanges) error {
-	type step struct {
-		what string
-		call func(context.Context) error
-	}
-	var steps []step
-	if changes.objectOwnership {
-		steps = append(steps, step{"Object Ownership", func(ctx context.Context) error { return putObjectOwnership(ctx, client, bucket) }})
-	}
-	if changes.sseAlgorithm {
-		steps = append(steps, step{"default encryption", func(ctx context.Context) error { return putEncryption(ctx, client, bucket) }})
-	}
-	if changes.versioning {
-		steps = append(steps, step{"versioning", func(ctx context.Context) error { return putVersioning(ctx, client, bucket, want.versioning) }})
-	}
-	if changes.abortDays {
-		steps = append(steps, step{"the lifecycle rule " + abortMultipartRuleID, func(ctx context.Context) error {
-			return putAbortRule(ctx, client, bucket, want.abortDays)
-		}})
-	}
-	if changes.tags {
-		steps = append(steps, step{"tags", func(ctx context.Context) error { return putTags(ctx, client, bucket, want.tags) }})
-	}
-	for _, s := range steps {
-		if err := retryUntil(ctx, retryableAfterCreate, s.call); err != nil {
-			return fmt.Errorf("setting %s: %w", s.what, err)
-		}
-	}
-	return nil
+func putBlockPublicAccess(ctx context.Context, client *s3.Client, bucket string) error {
+	_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
+		Bucket: aws.String(bucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			BlockPublicAcls:       aws.Bool(true),
+			IgnorePublicAcls:      aws.Bool(true),
+			BlockPublicPolicy:     aws.Bool(true),
+			RestrictPublicBuckets: aws.Bool(true),
+		},
+	})
+	return err
 }
 
 func putObjectOwnership(ctx context.Context, client *s3.Client, bucket string) error {
@@ -890,7 +972,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 			switch {
 			case isAPIError(err, "OwnershipControlsNotFoundError"):
 				return nil
-			case isUnsupported(err):
+			case isNotImplemented(err):
 				got.objectOwnership = unsupportedSetting
 				return nil
 			case err != nil:
@@ -906,7 +988,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 			switch {
 			case isAPIError(err, "ServerSideEncryptionConfigurationNotFoundError"):
 				return nil
-			case isUnsupported(err):
+			case isNotImplemented(err):
 				got.sseAlgorithm = unsupportedSetting
 				return nil
 			case err != nil:

@@ -758,3 +758,152 @@ func mustDo(t *testing.T, what string, err error) {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
+
+// TestAccBucketResource_minio runs the life cycle on MinIO, which lacks Object Ownership, Block Public
+// Access, SSE-S3 without a KMS, and lifecycle rules that only abort multipart uploads. The resource must warn,
+// record what the engine lacks, and then read back without a perpetual diff, update, and force-destroy.
+func TestAccBucketResource_minio(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMinIO(t)
+	admin := m.Options().S3(m.Config(t))
+	const bucket = "staticmedia-minio"
+	const addr = "staticmedia_bucket.test"
+	config := func(versioning bool, app string) string {
+		return testAccMinIOConfig(m) + fmt.Sprintf(`
+resource "staticmedia_bucket" "test" {
+  bucket        = %q
+  versioning    = %t
+  force_destroy = true
+  tags = {
+    app = %q
+  }
+}
+`, bucket, versioning, app)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkBucketGone(admin, bucket),
+		Steps: []resource.TestStep{
+			{
+				Config: config(true, "media"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("public_base_url"), knownvalue.StringExact(m.Endpoint+"/"+bucket+"/")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("versioning"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("tags_all"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"app": knownvalue.StringExact("media"),
+					})),
+				},
+				Check: func(*terraform.State) error {
+					ver, err := admin.GetBucketVersioning(context.Background(), &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+					if err != nil {
+						return err
+					}
+					if ver.Status != s3types.BucketVersioningStatusEnabled {
+						return fmt.Errorf("versioning is %q on MinIO, want Enabled", ver.Status)
+					}
+					putVersionsAndMarkers(t, admin, bucket, 2, 2)
+					return nil
+				},
+			},
+			{
+				// What MinIO cannot store reads back as missing after an import, which has no record of what the
+				// engine lacks; TestAccBucketResource_minioImport covers what happens next.
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           bucket,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"force_destroy", "sse_algorithm", "abort_incomplete_multipart_days"},
+			},
+			{
+				Config: config(false, "images"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkBucketOnEngineTags(admin, bucket, map[string]string{"app": "images"}),
+			},
+			{
+				Config: config(false, "images"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccBucketResource_minioImport imports a MinIO bucket made outside Terraform. The first apply tries the
+// settings MinIO lacks, records them, and from then on the plan is empty.
+func TestAccBucketResource_minioImport(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMinIO(t)
+	admin := m.Options().S3(m.Config(t))
+	const bucket = "staticmedia-minio-import"
+	const addr = "staticmedia_bucket.test"
+	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("creating the bucket: %v", err)
+	}
+	config := testAccMinIOConfig(m) + fmt.Sprintf(`
+resource "staticmedia_bucket" "test" {
+  bucket        = %q
+  force_destroy = true
+  tags = {
+    app = "media"
+  }
+}
+`, bucket)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkBucketGone(admin, bucket),
+		Steps: []resource.TestStep{
+			{
+				Config:             config,
+				ResourceName:       addr,
+				ImportState:        true,
+				ImportStateId:      bucket,
+				ImportStatePersist: true,
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 || states[0].Attributes["sse_algorithm"] != "" || states[0].Attributes["abort_incomplete_multipart_days"] != "0" {
+						return fmt.Errorf("imported MinIO bucket should read no encryption and no abort rule, got %v", states)
+					}
+					return nil
+				},
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("sse_algorithm"), knownvalue.StringExact("AES256")),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("abort_incomplete_multipart_days"), knownvalue.Int64Exact(7)),
+					},
+				},
+				Check: checkBucketOnEngineTags(admin, bucket, map[string]string{"app": "media"}),
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+func checkBucketOnEngineTags(client *s3.Client, bucket string, want map[string]string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		out, err := client.GetBucketTagging(context.Background(), &s3.GetBucketTaggingInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			return fmt.Errorf("GetBucketTagging: %w", err)
+		}
+		got := map[string]string{}
+		for _, t := range out.TagSet {
+			got[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if !maps.Equal(got, want) {
+			return fmt.Errorf("tags are %v, want %v", got, want)
+		}
+		return nil
+	}
+}
