@@ -273,19 +273,25 @@ func TestMigrateMotoLeastPrivilege(t *testing.T) {
 	}
 }
 
+// minioWithBucket starts MinIO with an empty bucket and returns it with an admin client.
+func minioWithBucket(t *testing.T, bucket string) (*testbed.MinIO, *s3.Client) {
+	t.Helper()
+	m := testbed.StartMinIO(t)
+	admin := m.Options().S3(m.Config(t))
+	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return m, admin
+}
+
 // TestMigrateMinIOTrickyNames runs the table mode and then the ledger mode against MinIO with
 // names that need escaping on the wire.
 func TestMigrateMinIOTrickyNames(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs MinIO")
 	}
-	m := testbed.StartMinIO(t)
-	ctx := context.Background()
-	admin := m.Options().S3(m.Config(t))
 	const bucket = "media"
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	m, admin := minioWithBucket(t, bucket)
 	files := map[string][]byte{
 		"sp ace/photo 1.jpg":             randomContent(t, 2048),
 		"ünïcødé/日本語.png":                randomContent(t, 100),
@@ -398,13 +404,8 @@ func TestMigratePostgres(t *testing.T) {
 		t.Skip("integration test: needs PostgreSQL and MinIO")
 	}
 	pg := testbed.StartPostgres(t)
-	m := testbed.StartMinIO(t)
-	ctx := context.Background()
-	admin := m.Options().S3(m.Config(t))
 	const bucket = "media"
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	m, admin := minioWithBucket(t, bucket)
 	db, err := sql.Open("pgx", pg.DSN)
 	if err != nil {
 		t.Fatal(err)

@@ -120,6 +120,19 @@ func randomBytes(t *testing.T, n int) []byte {
 	return b
 }
 
+// numberedFiles returns n small files named f00.jpg, f01.jpg, ... and their names in order.
+func numberedFiles(t *testing.T, n int) (map[string][]byte, []string) {
+	t.Helper()
+	files := map[string][]byte{}
+	var paths []string
+	for i := range n {
+		name := fmt.Sprintf("f%02d.jpg", i)
+		files[name] = randomBytes(t, 100+i)
+		paths = append(paths, name)
+	}
+	return files, paths
+}
+
 // getObject reads an object back with admin credentials.
 func getObject(t *testing.T, c *s3.Client, bucket, key string) ([]byte, *s3.GetObjectOutput) {
 	t.Helper()
@@ -263,13 +276,7 @@ func TestRunDryRunAndLimit(t *testing.T) {
 	const bucket = "media"
 	up, admin := minioBucket(t, bucket)
 	ctx := context.Background()
-	files := map[string][]byte{}
-	var paths []string
-	for i := range 10 {
-		name := fmt.Sprintf("f%02d.jpg", i)
-		files[name] = randomBytes(t, 100+i)
-		paths = append(paths, name)
-	}
+	files, paths := numberedFiles(t, 10)
 	src := tree(t, files)
 	cat := newMemCatalog(append(paths, "gone.jpg")...)
 
@@ -302,13 +309,7 @@ func TestRunCatalogFailureIsFatal(t *testing.T) {
 	}
 	const bucket = "media"
 	up, _ := minioBucket(t, bucket)
-	files := map[string][]byte{}
-	var paths []string
-	for i := range 30 {
-		name := fmt.Sprintf("f%02d.jpg", i)
-		files[name] = randomBytes(t, 1000)
-		paths = append(paths, name)
-	}
+	files, paths := numberedFiles(t, 30)
 	cat := newMemCatalog(paths...)
 	cat.failFrom = 2 // the first batch is written, then the database "goes away"
 	rep, err := Run(context.Background(), Config{Bucket: bucket, Source: tree(t, files), BatchSize: 5, PageSize: 10, Concurrency: 2},
@@ -331,13 +332,7 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	const bucket = "media"
 	up, _ := minioBucket(t, bucket)
-	files := map[string][]byte{}
-	var paths []string
-	for i := range 50 {
-		name := fmt.Sprintf("f%02d.jpg", i)
-		files[name] = randomBytes(t, 1000)
-		paths = append(paths, name)
-	}
+	files, paths := numberedFiles(t, 50)
 	cat := newMemCatalog(paths...)
 	ctx, cancel := context.WithCancel(context.Background())
 	// Cancel from inside the second page: the run must stop taking records, finish the page's
