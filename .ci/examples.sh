@@ -25,12 +25,17 @@ while IFS= read -r dir; do
   rel=${dir#"$root"/}
   # A module that needs another provider (hashicorp/aws) cannot be initialised without the registry; it is
   # format-checked above and validated where the registry is reachable.
-  if grep -rqsE 'source *= *"hashicorp/' "$dir"/*.tf; then
+  if grep -qsE 'source *= *"hashicorp/|^(resource|data) "aws_' "$dir"/*.tf; then
     echo "examples: $rel: needs a registry provider; fmt-checked only"
     continue
   fi
   copy="$work/mod/$rel"
   mkdir -p "$copy" && cp -r "$dir"/. "$copy"/
+  # Resource and function snippets leave out required_providers, as the registry's docs do; give the copy one
+  # so terraform resolves staticmedia/staticmedia rather than hashicorp/staticmedia.
+  if ! grep -qs 'required_providers' "$copy"/*.tf; then
+    printf 'terraform {\n  required_providers {\n    staticmedia = { source = "staticmedia/staticmedia" }\n  }\n}\n' >"$copy/zz_required_providers.tf"
+  fi
   if out=$(cd "$copy" && terraform validate -no-color 2>&1); then
     echo "examples: $rel: valid"
   else
