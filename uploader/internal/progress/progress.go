@@ -147,6 +147,7 @@ func (t *Terminal) clear() {
 func (t *Terminal) Show(read func() Snapshot, interval time.Duration, now func() time.Time) (stop func()) {
 	start := now()
 	r := rate{window: 5 * time.Second}
+	r.add(start, Snapshot{}) // the first redraw then shows the rate since the start
 	render := func() {
 		at := now()
 		s := read()
@@ -160,6 +161,7 @@ func (t *Terminal) Show(read func() Snapshot, interval time.Duration, now func()
 func Log(log hclog.Logger, read func() Snapshot, interval time.Duration, now func() time.Time) (stop func()) {
 	start := now()
 	r := rate{window: interval * 3}
+	r.add(start, Snapshot{})
 	return every(interval, func() {
 		at := now()
 		s := read()
