@@ -551,3 +551,26 @@ func TestRunWireContract(t *testing.T) {
 		t.Errorf("requests: %d ListBuckets, %d PUT, %d parts, %d multipart POSTs; want 1, 2, 3, 2", lists, puts, parts, posts)
 	}
 }
+
+func TestNewS3ClientRetryer(t *testing.T) {
+	t.Parallel()
+	for _, adaptive := range []bool{false, true} {
+		c, err := NewS3Client(context.Background(), ClientConfig{Region: "us-east-1", AccessKeyID: "AKIA", SecretAccessKey: "s", Endpoint: "http://127.0.0.1:1", AdaptiveRetry: adaptive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := c.Options()
+		if got := o.Retryer.MaxAttempts(); got != DefaultMaxAttempts {
+			t.Errorf("adaptive=%v: MaxAttempts = %d, want %d", adaptive, got, DefaultMaxAttempts)
+		}
+		// No retry quota: a drained quota would fail the 11th..Nth retry of a storm untried.
+		for range 1000 {
+			if _, err := o.Retryer.GetRetryToken(context.Background(), errors.New("throttled")); err != nil {
+				t.Fatalf("adaptive=%v: retry token refused after a burst: %v", adaptive, err)
+			}
+		}
+		if o.RequestChecksumCalculation != aws.RequestChecksumCalculationWhenRequired {
+			t.Errorf("adaptive=%v: request checksums %v, want only when required (Content-MD5 is sent)", adaptive, o.RequestChecksumCalculation)
+		}
+	}
+}
