@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -216,16 +215,12 @@ func (r *bucketResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 
-	tags, known, diags := mapFromTerraform(ctx, plan.Tags)
+	tagsAll, diags := planTagsAll(ctx, r.pd.defaultTags, plan.Tags)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if known {
-		plan.TagsAll = mapToTerraform(mergeTags(r.pd.defaultTags, tags))
-	} else {
-		plan.TagsAll = types.MapUnknown(types.StringType)
-	}
+	plan.TagsAll = tagsAll
 
 	if !plan.Bucket.IsUnknown() {
 		region := r.pd.region
@@ -345,18 +340,11 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 		data.SSEAlgorithm = types.StringValue(readBack(got.sseAlgorithm, enforcedSSEAlgorithm))
 	}
 
-	priorTags, _, diags := mapFromTerraform(ctx, data.Tags)
+	data.Tags, data.TagsAll, diags = readTags(ctx, r.pd.defaultTags, data.Tags, got.tags)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	own := ownTags(got.tags, r.pd.defaultTags, priorTags)
-	if len(own) == 0 && data.Tags.IsNull() {
-		data.Tags = types.MapNull(types.StringType)
-	} else {
-		data.Tags = mapToTerraform(own)
-	}
-	data.TagsAll = mapToTerraform(got.tags)
 
 	region := got.region
 	if region == "" {
@@ -518,61 +506,6 @@ func dnsSuffix(partition string) string {
 	default:
 		return "amazonaws.com"
 	}
-}
-
-// mergeTags returns the provider's default tags overlaid with the resource's own.
-func mergeTags(defaults, own map[string]string) map[string]string {
-	all := make(map[string]string, len(defaults)+len(own))
-	maps.Copy(all, defaults)
-	maps.Copy(all, own)
-	return all
-}
-
-// ownTags splits the bucket's tags back into the resource's `tags`: a tag that a default tag explains (same
-// key and value) belongs to tags_all only, unless the configuration also set it (prior), so neither side
-// shows a perpetual diff.
-func ownTags(remote, defaults, prior map[string]string) map[string]string {
-	own := make(map[string]string, len(remote))
-	for k, v := range remote {
-		if d, ok := defaults[k]; ok && d == v {
-			if _, configured := prior[k]; !configured {
-				continue
-			}
-		}
-		own[k] = v
-	}
-	return own
-}
-
-// mapFromTerraform converts a map of strings; known is false when the map or a value is not known yet.
-func mapFromTerraform(ctx context.Context, m types.Map) (map[string]string, bool, diag.Diagnostics) {
-	if m.IsNull() {
-		return nil, true, nil
-	}
-	if m.IsUnknown() {
-		return nil, false, nil
-	}
-	var elems map[string]types.String
-	diags := m.ElementsAs(ctx, &elems, false)
-	if diags.HasError() {
-		return nil, false, diags
-	}
-	out := make(map[string]string, len(elems))
-	for k, v := range elems {
-		if v.IsUnknown() {
-			return nil, false, diags
-		}
-		out[k] = v.ValueString()
-	}
-	return out, true, diags
-}
-
-func mapToTerraform(m map[string]string) types.Map {
-	elems := make(map[string]attr.Value, len(m))
-	for k, v := range m {
-		elems[k] = types.StringValue(v)
-	}
-	return types.MapValueMust(types.StringType, elems)
 }
 
 // bucketNameValidator checks S3's general purpose bucket naming rules at plan time, so a bad name fails

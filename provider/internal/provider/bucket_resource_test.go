@@ -91,51 +91,6 @@ func TestBucketAddressesFor(t *testing.T) {
 	}
 }
 
-func TestBucketTags(t *testing.T) {
-	t.Parallel()
-	defaults := map[string]string{"env": "prod", "team": "web"}
-	tests := []struct {
-		name    string
-		remote  map[string]string
-		prior   map[string]string
-		wantOwn map[string]string
-	}{
-		{
-			name:    "defaults alone are not the resource's own",
-			remote:  map[string]string{"env": "prod", "team": "web"},
-			wantOwn: map[string]string{},
-		},
-		{
-			name:    "a default overridden with another value is own",
-			remote:  map[string]string{"env": "prod", "team": "media"},
-			wantOwn: map[string]string{"team": "media"},
-		},
-		{
-			name:    "a configured tag equal to a default stays own (no perpetual diff)",
-			remote:  map[string]string{"env": "prod", "team": "web"},
-			prior:   map[string]string{"team": "web"},
-			wantOwn: map[string]string{"team": "web"},
-		},
-		{
-			name:    "a tag added out of band shows up as own",
-			remote:  map[string]string{"env": "prod", "team": "web", "extra": "x"},
-			wantOwn: map[string]string{"extra": "x"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := ownTags(tt.remote, defaults, tt.prior); !maps.Equal(got, tt.wantOwn) {
-				t.Errorf("ownTags = %v, want %v", got, tt.wantOwn)
-			}
-		})
-	}
-	if got, want := mergeTags(defaults, map[string]string{"team": "media", "app": "img"}),
-		map[string]string{"env": "prod", "team": "media", "app": "img"}; !maps.Equal(got, want) {
-		t.Errorf("mergeTags = %v, want %v (the resource's own tags win)", got, want)
-	}
-}
-
 func TestBucketAbortDaysFrom(t *testing.T) {
 	t.Parallel()
 	rule := func(id string, status s3types.ExpirationStatus, days int32) s3types.LifecycleRule {

@@ -233,12 +233,9 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 
-	tags, known, diags := mapFromTerraform(ctx, plan.Tags)
+	tagsAll, diags := planTagsAll(ctx, defaultTagsOf(r.pd), plan.Tags)
 	resp.Diagnostics.Append(diags...)
-	plan.TagsAll = types.MapUnknown(types.StringType)
-	if known {
-		plan.TagsAll = mapToTerraform(mergeTags(r.defaultTags(), tags))
-	}
+	plan.TagsAll = tagsAll
 
 	in, known, diags := uploadPolicyInput(ctx, &plan, r.partition())
 	resp.Diagnostics.Append(diags...)
@@ -355,12 +352,8 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 			fmt.Sprintf("IAM ListUserTags for %q failed: %s\n\nCheck that the caller may call iam:ListUserTags.", name, err))
 		return
 	}
-	priorTags, _, diags := mapFromTerraform(ctx, data.Tags)
+	data.Tags, data.TagsAll, diags = readTags(ctx, defaultTagsOf(r.pd), data.Tags, remoteTags)
 	resp.Diagnostics.Append(diags...)
-	if own := ownTags(remoteTags, r.defaultTags(), priorTags); len(own) > 0 || !data.Tags.IsNull() {
-		data.Tags = mapToTerraform(own)
-	}
-	data.TagsAll = mapToTerraform(remoteTags)
 
 	importing := data.Bucket.IsNull()
 	if data.PolicyName.IsNull() {
@@ -575,13 +568,6 @@ func (r *uploadUserResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
 }
 
-func (r *uploadUserResource) defaultTags() map[string]string {
-	if r.pd == nil {
-		return nil
-	}
-	return r.pd.defaultTags
-}
-
 func (r *uploadUserResource) partition() string {
 	if r.pd == nil {
 		return ""
@@ -592,10 +578,7 @@ func (r *uploadUserResource) partition() string {
 // desired returns the policy document and tags_all that apply must produce. The planned policy_json
 // is used when known: ModifyPlan may have kept an equivalent older string that is already in AWS.
 func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResourceModel) (string, map[string]string, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	own, _, d := mapFromTerraform(ctx, data.Tags)
-	diags.Append(d...)
-	tagsAll := mergeTags(r.defaultTags(), own)
+	tagsAll, diags := desiredTagsAll(ctx, defaultTagsOf(r.pd), data.Tags)
 	if !data.PolicyJSON.IsUnknown() && !data.PolicyJSON.IsNull() && data.PolicyJSON.ValueString() != "" {
 		return data.PolicyJSON.ValueString(), tagsAll, diags
 	}
@@ -616,22 +599,11 @@ func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll
 	if d.HasError() {
 		return fmt.Errorf("reading the tags in state: %v", d)
 	}
-	var removed []string
-	for k := range oldTags {
-		if _, ok := newTags[k]; !ok {
-			removed = append(removed, k)
-		}
-	}
+	removed, changed := tagChanges(oldTags, newTags)
 	if len(removed) > 0 {
 		slices.Sort(removed)
 		if _, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: removed}); err != nil {
 			return fmt.Errorf("untag user: %w", err)
-		}
-	}
-	changed := map[string]string{}
-	for k, v := range newTags {
-		if old, ok := oldTags[k]; !ok || old != v {
-			changed[k] = v
 		}
 	}
 	if len(changed) > 0 {

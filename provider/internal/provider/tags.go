@@ -1,0 +1,128 @@
+package provider
+
+import (
+	"context"
+	"maps"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// Tags work as in the hashicorp/aws provider: a resource's `tags` are what its configuration says, and the
+// computed `tags_all` is the provider's default_tags overlaid with them, which is what the resource puts on
+// AWS. Every taggable resource goes through the helpers below so the rules are the same everywhere.
+
+// defaultTagsOf returns the provider's default tags; nil before the provider is configured (Terraform
+// validates and plans some resources before Configure has run).
+func defaultTagsOf(pd *providerData) map[string]string {
+	if pd == nil {
+		return nil
+	}
+	return pd.defaultTags
+}
+
+// planTagsAll is the tags_all a plan shows for the configured tags: the merge once every tag is known,
+// unknown until then.
+func planTagsAll(ctx context.Context, defaults map[string]string, tags types.Map) (types.Map, diag.Diagnostics) {
+	own, known, diags := mapFromTerraform(ctx, tags)
+	if !known || diags.HasError() {
+		return types.MapUnknown(types.StringType), diags
+	}
+	return mapToTerraform(mergeTags(defaults, own)), diags
+}
+
+// desiredTagsAll is the tag set apply puts on AWS for the configured tags.
+func desiredTagsAll(ctx context.Context, defaults map[string]string, tags types.Map) (map[string]string, diag.Diagnostics) {
+	own, _, diags := mapFromTerraform(ctx, tags)
+	return mergeTags(defaults, own), diags
+}
+
+// readTags splits the tags read from AWS into `tags` and `tags_all`. configured is the `tags` value in the
+// state before the read: it stays null when it was null and nothing but default tags is on the resource,
+// so a configuration without `tags` shows no diff.
+func readTags(ctx context.Context, defaults map[string]string, configured types.Map, remote map[string]string) (tags, tagsAll types.Map, diags diag.Diagnostics) {
+	prior, _, diags := mapFromTerraform(ctx, configured)
+	if diags.HasError() {
+		return configured, types.MapNull(types.StringType), diags
+	}
+	own := ownTags(remote, defaults, prior)
+	tags = configured
+	if len(own) > 0 || !configured.IsNull() {
+		tags = mapToTerraform(own)
+	}
+	return tags, mapToTerraform(remote), diags
+}
+
+// mergeTags returns the provider's default tags overlaid with the resource's own.
+func mergeTags(defaults, own map[string]string) map[string]string {
+	all := make(map[string]string, len(defaults)+len(own))
+	maps.Copy(all, defaults)
+	maps.Copy(all, own)
+	return all
+}
+
+// ownTags splits a resource's tags read from AWS back into its `tags`: a tag that a default tag explains
+// (same key and value) belongs to tags_all only, unless the configuration also set it (prior), so neither
+// side shows a perpetual diff.
+func ownTags(remote, defaults, prior map[string]string) map[string]string {
+	own := make(map[string]string, len(remote))
+	for k, v := range remote {
+		if d, ok := defaults[k]; ok && d == v {
+			if _, configured := prior[k]; !configured {
+				continue
+			}
+		}
+		own[k] = v
+	}
+	return own
+}
+
+// tagChanges is what turns old into new for APIs that tag and untag by key (IAM): the keys to remove, in
+// no particular order, and the tags to add or change.
+func tagChanges(old, new map[string]string) (removed []string, changed map[string]string) {
+	for k := range old {
+		if _, ok := new[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	changed = map[string]string{}
+	for k, v := range new {
+		if o, ok := old[k]; !ok || o != v {
+			changed[k] = v
+		}
+	}
+	return removed, changed
+}
+
+// mapFromTerraform converts a map of strings; known is false when the map or a value is not known yet.
+func mapFromTerraform(ctx context.Context, m types.Map) (map[string]string, bool, diag.Diagnostics) {
+	if m.IsNull() {
+		return nil, true, nil
+	}
+	if m.IsUnknown() {
+		return nil, false, nil
+	}
+	var elems map[string]types.String
+	diags := m.ElementsAs(ctx, &elems, false)
+	if diags.HasError() {
+		return nil, false, diags
+	}
+	out := make(map[string]string, len(elems))
+	for k, v := range elems {
+		if v.IsUnknown() {
+			return nil, false, diags
+		}
+		out[k] = v.ValueString()
+	}
+	return out, true, diags
+}
+
+// mapToTerraform converts a map of strings into a known Terraform map; nil becomes an empty map.
+func mapToTerraform(m map[string]string) types.Map {
+	elems := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
