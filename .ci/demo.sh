@@ -32,6 +32,7 @@ stop_engine
 rm -rf "$demo"
 mkdir -p "$demo/bin" "$demo/media" "$demo/tf"
 trap stop_engine EXIT
+trap 'exit 130' INT TERM PIPE
 
 step "Building terraform-provider-staticmedia and uploader"
 go build -o "$demo/bin/terraform-provider-staticmedia" ./provider
