@@ -1,0 +1,174 @@
+// Package proc runs the benchmark's child processes: engines in the background (MinIO,
+// PostgreSQL) and measured client runs in the foreground, each in its own process group with a
+// parent-death signal, so nothing outlives the harness.
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Background is a long-running child, such as an engine.
+type Background struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// StartBackground starts cmd with its output appended to logPath.
+func StartBackground(name string, cmd *exec.Cmd, logPath string) (*Background, error) {
+	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s: opening its log: %w", name, err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	isolate(cmd)
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	b := &Background{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		b.err = cmd.Wait()
+		out.Close()
+		close(b.done)
+	}()
+	return b, nil
+}
+
+// Exited reports whether the child has exited, and how.
+func (b *Background) Exited() (bool, error) {
+	select {
+	case <-b.done:
+		return true, b.err
+	default:
+		return false, nil
+	}
+}
+
+// Describe names the child and its log, for error messages.
+func (b *Background) Describe() string {
+	state := "running"
+	if done, err := b.Exited(); done {
+		state = fmt.Sprintf("exited (%v)", err)
+	}
+	return fmt.Sprintf("%s (pid %d) %s; log: %s", b.name, b.cmd.Process.Pid, state, b.log)
+}
+
+// Stop sends sig to the group, waits up to grace, then kills the group and waits.
+func (b *Background) Stop(sig syscall.Signal, grace time.Duration) error {
+	b.stopOnce.Do(func() {
+		pgid := b.cmd.Process.Pid
+		select {
+		case <-b.done:
+		default:
+			_ = syscall.Kill(-pgid, sig)
+			select {
+			case <-b.done:
+			case <-time.After(grace):
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				select {
+				case <-b.done:
+				case <-time.After(30 * time.Second):
+					b.stopErr = fmt.Errorf("%s (pid %d) did not exit after SIGKILL", b.name, pgid)
+				}
+			}
+		}
+		// Stragglers (PostgreSQL backends) that outlived the leader.
+		if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			b.stopErr = errors.Join(b.stopErr, err)
+		}
+	})
+	return b.stopErr
+}
+
+// isolate puts the child in its own process group, killed with the harness.
+func isolate(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	cmd.WaitDelay = 5 * time.Second
+}
+
+// Usage is what one measured run cost, from the child's own rusage (user and system CPU of the
+// process and of any children it waited for, and its peak resident set).
+type Usage struct {
+	Wall   time.Duration
+	User   time.Duration
+	Sys    time.Duration
+	MaxRSS int64 // bytes
+}
+
+// CPU is user plus system time.
+func (u Usage) CPU() time.Duration { return u.User + u.Sys }
+
+// ExitError is a measured run that ended with a non-zero status.
+type ExitError struct {
+	Name string
+	Code int
+	Log  string
+}
+
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("%s exited with status %d; see %s", e.Name, e.Code, e.Log)
+}
+
+// Measure runs cmd to completion, its output to logPath, and returns its wall time (start to
+// exit) and rusage. A run longer than timeout is killed. The usage is returned even when the
+// run failed, so a failure can be reported with what it cost.
+func Measure(ctx context.Context, name string, cmd *exec.Cmd, logPath string, timeout time.Duration) (Usage, error) {
+	out, err := os.Create(logPath)
+	if err != nil {
+		return Usage{}, fmt.Errorf("%s: creating its log: %w", name, err)
+	}
+	defer out.Close()
+	fmt.Fprintf(out, "# %s\n", cmd.String())
+	cmd.Stdout, cmd.Stderr = out, out
+	isolate(cmd)
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return Usage{}, fmt.Errorf("starting %s: %w", name, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var werr error
+	select {
+	case werr = <-exited:
+	case <-timer.C:
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		werr = fmt.Errorf("%s did not finish in %v and was killed; see %s", name, timeout, logPath)
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		werr = ctx.Err()
+	}
+	u := Usage{Wall: time.Since(start)}
+	if st := cmd.ProcessState; st != nil {
+		u.User, u.Sys = st.UserTime(), st.SystemTime()
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			u.MaxRSS = ru.Maxrss << 10 // Linux reports kilobytes
+		}
+	}
+	var ee *exec.ExitError
+	if errors.As(werr, &ee) {
+		return u, &ExitError{Name: name, Code: ee.ExitCode(), Log: logPath}
+	}
+	return u, werr
+}
