@@ -127,6 +127,22 @@ func Equivalent(a, b string) (bool, error) {
 	return eq, nil
 }
 
+// PreferEquivalent returns the first non-empty candidate that grants the same as target, or target
+// when none does or a candidate cannot be compared. Providers use it to keep the policy string already in
+// the state (or the canonical rendering) when AWS hands back a reformatted but equivalent document, so
+// plans show a change only when the grant changed.
+func PreferEquivalent(target string, candidates ...string) string {
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if eq, err := Equivalent(c, target); err == nil && eq {
+			return c
+		}
+	}
+	return target
+}
+
 // normalizePrincipals rewrites Principal/NotPrincipal "*" as {"AWS": "*"} in every statement.
 // Input that is not a JSON object (the library also accepts a one-element JSON list, and treats
 // "" as {}) is passed through unchanged for the library to judge.

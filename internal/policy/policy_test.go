@@ -267,3 +267,33 @@ func wantErrContaining(t *testing.T, err error, fragments ...string) {
 		}
 	}
 }
+
+func TestPreferEquivalent(t *testing.T) {
+	t.Parallel()
+	const (
+		pretty  = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::b/*\"}]\n}"
+		compact = `{"Statement":[{"Resource":["arn:aws:s3:::b/*"],"Action":"s3:PutObject","Effect":"Allow"}],"Version":"2012-10-17"}`
+		other   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+	)
+	tests := []struct {
+		name       string
+		target     string
+		candidates []string
+		want       string
+	}{
+		{"no candidates", compact, nil, compact},
+		{"equivalent candidate is kept", compact, []string{pretty}, pretty},
+		{"different candidate gives target", other, []string{pretty}, other},
+		{"empty candidate is skipped", compact, []string{"", pretty}, pretty},
+		{"first equivalent wins", compact, []string{other, compact, pretty}, compact},
+		{"invalid candidate gives target", compact, []string{"{not json"}, compact},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := PreferEquivalent(tt.target, tt.candidates...); got != tt.want {
+				t.Errorf("PreferEquivalent = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -199,10 +199,8 @@ func (r *refererPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !state.PolicyJSON.IsNull() && !state.PolicyJSON.IsUnknown() && state.Bucket.Equal(plan.Bucket) {
-		if eq, err := policy.Equivalent(state.PolicyJSON.ValueString(), doc); err == nil && eq {
-			doc = state.PolicyJSON.ValueString()
-		}
+	if state.Bucket.Equal(plan.Bucket) {
+		doc = policy.PreferEquivalent(doc, state.PolicyJSON.ValueString())
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringValue(doc))...)
 }
@@ -248,14 +246,13 @@ func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadReque
 		return
 	}
 
-	eq, err := policy.Equivalent(data.PolicyJSON.ValueString(), remote)
-	if err != nil {
-		// Not JSON we can compare (someone wrote something odd): record it as is, the next plan replaces it.
-		tflog.Warn(ctx, "bucket policy could not be compared", map[string]any{"bucket": bucket, "error": err.Error()})
+	// A policy that grants something else, or is not JSON we can compare, is recorded as is: the next plan
+	// shows the document that apply puts back.
+	stored := policy.PreferEquivalent(remote, data.PolicyJSON.ValueString())
+	if stored == remote && remote != data.PolicyJSON.ValueString() {
+		tflog.Warn(ctx, "bucket policy differs from the state", map[string]any{"bucket": bucket})
 	}
-	if !eq {
-		data.PolicyJSON = types.StringValue(remote)
-	}
+	data.PolicyJSON = types.StringValue(stored)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
@@ -470,12 +467,9 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 		diags.Append(d...)
 		m.AllowedReferers = list
 	}
-	m.PolicyJSON = types.StringValue(remote)
-	if doc, err := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, nil, allowEmpty); err == nil {
-		if eq, err := policy.Equivalent(doc, remote); err == nil && eq {
-			m.PolicyJSON = types.StringValue(doc)
-		}
-	}
+	// A document that cannot be built comes back "" with the error, and "" is never preferred.
+	doc, _ := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, nil, allowEmpty)
+	m.PolicyJSON = types.StringValue(policy.PreferEquivalent(remote, doc))
 	return diags
 }
 

@@ -251,7 +251,7 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 		plan.PolicyJSON = types.StringValue(doc)
 		if state != nil {
-			plan.PolicyJSON = types.StringValue(keepEquivalentPolicy(state.PolicyJSON.ValueString(), doc))
+			plan.PolicyJSON = types.StringValue(policy.PreferEquivalent(doc, state.PolicyJSON.ValueString()))
 		}
 	}
 
@@ -407,22 +407,13 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 
 	// Prefer the JSON already in state, then the document the attributes describe, as long as AWS holds
 	// an equivalent policy; AWS reformats documents, and a byte comparison would be a perpetual diff.
-	stored := remote
 	candidates := []string{data.PolicyJSON.ValueString()}
 	if in, known, _ := uploadPolicyInput(ctx, &data, r.partition()); known {
 		if doc, err := buildUploadPolicy(in); err == nil {
 			candidates = append(candidates, doc)
 		}
 	}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if eq, err := policy.Equivalent(c, remote); err == nil && eq {
-			stored = c
-			break
-		}
-	}
+	stored := policy.PreferEquivalent(remote, candidates...)
 	if stored == remote {
 		tflog.Info(ctx, "upload policy differs from the expected document", map[string]any{"user": name})
 	}
@@ -638,18 +629,6 @@ func buildUploadPolicy(in policy.UploadOnlyInput) (string, error) {
 		return "", err
 	}
 	return doc.JSON()
-}
-
-// keepEquivalentPolicy returns current when it grants the same as desired, so that a document AWS
-// reformatted (or an older rendering of the same policy) does not show as a change.
-func keepEquivalentPolicy(current, desired string) string {
-	if current == "" {
-		return desired
-	}
-	if eq, err := policy.Equivalent(current, desired); err == nil && eq {
-		return current
-	}
-	return desired
 }
 
 // putUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created user.
