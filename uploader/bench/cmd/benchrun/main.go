@@ -60,7 +60,7 @@ func parse(args []string, stderr io.Writer) (suite.Config, error) {
 		upArgs      = fs.String("uploader-args", "", "extra flags for every uploader run, space-separated")
 		quick       = fs.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "tiny sets and one repetition, to prove the harness (default from BENCH_QUICK=1)")
 		out         = fs.String("out", "", "directory for results.md, results.svg and results.json (default uploader/bench; .bench/quick in quick mode; .bench/partial when a filter or uploader flag is given)")
-		seed        = fs.Uint64("seed", 20240601, "corpus seed")
+		seed        = fs.Uint64("seed", suite.DefaultSeed, "corpus seed")
 	)
 	fs.StringVar(&cfg.RepoRoot, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Command, "command", "make bench", "how this run was started, for the report")

@@ -73,6 +73,16 @@ func startHTTPS(t *testing.T, o Options) (*Server, *s3.Client) {
 	return s, client(t, ts.URL)
 }
 
+// start serves a Server over HTTPS (aws-chunked bodies) or plain HTTP.
+func start(t *testing.T, o Options, https bool) (*Server, *s3.Client) {
+	t.Helper()
+	if https {
+		return startHTTPS(t, o)
+	}
+	r, c := startHTTP(t, o)
+	return r.Server, c
+}
+
 func randomBytes(n int, seed uint64) []byte {
 	r := rand.New(rand.NewPCG(seed, seed))
 	b := make([]byte, n)
@@ -143,16 +153,7 @@ func TestPutObject(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{Bucket: testBucket, RecordKeys: true}
-			var s *Server
-			var c *s3.Client
-			if tc.https {
-				s, c = startHTTPS(t, o)
-			} else {
-				var r *Running
-				r, c = startHTTP(t, o)
-				s = r.Server
-			}
+			s, c := start(t, Options{Bucket: testBucket, RecordKeys: true}, tc.https)
 			if tc.opts != nil {
 				c = s3.New(c.Options(), tc.opts)
 			}
@@ -226,16 +227,7 @@ func TestMultipart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{Bucket: testBucket, RecordKeys: true}
-			var s *Server
-			var c *s3.Client
-			if tc.https {
-				s, c = startHTTPS(t, o)
-			} else {
-				var r *Running
-				r, c = startHTTP(t, o)
-				s = r.Server
-			}
+			s, c := start(t, Options{Bucket: testBucket, RecordKeys: true}, tc.https)
 			ctx := context.Background()
 			key := aws.String("video/clip 1.mp4")
 			created, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{

@@ -26,6 +26,10 @@ import (
 // Bucket is the bucket every setting uploads into.
 const Bucket = "bench"
 
+// DefaultSeed seeds the corpus unless told otherwise; the quick test uses it too, so it shares
+// the cache with BENCH_QUICK=1 make bench.
+const DefaultSeed = 20240601
+
 // Config is the benchmark's configuration, from flags.
 type Config struct {
 	RepoRoot string

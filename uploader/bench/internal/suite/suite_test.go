@@ -28,7 +28,7 @@ func TestQuickBenchmark(t *testing.T) {
 	out := t.TempDir()
 	cfg := Config{
 		RepoRoot: root, BenchDir: filepath.Join(root, ".bench"), OutDir: out, Command: "go test",
-		Quick: true, Seed: 1, Reps: 1, SlowReps: 1, Timeout: 3 * time.Minute, MemoryRows: 5000,
+		Quick: true, Seed: DefaultSeed, Reps: 1, SlowReps: 1, Timeout: 3 * time.Minute, MemoryRows: 5000,
 		// Nothing is installed from a test: tools that are missing are reported and skipped.
 		NoInstall: true,
 	}
