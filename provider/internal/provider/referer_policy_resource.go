@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -452,12 +450,13 @@ func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition st
 // stored one (engines reformat what they store), else the stored text so the next plan shows the change.
 func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, partition string) diag.Diagnostics {
 	var diags diag.Diagnostics
-	referers, allowEmpty, err := refererSettingsFromPolicy(remote)
+	parsed, err := policy.ParseRefererRead(remote)
 	if err != nil {
 		diags.AddError("Unable to Import Referer Policy",
 			fmt.Sprintf("The policy of bucket %q is not a policy document this resource can read: %s", m.Bucket.ValueString(), err))
 		return diags
 	}
+	referers, allowEmpty := parsed.Referers, parsed.AllowEmptyReferer
 	m.ID = m.Bucket
 	m.AllowedDomains = types.SetNull(types.StringType)
 	m.AllowEmptyReferer = types.BoolValue(allowEmpty)
@@ -489,89 +488,6 @@ func buildRefererPolicy(partition, bucket string, referers, domains []string, al
 		return "", err
 	}
 	return doc.JSON()
-}
-
-// refererSettingsFromPolicy reads the Referer patterns and the empty-Referer branch out of a policy. It
-// accepts the forms engines return: a single string or a list for condition values, true or "true".
-func refererSettingsFromPolicy(doc string) (referers []string, allowEmpty bool, err error) {
-	var parsed struct {
-		Statement json.RawMessage `json:"Statement"`
-	}
-	if err := json.Unmarshal([]byte(doc), &parsed); err != nil {
-		return nil, false, fmt.Errorf("parse policy: %w", err)
-	}
-	var statements []struct {
-		Effect    string                                `json:"Effect"`
-		Condition map[string]map[string]json.RawMessage `json:"Condition"`
-	}
-	if err := json.Unmarshal(parsed.Statement, &statements); err != nil {
-		// A policy may hold a single statement object instead of a list.
-		var one struct {
-			Effect    string                                `json:"Effect"`
-			Condition map[string]map[string]json.RawMessage `json:"Condition"`
-		}
-		if err2 := json.Unmarshal(parsed.Statement, &one); err2 != nil {
-			return nil, false, fmt.Errorf("parse policy statements: %w", err)
-		}
-		statements = append(statements, one)
-	}
-	seen := map[string]bool{}
-	for _, st := range statements {
-		if st.Effect != "Allow" {
-			continue
-		}
-		for op, keys := range st.Condition {
-			for key, raw := range keys {
-				if !strings.EqualFold(key, "aws:Referer") {
-					continue
-				}
-				values, err := conditionValues(raw)
-				if err != nil {
-					return nil, false, fmt.Errorf("condition %s %s: %w", op, key, err)
-				}
-				switch op {
-				case "StringLike":
-					for _, v := range values {
-						if !seen[v] {
-							seen[v] = true
-							referers = append(referers, v)
-						}
-					}
-				case "Null":
-					for _, v := range values {
-						if strings.EqualFold(v, "true") {
-							allowEmpty = true
-						}
-					}
-				}
-			}
-		}
-	}
-	return referers, allowEmpty, nil
-}
-
-// conditionValues flattens a condition value: "x", true, ["x", "y"] or [true].
-func conditionValues(raw json.RawMessage) ([]string, error) {
-	var list []any
-	if err := json.Unmarshal(raw, &list); err != nil {
-		var one any
-		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil, err
-		}
-		list = []any{one}
-	}
-	out := make([]string, 0, len(list))
-	for _, v := range list {
-		switch v := v.(type) {
-		case string:
-			out = append(out, v)
-		case bool:
-			out = append(out, fmt.Sprint(v))
-		default:
-			return nil, fmt.Errorf("unexpected value %v", v)
-		}
-	}
-	return out, nil
 }
 
 // bucketPolicyAPI is the part of *s3.Client this resource uses.

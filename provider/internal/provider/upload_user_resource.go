@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -385,8 +384,8 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 
 	if importing {
-		parsed, ok := parseUploadPolicy(remote)
-		if ok {
+		parsed, err := policy.ParseUploadOnly(remote)
+		if err == nil {
 			data.Bucket = types.StringValue(parsed.Bucket)
 			data.KeyPrefix = types.StringNull()
 			if parsed.KeyPrefix != "" {
@@ -399,9 +398,9 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 			}
 		} else {
 			resp.Diagnostics.AddWarning("Inline Policy Is Not an Upload-Only Policy",
-				fmt.Sprintf("The inline policy %q of user %q does not have the upload-only shape, so bucket and key_prefix "+
+				fmt.Sprintf("The inline policy %q of user %q does not have the upload-only shape (%s), so bucket and key_prefix "+
 					"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
-					data.PolicyName.ValueString(), name))
+					data.PolicyName.ValueString(), name, err))
 		}
 	}
 
@@ -695,82 +694,6 @@ func soleInlinePolicyName(ctx context.Context, client *iam.Client, user string) 
 		return "", nil
 	}
 	return names[0], nil
-}
-
-// parsedUploadPolicy is what an upload-only policy says about its bucket.
-type parsedUploadPolicy struct {
-	Bucket       string
-	KeyPrefix    string
-	ExtraActions []string
-}
-
-// parseUploadPolicy recovers bucket, key prefix and extra actions from an upload-only document, for
-// import. ok is false when the document does not have that shape.
-func parseUploadPolicy(doc string) (parsedUploadPolicy, bool) {
-	var raw struct {
-		Statement json.RawMessage
-	}
-	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
-		return parsedUploadPolicy{}, false
-	}
-	type statement struct {
-		Effect   string
-		Action   json.RawMessage
-		Resource json.RawMessage
-	}
-	var statements []statement
-	if err := json.Unmarshal(raw.Statement, &statements); err != nil {
-		var one statement
-		if err := json.Unmarshal(raw.Statement, &one); err != nil {
-			return parsedUploadPolicy{}, false
-		}
-		statements = []statement{one}
-	}
-	for _, st := range statements {
-		actions, resources := stringOrList(st.Action), stringOrList(st.Resource)
-		if st.Effect != "Allow" || !slices.ContainsFunc(actions, func(a string) bool { return strings.EqualFold(a, "s3:PutObject") }) {
-			continue
-		}
-		var out parsedUploadPolicy
-		for _, a := range actions {
-			if !strings.EqualFold(a, "s3:PutObject") {
-				out.ExtraActions = append(out.ExtraActions, a)
-			}
-		}
-		slices.Sort(out.ExtraActions)
-		var objects string
-		for _, res := range resources {
-			// arn:PARTITION:s3:::BUCKET or arn:PARTITION:s3:::BUCKET/PREFIX*
-			parts := strings.SplitN(res, ":", 6)
-			if len(parts) != 6 || parts[0] != "arn" || parts[2] != "s3" {
-				return parsedUploadPolicy{}, false
-			}
-			if bucket, rest, isObjects := strings.Cut(parts[5], "/"); isObjects {
-				objects = bucket
-				out.KeyPrefix = strings.TrimSuffix(rest, "*")
-			} else {
-				out.Bucket = bucket
-			}
-		}
-		if out.Bucket == "" {
-			out.Bucket = objects
-		}
-		return out, out.Bucket != "" && (objects == "" || objects == out.Bucket)
-	}
-	return parsedUploadPolicy{}, false
-}
-
-// stringOrList decodes a policy element that may be a string or a list of strings.
-func stringOrList(raw json.RawMessage) []string {
-	var one string
-	if err := json.Unmarshal(raw, &one); err == nil {
-		return []string{one}
-	}
-	var many []string
-	if err := json.Unmarshal(raw, &many); err == nil {
-		return many
-	}
-	return nil
 }
 
 func listUserTags(ctx context.Context, client *iam.Client, user string) (map[string]string, error) {

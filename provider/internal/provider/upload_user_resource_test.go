@@ -468,57 +468,6 @@ provider "staticmedia" {
 	}
 }
 
-func TestParseUploadPolicy(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		doc    string
-		want   parsedUploadPolicy
-		wantOK bool
-	}{
-		{
-			name:   "built whole bucket",
-			doc:    expectedUploadPolicy(t, policy.UploadOnlyInput{Bucket: "media"}),
-			want:   parsedUploadPolicy{Bucket: "media"},
-			wantOK: true,
-		},
-		{
-			name:   "built prefix and extras",
-			doc:    expectedUploadPolicy(t, policy.UploadOnlyInput{Partition: "aws-cn", Bucket: "media", KeyPrefix: "a/b-", ExtraActions: []string{"s3:PutObjectTagging", "s3:AbortMultipartUpload"}}),
-			want:   parsedUploadPolicy{Bucket: "media", KeyPrefix: "a/b-", ExtraActions: []string{"s3:AbortMultipartUpload", "s3:PutObjectTagging"}},
-			wantOK: true,
-		},
-		{
-			name: "seed post, single statement object, string action",
-			doc: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject",` +
-				`"Resource":["arn:aws:s3:::bucketname","arn:aws:s3:::bucketname/*"]}}`,
-			want:   parsedUploadPolicy{Bucket: "bucketname"},
-			wantOK: true,
-		},
-		{
-			name:   "objects only",
-			doc:    `{"Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"Resource":"arn:aws:s3:::media/up/*"}]}`,
-			want:   parsedUploadPolicy{Bucket: "media", KeyPrefix: "up/"},
-			wantOK: true,
-		},
-		{name: "two buckets", doc: `{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":["arn:aws:s3:::a","arn:aws:s3:::b/*"]}]}`},
-		{name: "no put", doc: `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a/*"}]}`},
-		{name: "deny", doc: `{"Statement":[{"Effect":"Deny","Action":"s3:PutObject","Resource":"arn:aws:s3:::a/*"}]}`},
-		{name: "wildcard resource", doc: `{"Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}`},
-		{name: "not json", doc: `nope`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := parseUploadPolicy(tc.doc)
-			if ok != tc.wantOK {
-				t.Fatalf("ok = %v, want %v (got %+v)", ok, tc.wantOK, got)
-			}
-			if ok && fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tc.want) {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestDecodePolicyDocument(t *testing.T) {
 	t.Parallel()
 	raw := `{"Statement":[{"Resource":"arn:aws:s3:::m/100%25 a+b*"}]}`
