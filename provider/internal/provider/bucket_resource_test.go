@@ -125,10 +125,8 @@ func TestBucketReadSettings_unset(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
 	ctx := context.Background()
-	client := m.Options().S3(m.Config(t))
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bare")}); err != nil {
-		t.Fatalf("creating the bucket: %v", err)
-	}
+	client := adminS3(t, m)
+	createTestBucket(t, client, "bare")
 	got, err := readBucketSettings(ctx, client, "bare")
 	if err != nil {
 		t.Fatalf("readBucketSettings on a bare bucket: %v", err)
@@ -150,11 +148,9 @@ func TestBucketEmpty(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
 	ctx := context.Background()
-	client := m.Options().S3(m.Config(t))
+	client := adminS3(t, m)
 	const bucket = "versions"
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("creating the bucket: %v", err)
-	}
+	createTestBucket(t, client, bucket)
 	if err := putVersioning(ctx, client, bucket, true); err != nil {
 		t.Fatalf("enabling versioning: %v", err)
 	}
@@ -209,10 +205,10 @@ func putVersionsAndMarkers(t *testing.T, client *s3.Client, bucket string, keys,
 func TestAccBucketResource_basic(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "staticmedia-basic"
 	const addr = "staticmedia_bucket.test"
-	providerBlock := testAccMotoConfigDefaultTags(m, map[string]string{"env": "test", "team": "platform"})
+	providerBlock := testAccMotoConfig(m, withDefaultTags(map[string]string{"env": "test", "team": "platform"}))
 	suspended := fmt.Sprintf(`
 resource "staticmedia_bucket" "test" {
   bucket     = %q
@@ -329,7 +325,7 @@ func TestAccBucketResource_drift(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
 	m.Region = "eu-west-1"
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "staticmedia-drift"
 	const addr = "staticmedia_bucket.test"
 	config := testAccMotoConfig(m) + fmt.Sprintf(`
@@ -431,11 +427,9 @@ resource "staticmedia_bucket" "test" {
 func TestAccBucketResource_existingBucket(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "staticmedia-existing"
-	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("creating the bucket out of band: %v", err)
-	}
+	createTestBucket(t, admin, bucket)
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -454,9 +448,7 @@ func TestAccBucketResource_nameTaken(t *testing.T) {
 	ctx := context.Background()
 	cfg := m.Config(t)
 	const bucket = "staticmedia-taken"
-	if _, err := m.Options().S3(cfg).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("creating the bucket: %v", err)
-	}
+	createTestBucket(t, m.Options().S3(cfg), bucket)
 	iamClient := m.Options().IAM(cfg)
 	if _, err := iamClient.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("outsider")}); err != nil {
 		t.Fatalf("creating the outsider user: %v", err)
@@ -497,7 +489,7 @@ func TestAccBucketResource_invalidName(t *testing.T) {
 		Steps:                    steps,
 	})
 	// Nothing may have been created: the names fail at plan time.
-	out, err := m.Options().S3(m.Config(t)).ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	out, err := adminS3(t, m).ListBuckets(context.Background(), &s3.ListBucketsInput{})
 	if err != nil {
 		t.Fatalf("listing buckets: %v", err)
 	}
@@ -511,7 +503,7 @@ func TestAccBucketResource_invalidName(t *testing.T) {
 func TestAccBucketResource_forceDestroy(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "staticmedia-force"
 	config := func(force bool) string {
 		return testAccMotoConfig(m) + fmt.Sprintf(`
@@ -563,30 +555,6 @@ resource "staticmedia_bucket" "test" {
 			},
 		},
 	})
-}
-
-// testAccMotoConfigDefaultTags is testAccMotoConfig with a default_tags block.
-func testAccMotoConfigDefaultTags(m *testbed.Moto, tags map[string]string) string {
-	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		fmt.Fprintf(&b, "      %s = %q\n", k, tags[k])
-	}
-	return fmt.Sprintf(`
-provider "staticmedia" {
-  region     = %[1]q
-  access_key = %[2]q
-  secret_key = %[3]q
-  endpoints {
-    s3  = %[4]q
-    iam = %[4]q
-    sts = %[4]q
-  }
-  default_tags {
-    tags = {
-%[5]s    }
-  }
-}
-`, m.Region, m.AccessKey, m.SecretKey, m.Endpoint, b.String())
 }
 
 // engineBucket is what the engine should hold, read with the admin client straight from the S3 API.
@@ -698,29 +666,13 @@ func checkBucketGone(client *s3.Client, bucket string) resource.TestCheckFunc {
 	}
 }
 
-// phrase matches text the way Terraform prints it: wrapped at any space.
-func phrase(text string) *regexp.Regexp {
-	words := strings.Fields(text)
-	for i, w := range words {
-		words[i] = regexp.QuoteMeta(w)
-	}
-	return regexp.MustCompile(strings.Join(words, `\s+`))
-}
-
-func mustDo(t *testing.T, what string, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
 // TestAccBucketResource_minio runs the life cycle on MinIO, which lacks Object Ownership, Block Public
 // Access, SSE-S3 without a KMS, and lifecycle rules that only abort multipart uploads. The resource must warn,
 // record what the engine lacks, and then read back without a perpetual diff, update, and force-destroy.
 func TestAccBucketResource_minio(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMinIO(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "staticmedia-minio"
 	const addr = "staticmedia_bucket.test"
 	config := func(versioning bool, app string) string {
@@ -792,12 +744,10 @@ resource "staticmedia_bucket" "test" {
 func TestAccBucketResource_minioImport(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMinIO(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "staticmedia-minio-import"
 	const addr = "staticmedia_bucket.test"
-	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("creating the bucket: %v", err)
-	}
+	createTestBucket(t, admin, bucket)
 	config := testAccMinIOConfig(m) + fmt.Sprintf(`
 resource "staticmedia_bucket" "test" {
   bucket        = %q

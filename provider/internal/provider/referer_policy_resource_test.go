@@ -49,23 +49,14 @@ resource "staticmedia_referer_policy" "test" {
 func wantRefererPolicy(t *testing.T, bucket string, referers []string, allowEmpty bool) string {
 	t.Helper()
 	doc, err := policy.RefererRead(policy.RefererReadInput{Bucket: bucket, Referers: referers, AllowEmptyReferer: allowEmpty})
-	if err != nil {
-		t.Fatalf("build expected policy: %v", err)
-	}
-	s, err := doc.JSON()
-	if err != nil {
-		t.Fatalf("render expected policy: %v", err)
-	}
-	return s
+	return mustPolicyJSON(t, doc, err)
 }
 
 // refererTestBucket makes the bucket the way staticmedia_bucket does: Block Public Access all on.
 func refererTestBucket(t *testing.T, client *s3.Client, bucket string, blockPublicAccess bool) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket %s: %v", bucket, err)
-	}
+	createTestBucket(t, client, bucket)
 	if !blockPublicAccess {
 		return
 	}
@@ -121,7 +112,7 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
 	m := testbed.StartMoto(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "referer-basic"
 	seed := []string{"http://*.example.com/*", "http://example.com/*"}
 	// The update: one explicit https pattern plus a domain, and no empty-Referer branch.
@@ -234,7 +225,7 @@ func TestAccRefererPolicyResource_withBucket(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
 	m := testbed.StartMoto(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "referer-with-bucket"
 	config := testAccMotoConfig(m) + fmt.Sprintf(`
 resource "staticmedia_bucket" "media" {
@@ -289,7 +280,7 @@ func TestAccRefererPolicyResource_bucketGone(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
 	m := testbed.StartMoto(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket = "referer-gone"
 	config := testAccRefererPolicyConfig(testAccMotoConfig(m), bucket, `
   allowed_referers = ["https://example.com/*"]
@@ -452,7 +443,7 @@ func TestAccRefererPolicyResource_minioReferer(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
 	m := testbed.StartMinIO(t)
-	admin := m.Options().S3(m.Config(t))
+	admin := adminS3(t, m)
 	const bucket, key = "referer-minio", "images/cat.jpg"
 	body := []byte("not really a jpeg, but bytes to compare")
 	config := testAccRefererPolicyConfig(testAccMinIOConfig(m), bucket, `

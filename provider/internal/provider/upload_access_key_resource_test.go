@@ -45,19 +45,6 @@ resource "staticmedia_upload_access_key" "test" {
 `, user, body)
 }
 
-// stateAttr returns an attribute of a resource instance in state.
-func stateAttr(s *terraform.State, address, attr string) (string, error) {
-	rs, ok := s.RootModule().Resources[address]
-	if !ok {
-		return "", fmt.Errorf("%s is not in state", address)
-	}
-	v, ok := rs.Primary.Attributes[attr]
-	if !ok {
-		return "", fmt.Errorf("%s has no attribute %s", address, attr)
-	}
-	return v, nil
-}
-
 // checkUserKeys asserts the user's keys in IAM: exactly the key in state, with the given status.
 func checkUserKeys(t *testing.T, m *testbed.Moto, user string, status iamtypes.StatusType) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
@@ -324,12 +311,8 @@ resource "staticmedia_upload_access_key" "test" {
 }
 `, bucket)
 
-	admin := m.Options().S3(m.Config(t))
-	for _, b := range []string{other} {
-		if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatalf("admin CreateBucket %s: %v", b, err)
-		}
-	}
+	admin := adminS3(t, m)
+	createTestBucket(t, admin, other)
 
 	check := func(s *terraform.State) (err error) {
 		id, err := stateAttr(s, testAccessKey, "id")

@@ -38,19 +38,7 @@ resource "staticmedia_upload_user" "test" {
 func expectedUploadPolicy(t *testing.T, in policy.UploadOnlyInput) string {
 	t.Helper()
 	doc, err := policy.UploadOnly(in)
-	if err != nil {
-		t.Fatalf("building the expected policy: %v", err)
-	}
-	s, err := doc.JSON()
-	if err != nil {
-		t.Fatalf("rendering the expected policy: %v", err)
-	}
-	return s
-}
-
-func adminIAM(t *testing.T, m *testbed.Moto) *iam.Client {
-	t.Helper()
-	return m.Options().IAM(m.Config(t))
+	return mustPolicyJSON(t, doc, err)
 }
 
 // checkInlinePolicy asserts what moto holds: the named inline policy is equivalent to want, and the user
@@ -88,6 +76,14 @@ func TestAccUploadUserResource_basic(t *testing.T) {
 	second := expectedUploadPolicy(t, policy.UploadOnlyInput{
 		Bucket: "media-two", KeyPrefix: "uploads/", ExtraActions: []string{"s3:PutObjectTagging"},
 	})
+	// Bucket, prefix, extra action, policy name, path and tags all change in place.
+	updated := testAccUploadUserConfig(m, "uploader", "media-two", `
+  key_prefix    = "uploads/"
+  extra_actions = ["s3:PutObjectTagging"]
+  policy_name   = "media-upload"
+  path          = "/staticmedia/"
+  tags          = { team = "media", env = "test" }
+`)
 
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -124,14 +120,7 @@ func TestAccUploadUserResource_basic(t *testing.T) {
 				ImportStateVerify: true,
 			},
 			{
-				// Bucket, prefix, extra action, policy name, path and tags all change in place.
-				Config: testAccUploadUserConfig(m, "uploader", "media-two", `
-  key_prefix    = "uploads/"
-  extra_actions = ["s3:PutObjectTagging"]
-  policy_name   = "media-upload"
-  path          = "/staticmedia/"
-  tags          = { team = "media", env = "test" }
-`),
+				Config: updated,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(testUploadUser, plancheck.ResourceActionUpdate),
@@ -158,13 +147,7 @@ func TestAccUploadUserResource_basic(t *testing.T) {
 				ImportStateVerify: true,
 			},
 			{
-				Config: testAccUploadUserConfig(m, "uploader", "media-two", `
-  key_prefix    = "uploads/"
-  extra_actions = ["s3:PutObjectTagging"]
-  policy_name   = "media-upload"
-  path          = "/staticmedia/"
-  tags          = { team = "media", env = "test" }
-`),
+				Config: updated,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
