@@ -53,11 +53,7 @@ func TestParseUploadOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			doc := tt.doc
-			if tt.file != "" {
-				doc = readTestdata(t, tt.file)
-			}
-			got, err := ParseUploadOnly(doc)
+			got, err := ParseUploadOnly(docOrFile(t, tt.doc, tt.file))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error = %v, want error %v (got %+v)", err, tt.wantErr, got)
 			}
@@ -121,11 +117,7 @@ func TestParseRefererRead(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			doc := tt.doc
-			if tt.file != "" {
-				doc = readTestdata(t, tt.file)
-			}
-			got, err := ParseRefererRead(doc)
+			got, err := ParseRefererRead(docOrFile(t, tt.doc, tt.file))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error = %v, want error %v", err, tt.wantErr)
 			}
@@ -148,4 +140,13 @@ func mustJSON(t *testing.T, in UploadOnlyInput) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// docOrFile is doc, or the contents of testdata/file when file is set.
+func docOrFile(t *testing.T, doc, file string) string {
+	t.Helper()
+	if file != "" {
+		return readTestdata(t, file)
+	}
+	return doc
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // endpointPattern accepts http(s) URLs; awsconfig re-validates them when the configuration loads.
@@ -16,9 +17,20 @@ func envServiceName(service string) string {
 	return strings.ToUpper(strings.ReplaceAll(service, " ", "_"))
 }
 
-func anyUnknown(values ...attr.Value) bool {
+// hasUnknown reports whether any value, or any element of a list or set, is unknown.
+func hasUnknown(values ...attr.Value) bool {
 	for _, v := range values {
 		if v.IsUnknown() {
+			return true
+		}
+		var elems []attr.Value
+		switch c := v.(type) {
+		case types.List:
+			elems = c.Elements()
+		case types.Set:
+			elems = c.Elements()
+		}
+		if hasUnknown(elems...) {
 			return true
 		}
 	}

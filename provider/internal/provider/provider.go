@@ -172,7 +172,7 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if anyUnknown(data.Region, data.Profile, data.AccessKey, data.SecretKey, data.Token) {
+	if hasUnknown(data.Region, data.Profile, data.AccessKey, data.SecretKey, data.Token) {
 		resp.Diagnostics.AddError("Unknown Provider Configuration",
 			"A provider setting depends on a value that is not known until apply. Set region and credentials to values known at plan time.")
 		return

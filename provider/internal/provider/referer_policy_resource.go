@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -615,24 +614,4 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error())
 	}
-}
-
-// hasUnknown reports whether any value, or any element of a list or set, is unknown.
-func hasUnknown(values ...attr.Value) bool {
-	for _, v := range values {
-		if v.IsUnknown() {
-			return true
-		}
-		var elems []attr.Value
-		switch c := v.(type) {
-		case types.List:
-			elems = c.Elements()
-		case types.Set:
-			elems = c.Elements()
-		}
-		if hasUnknown(elems...) {
-			return true
-		}
-	}
-	return false
 }

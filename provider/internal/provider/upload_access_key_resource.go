@@ -298,9 +298,7 @@ func (r *uploadAccessKeyResource) ImportState(ctx context.Context, req resource.
 // createAccessKey creates a key, retrying while IAM has not propagated a just-created user.
 func createAccessKey(ctx context.Context, client *iam.Client, user string) (*iamtypes.AccessKey, error) {
 	var key *iamtypes.AccessKey
-	bounded, cancel := context.WithTimeout(ctx, iamPropagationBound)
-	defer cancel()
-	err := retryUntil(bounded, isIAMPropagationError, func(ctx context.Context) error {
+	err := retryIAMPropagation(ctx, func(ctx context.Context) error {
 		out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
 		if err != nil {
 			return err
@@ -377,16 +375,13 @@ func updateAccessKeyStatus(ctx context.Context, client *iam.Client, user, id, st
 // findAccessKey returns the key's metadata, nil when the user has no such key, or a not-found error
 // when the user is gone.
 func findAccessKey(ctx context.Context, client *iam.Client, user, id string) (*iamtypes.AccessKeyMetadata, error) {
-	p := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range page.AccessKeyMetadata {
-			if aws.ToString(k.AccessKeyId) == id {
-				return &k, nil
-			}
+	keys, err := listAccessKeys(ctx, client, user)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if aws.ToString(k.AccessKeyId) == id {
+			return &k, nil
 		}
 	}
 	return nil, nil

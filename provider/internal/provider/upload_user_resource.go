@@ -632,9 +632,7 @@ func buildUploadPolicy(in policy.UploadOnlyInput) (string, error) {
 
 // putUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created user.
 func putUploadPolicy(ctx context.Context, client *iam.Client, user, name, doc string) error {
-	ctx, cancel := context.WithTimeout(ctx, iamPropagationBound)
-	defer cancel()
-	return retryUntil(ctx, isIAMPropagationError, func(ctx context.Context) error {
+	return retryIAMPropagation(ctx, func(ctx context.Context) error {
 		_, err := client.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 			UserName:       aws.String(user),
 			PolicyName:     aws.String(name),
@@ -644,9 +642,12 @@ func putUploadPolicy(ctx context.Context, client *iam.Client, user, name, doc st
 	})
 }
 
-// isIAMPropagationError reports the errors IAM returns for an entity created a moment ago.
-func isIAMPropagationError(err error) bool {
-	return isAPIError(err, "NoSuchEntity", "ConcurrentModification")
+// retryIAMPropagation calls fn until it succeeds, retrying for at most iamPropagationBound (and within ctx)
+// the errors IAM returns for an entity created a moment ago.
+func retryIAMPropagation(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, iamPropagationBound)
+	defer cancel()
+	return retryUntil(ctx, func(err error) bool { return isAPIError(err, "NoSuchEntity", "ConcurrentModification") }, fn)
 }
 
 // getUserPolicyDocument returns the URL-decoded inline policy document; found is false when the user
@@ -712,18 +713,26 @@ func listUserTags(ctx context.Context, client *iam.Client, user string) (map[str
 }
 
 func listAccessKeyIDs(ctx context.Context, client *iam.Client, user string) ([]string, error) {
-	var ids []string
+	keys, err := listAccessKeys(ctx, client, user)
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	return ids, err
+}
+
+// listAccessKeys returns the metadata of every access key of the user.
+func listAccessKeys(ctx context.Context, client *iam.Client, user string) ([]iamtypes.AccessKeyMetadata, error) {
+	var keys []iamtypes.AccessKeyMetadata
 	p := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range page.AccessKeyMetadata {
-			ids = append(ids, aws.ToString(k.AccessKeyId))
-		}
+		keys = append(keys, page.AccessKeyMetadata...)
 	}
-	return ids, nil
+	return keys, nil
 }
 
 // deleteUserDependencies removes everything IAM requires gone before DeleteUser (force_destroy).
