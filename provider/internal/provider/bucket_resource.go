@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -315,6 +317,15 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	var regionErr *bucketRegionError
+	if errors.As(err, &regionErr) {
+		region := cmp.Or(regionErr.bucketRegion, "BUCKET_REGION")
+		resp.Diagnostics.AddError("Bucket Is in Another Region",
+			fmt.Sprintf("%s.\n\nManage the bucket with a provider configured for its region: add a provider \"staticmedia\" block "+
+				"with an alias and region = %q, and set provider = staticmedia.ALIAS on this resource (import it with that "+
+				"provider too), or set region = %q on this provider.", regionErr, region, region))
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Read Bucket",
 			fmt.Sprintf("Reading S3 bucket %q failed: %v\n\nCheck that these credentials may read the bucket's settings, then retry.", bucket, err))
@@ -567,6 +578,35 @@ func (e *bucketExistsError) Error() string {
 	}
 	return fmt.Sprintf("S3 bucket %q already exists and is owned by someone else (HeadBucket answered 403 Forbidden): "+
 		"bucket names are global, choose another name. If the bucket is yours, these credentials lack s3:ListBucket on it.", e.bucket)
+}
+
+// bucketRegionError is S3's 301 answer to a request sent to another region than the bucket's: on AWS a
+// client signs for one region, so a provider configured for another one cannot manage the bucket.
+type bucketRegionError struct {
+	bucket       string
+	bucketRegion string // from the x-amz-bucket-region header; "" when S3 did not send it
+	clientRegion string
+	err          error
+}
+
+func (e *bucketRegionError) Error() string {
+	where := "another region"
+	if e.bucketRegion != "" {
+		where = e.bucketRegion
+	}
+	return fmt.Sprintf("S3 bucket %q is in %s, the provider is configured for %s (HeadBucket answered 301 Moved Permanently)",
+		e.bucket, where, e.clientRegion)
+}
+
+func (e *bucketRegionError) Unwrap() error { return e.err }
+
+// bucketRegionHeader returns the region S3 names in the x-amz-bucket-region header of an error response.
+func bucketRegionHeader(err error) string {
+	var respErr *smithyhttp.ResponseError
+	if !errors.As(err, &respErr) || respErr.Response == nil || respErr.Response.Response == nil {
+		return ""
+	}
+	return respErr.Response.Header.Get("X-Amz-Bucket-Region")
 }
 
 // bucketSettings are the settings this resource manages, as applied or as read back.
@@ -864,6 +904,9 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 	head, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
 	if isNotFound(err) {
 		return got, errBucketNotFound
+	}
+	if httpStatus(err) == http.StatusMovedPermanently {
+		return got, &bucketRegionError{bucket: bucket, bucketRegion: bucketRegionHeader(err), clientRegion: client.Options().Region, err: err}
 	}
 	if err != nil {
 		return got, fmt.Errorf("HeadBucket: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -810,5 +812,72 @@ func checkBucketOnEngineTags(client *s3.Client, bucket string, want map[string]s
 			return fmt.Errorf("tags are %v, want %v", got, want)
 		}
 		return nil
+	}
+}
+
+// TestBucketRegionError covers S3's answer to a HeadBucket sent to the wrong region on AWS: 301 with the
+// bucket's region in x-amz-bucket-region. moto answers such a request with 200 (see
+// TestBucketReadSettings_otherRegionOnMoto), so the 301 is built here as the SDK returns it.
+func TestBucketRegionError(t *testing.T) {
+	t.Parallel()
+	moved := func(header http.Header) error {
+		return &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusMovedPermanently, Header: header}},
+			Err:      errors.New("api error 301: Moved Permanently"),
+		}
+	}
+	tests := []struct {
+		name       string
+		err        error
+		wantRegion string
+		wantMsg    string
+	}{
+		{
+			name:       "header names the region",
+			err:        moved(http.Header{"X-Amz-Bucket-Region": {"eu-west-1"}}),
+			wantRegion: "eu-west-1",
+			wantMsg:    `S3 bucket "media" is in eu-west-1, the provider is configured for us-east-1 (HeadBucket answered 301 Moved Permanently)`,
+		},
+		{
+			name:    "no header",
+			err:     moved(http.Header{}),
+			wantMsg: `S3 bucket "media" is in another region, the provider is configured for us-east-1 (HeadBucket answered 301 Moved Permanently)`,
+		},
+		{name: "not a response error", err: errors.New("dial tcp: refused")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			region := bucketRegionHeader(fmt.Errorf("HeadBucket: %w", tt.err))
+			if region != tt.wantRegion {
+				t.Errorf("bucketRegionHeader = %q, want %q", region, tt.wantRegion)
+			}
+			if tt.wantMsg == "" {
+				return
+			}
+			e := &bucketRegionError{bucket: "media", bucketRegion: region, clientRegion: "us-east-1", err: tt.err}
+			if e.Error() != tt.wantMsg {
+				t.Errorf("Error() = %q, want %q", e.Error(), tt.wantMsg)
+			}
+			if httpStatus(e) != http.StatusMovedPermanently {
+				t.Errorf("the wrapped 301 is lost: httpStatus = %d", httpStatus(e))
+			}
+		})
+	}
+}
+
+// TestBucketReadSettings_otherRegionOnMoto reads an eu-west-1 bucket with a us-east-1 client. moto answers
+// HeadBucket with 200 and the bucket's region instead of AWS's 301, so Read takes the bucket's region.
+func TestBucketReadSettings_otherRegionOnMoto(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	eu := m.Options().S3(m.Config(t), func(o *s3.Options) { o.Region = "eu-west-1" })
+	createTestBucket(t, eu, "far-away")
+	got, err := readBucketSettings(context.Background(), adminS3(t, m), "far-away")
+	if err != nil {
+		t.Fatalf("readBucketSettings from us-east-1: %v", err)
+	}
+	if got.region != "eu-west-1" {
+		t.Errorf("region = %q, want eu-west-1", got.region)
 	}
 }
