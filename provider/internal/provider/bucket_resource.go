@@ -735,7 +735,8 @@ func storeUnsupported(ctx context.Context, private privateStateSetter, u unsuppo
 	raw, err := json.Marshal(u)
 	if err != nil {
 		var diags diag.Diagnostics
-		diags.AddError("Unable to Record Unsupported Settings", err.Error())
+		diags.AddError("Unable to Record Unsupported Settings",
+			"Recording the settings this endpoint lacks failed: "+err.Error()+". This is a bug in the provider; please report it.")
 		return diags
 	}
 	return private.SetKey(ctx, privateUnsupportedKey, raw)
@@ -796,15 +797,8 @@ func unsupportedWarning(bucket, endpoint string, u unsupportedSettings) string {
 }
 
 func putBlockPublicAccess(ctx context.Context, client *s3.Client, bucket string) error {
-	_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
-		Bucket: aws.String(bucket),
-		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
-			BlockPublicAcls:       aws.Bool(true),
-			IgnorePublicAcls:      aws.Bool(true),
-			BlockPublicPolicy:     aws.Bool(true),
-			RestrictPublicBuckets: aws.Bool(true),
-		},
-	})
+	cfg := fullBlock()
+	_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(bucket), PublicAccessBlockConfiguration: &cfg})
 	return err
 }
 

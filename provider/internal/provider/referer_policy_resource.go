@@ -285,7 +285,7 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 		return
 	}
 
-	err = putPublicAccessBlock(ctx, r.pd.s3, bucket, fullBlock, 0)
+	err = putPublicAccessBlock(ctx, r.pd.s3, bucket, fullBlock(), 0)
 	switch {
 	case errors.Is(err, errNoBlockPublicAccessAPI):
 		resp.Diagnostics.AddWarning("Block Public Access Not Supported",
@@ -346,7 +346,7 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 	}
 	bucket := data.Bucket.ValueString()
 
-	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed, refererPolicySettleTime)
+	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed(), refererPolicySettleTime)
 	bpaSupported := true
 	switch {
 	case errors.Is(err, errNoBlockPublicAccessAPI):
@@ -496,18 +496,22 @@ type bucketPolicyAPI interface {
 	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
 }
 
-// Bucket-level Block Public Access configurations. publicPolicyAllowed lets a public bucket policy in and
-// keeps ACLs blocked; fullBlock is what the bucket resource creates and what destroy restores.
-var (
-	publicPolicyAllowed = s3types.PublicAccessBlockConfiguration{
+// publicPolicyAllowed is the bucket-level Block Public Access that lets a public bucket policy in and keeps
+// ACLs blocked. fullBlock is what staticmedia_bucket creates and what destroy restores. They are functions,
+// not package variables, because the configuration holds pointers.
+func publicPolicyAllowed() s3types.PublicAccessBlockConfiguration {
+	return s3types.PublicAccessBlockConfiguration{
 		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
 		BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(false),
 	}
-	fullBlock = s3types.PublicAccessBlockConfiguration{
+}
+
+func fullBlock() s3types.PublicAccessBlockConfiguration {
+	return s3types.PublicAccessBlockConfiguration{
 		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
 		BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
 	}
-)
+}
 
 // errNoBlockPublicAccessAPI wraps the answer of an engine that does not implement Block Public Access.
 var errNoBlockPublicAccessAPI = errors.New("the S3 endpoint does not implement Block Public Access")

@@ -60,7 +60,7 @@ func refererTestBucket(t *testing.T, client *s3.Client, bucket string, blockPubl
 	if !blockPublicAccess {
 		return
 	}
-	cfg := fullBlock
+	cfg := fullBlock()
 	if _, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(bucket), PublicAccessBlockConfiguration: &cfg}); err != nil {
 		t.Fatalf("block public access on %s: %v", bucket, err)
 	}
@@ -130,7 +130,7 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 			if !isAPIError(err, "NoSuchBucketPolicy") {
 				return fmt.Errorf("after destroy GetBucketPolicy = %v, want NoSuchBucketPolicy", err)
 			}
-			return checkRefererBucketBPA(admin, bucket, fullBlock)
+			return checkRefererBucketBPA(admin, bucket, fullBlock())
 		},
 		Steps: []resource.TestStep{
 			{
@@ -153,7 +153,7 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkRefererPolicyStored(admin, bucket, func() string { return wantRefererPolicy(t, bucket, seed, true) }),
-					func(*terraform.State) error { return checkRefererBucketBPA(admin, bucket, publicPolicyAllowed) },
+					func(*terraform.State) error { return checkRefererBucketBPA(admin, bucket, publicPolicyAllowed()) },
 				),
 			},
 			{
@@ -261,7 +261,7 @@ resource "staticmedia_referer_policy" "test" {
 					checkRefererPolicyStored(admin, bucket, func() string {
 						return wantRefererPolicy(t, bucket, refererExpand(t, "example.com"), true)
 					}),
-					func(*terraform.State) error { return checkRefererBucketBPA(admin, bucket, publicPolicyAllowed) },
+					func(*terraform.State) error { return checkRefererBucketBPA(admin, bucket, publicPolicyAllowed()) },
 				),
 			},
 			{
@@ -599,7 +599,7 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 			t.Fatalf("the policy must go on despite the warning: %v", err)
 		}
 		// Restoring Block Public Access at destroy reports the same, and leaves the (empty) bucket alone.
-		if err := putPublicAccessBlock(ctx, pd.s3, bucket, fullBlock, 0); !errors.Is(err, errNoBlockPublicAccessAPI) {
+		if err := putPublicAccessBlock(ctx, pd.s3, bucket, fullBlock(), 0); !errors.Is(err, errNoBlockPublicAccessAPI) {
 			t.Errorf("putPublicAccessBlock on MinIO = %v, want errNoBlockPublicAccessAPI", err)
 		}
 		if _, err := pd.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {

@@ -181,7 +181,7 @@ func (r *uploadAccessKeyResource) Create(ctx context.Context, req resource.Creat
 	if status != keyStatusActive {
 		if err := updateAccessKeyStatus(ctx, r.pd.iam, user, id, status); err != nil {
 			failSaved("Unable to Set Access Key Status",
-				fmt.Sprintf("Access key %s of user %q was created, but setting its status to %s failed: %s", id, user, status, err))
+				fmt.Sprintf("Access key %s of user %q was created, but setting its status to %s failed: %s\n\nCheck that the caller may call iam:UpdateAccessKey.", id, user, status, err))
 			return
 		}
 	}

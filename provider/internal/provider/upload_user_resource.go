@@ -446,7 +446,7 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 		_, err := r.pd.iam.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String(name), NewPath: aws.String(plan.Path.ValueString())})
 		if err != nil {
 			resp.Diagnostics.AddError("Unable to Update Upload User",
-				fmt.Sprintf("IAM UpdateUser (new path %q) for %q failed: %s", plan.Path.ValueString(), name, err))
+				fmt.Sprintf("IAM UpdateUser (new path %q) for %q failed: %s\n\nCheck that the caller may call iam:UpdateUser, then apply again.", plan.Path.ValueString(), name, err))
 			return
 		}
 	}
@@ -481,7 +481,7 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 
 	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s", name, err))
+		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
 		return
 	}
 	plan.ID = types.StringValue(name)
@@ -510,7 +510,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if data.ForceDestroy.ValueBool() {
 		if err := deleteUserDependencies(ctx, r.pd.iam, name); err != nil {
 			resp.Diagnostics.AddError("Unable to Delete Upload User",
-				fmt.Sprintf("Removing what user %q owns before deleting it (force_destroy) failed: %s", name, err))
+				fmt.Sprintf("Removing what user %q owns before deleting it (force_destroy) failed: %s\n\nCheck that the caller may list and delete the user's keys, policies, group memberships, login profile, MFA devices, certificates and SSH keys, then retry the destroy.", name, err))
 			return
 		}
 	} else {
@@ -519,7 +519,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 		keys, err := listAccessKeyIDs(ctx, r.pd.iam, name)
 		if err != nil && !isNotFound(err) {
 			resp.Diagnostics.AddError("Unable to Delete Upload User",
-				fmt.Sprintf("Listing the access keys of user %q failed: %s", name, err))
+				fmt.Sprintf("Listing the access keys of user %q failed: %s\n\nCheck that the caller may call iam:ListAccessKeys, then retry the destroy.", name, err))
 			return
 		}
 		if len(keys) > 0 {
@@ -534,7 +534,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(data.PolicyName.ValueString())})
 	if err != nil && !isNotFound(err) {
 		resp.Diagnostics.AddError("Unable to Delete Upload Policy",
-			fmt.Sprintf("Deleting the inline policy %q of user %q failed: %s", data.PolicyName.ValueString(), name, err))
+			fmt.Sprintf("Deleting the inline policy %q of user %q failed: %s\n\nCheck that the caller may call iam:DeleteUserPolicy, then retry the destroy.", data.PolicyName.ValueString(), name, err))
 		return
 	}
 	_, err = r.pd.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
@@ -546,7 +546,8 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 				"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
 				"SSH keys). Remove it, or set force_destroy = true on this user and apply before destroying.", name, err))
 	default:
-		resp.Diagnostics.AddError("Unable to Delete Upload User", fmt.Sprintf("IAM DeleteUser for %q failed: %s", name, err))
+		resp.Diagnostics.AddError("Unable to Delete Upload User",
+			fmt.Sprintf("IAM DeleteUser for %q failed: %s\n\nCheck that the caller may call iam:DeleteUser, then retry the destroy.", name, err))
 	}
 }
 
