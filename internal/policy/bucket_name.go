@@ -31,7 +31,7 @@ func ValidateBucketName(name string) error {
 		return fmt.Errorf("bucket name %q is %d characters long: S3 bucket names are 3 to 63 characters", name, n)
 	}
 	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '.' && r != '-' {
 			return fmt.Errorf("bucket name %q contains %q: use only lower-case letters, digits, dots and hyphens", name, r)
 		}
 	}

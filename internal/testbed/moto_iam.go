@@ -83,7 +83,7 @@ func (m *Moto) checkEnforcement(ctx context.Context) error {
 	_, err := m.callerIdentity(ctx, "AKIATESTBEDUNKNOWN00", "not-a-real-secret")
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
-		return fmt.Errorf("a request signed with an unknown key was not refused (error: %v)", err)
+		return fmt.Errorf("a request signed with an unknown key was not refused (error: %w)", err)
 	}
 	return nil
 }

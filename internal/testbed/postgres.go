@@ -195,7 +195,7 @@ func (p *Postgres) start() (exitedEarly bool, err error) {
 		if err != nil {
 			return err
 		}
-		c.Close()
+		_ = c.Close()
 		return p.exec(ctx, "postgres", "SELECT 1")
 	})
 	if err != nil {

@@ -17,7 +17,10 @@ func waitReady(p *process, timeout time.Duration, check func(ctx context.Context
 	var last error
 	for {
 		if p.exited() {
-			return fmt.Errorf("%s exited before it was ready (last check: %v)", p.name, last)
+			if last == nil {
+				return fmt.Errorf("%s exited before it was ready", p.name)
+			}
+			return fmt.Errorf("%s exited before it was ready (last check: %w)", p.name, last)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		last = check(ctx)

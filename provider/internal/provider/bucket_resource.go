@@ -454,7 +454,7 @@ func (r *bucketResource) desiredSettings(ctx context.Context, data bucketResourc
 	tags, _, diags := mapFromTerraform(ctx, data.TagsAll)
 	return bucketSettings{
 		versioning: data.Versioning.ValueBool(),
-		abortDays:  int32(data.AbortIncompleteMultipartDays.ValueInt64()),
+		abortDays:  int32(data.AbortIncompleteMultipartDays.ValueInt64()), //nolint:gosec // G115: the schema validator bounds it
 		tags:       tags,
 	}, diags
 }
@@ -1028,7 +1028,7 @@ func emptyBucket(ctx context.Context, client *s3.Client, bucket string, batch in
 	for {
 		out, err := client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{
 			Bucket:  aws.String(bucket),
-			MaxKeys: aws.Int32(int32(batch)),
+			MaxKeys: aws.Int32(int32(min(batch, 1000))), //nolint:gosec // G115: at most 1000
 		})
 		if err != nil {
 			return deleted, fmt.Errorf("listing object versions: %w", err)

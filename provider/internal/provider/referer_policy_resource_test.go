@@ -128,7 +128,7 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			_, err := getBucketPolicy(context.Background(), admin, bucket)
 			if !isAPIError(err, "NoSuchBucketPolicy") {
-				return fmt.Errorf("after destroy GetBucketPolicy = %v, want NoSuchBucketPolicy", err)
+				return fmt.Errorf("after destroy GetBucketPolicy = %w, want NoSuchBucketPolicy", err)
 			}
 			return checkRefererBucketBPA(admin, bucket, fullBlock())
 		},
@@ -243,7 +243,7 @@ resource "staticmedia_referer_policy" "test" {
 		CheckDestroy: func(*terraform.State) error {
 			_, err := admin.HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(bucket)})
 			if !isNotFound(err) {
-				return fmt.Errorf("after destroy HeadBucket = %v, want not found", err)
+				return fmt.Errorf("after destroy HeadBucket = %w, want not found", err)
 			}
 			return nil
 		},
@@ -501,7 +501,7 @@ func TestAccRefererPolicyResource_minioReferer(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			ctx := context.Background()
 			if _, err := getBucketPolicy(ctx, admin, bucket); !isAPIError(err, "NoSuchBucketPolicy") {
-				return fmt.Errorf("after destroy GetBucketPolicy = %v, want NoSuchBucketPolicy", err)
+				return fmt.Errorf("after destroy GetBucketPolicy = %w, want NoSuchBucketPolicy", err)
 			}
 			// Destroy must leave the bucket and its objects alone (MinIO would delete an empty bucket on
 			// DeletePublicAccessBlock, which is why restoring uses PutPublicAccessBlock).
@@ -509,7 +509,7 @@ func TestAccRefererPolicyResource_minioReferer(t *testing.T) {
 				return fmt.Errorf("object gone after destroy: %w", err)
 			}
 			if status, _, err := get(bucket+"/"+key, "http://example.com/page"); err != nil || status != http.StatusForbidden {
-				return fmt.Errorf("after destroy an anonymous GET = %d, %v; want 403", status, err)
+				return fmt.Errorf("after destroy an anonymous GET = %d, %w; want 403", status, err)
 			}
 			return nil
 		},

@@ -387,7 +387,7 @@ resource "staticmedia_upload_access_key" "test" {
 			var apiErr smithy.APIError
 			switch {
 			case !errors.As(err, &apiErr):
-				errs = append(errs, fmt.Errorf("%s with the upload key: got %v, want AccessDenied", op, err))
+				errs = append(errs, fmt.Errorf("%s with the upload key: got %w, want AccessDenied", op, err))
 			// HEAD responses carry no body, so S3 clients only see the status: 403 Forbidden.
 			case op == "HeadObject" && apiErr.ErrorCode() == "Forbidden":
 			case apiErr.ErrorCode() != "AccessDenied":

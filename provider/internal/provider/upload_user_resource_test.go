@@ -56,7 +56,7 @@ func checkInlinePolicy(t *testing.T, m *testbed.Moto, user, name, want string) r
 		}
 		got, found, err := getUserPolicyDocument(ctx, client, user, name)
 		if err != nil || !found {
-			return fmt.Errorf("get user policy %s: found=%v err=%v", name, found, err)
+			return fmt.Errorf("get user policy %s: found=%v err=%w", name, found, err)
 		}
 		eq, err := policy.Equivalent(got, want)
 		if err != nil {
@@ -91,7 +91,7 @@ func TestAccUploadUserResource_basic(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			_, err := adminIAM(t, m).GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("uploader")})
 			if !isNotFound(err) {
-				return fmt.Errorf("user uploader still exists after destroy (err %v)", err)
+				return fmt.Errorf("user uploader still exists after destroy (err %w)", err)
 			}
 			return nil
 		},
@@ -310,7 +310,7 @@ func TestAccUploadUserResource_forceDestroy(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			_, err := adminIAM(t, m).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("keeper")})
 			if !isNotFound(err) {
-				return fmt.Errorf("user keeper still exists after destroy (err %v)", err)
+				return fmt.Errorf("user keeper still exists after destroy (err %w)", err)
 			}
 			return nil
 		},
