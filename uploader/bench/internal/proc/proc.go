@@ -4,11 +4,14 @@
 package proc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -103,8 +106,8 @@ func isolate(cmd *exec.Cmd) {
 	cmd.WaitDelay = 5 * time.Second
 }
 
-// Usage is what one measured run cost, from the child's own rusage (user and system CPU of the
-// process and of any children it waited for, and its peak resident set).
+// Usage is what one measured run cost: user and system CPU from the child's rusage (its own and
+// that of any children it waited for), and its peak resident set from /proc (see peakRSS).
 type Usage struct {
 	Wall   time.Duration
 	User   time.Duration
@@ -144,6 +147,9 @@ func Measure(ctx context.Context, name string, cmd *exec.Cmd, logPath string, ti
 		return Usage{}, fmt.Errorf("starting %s: %w", name, err)
 	}
 	exited := make(chan error, 1)
+	stopPeak := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() { peak <- peakRSS(cmd.Process.Pid, stopPeak) }()
 	go func() { exited <- cmd.Wait() }()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
@@ -160,15 +166,58 @@ func Measure(ctx context.Context, name string, cmd *exec.Cmd, logPath string, ti
 		werr = ctx.Err()
 	}
 	u := Usage{Wall: time.Since(start)}
+	close(stopPeak)
+	u.MaxRSS = <-peak
 	if st := cmd.ProcessState; st != nil {
 		u.User, u.Sys = st.UserTime(), st.SystemTime()
-		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-			u.MaxRSS = ru.Maxrss << 10 // Linux reports kilobytes
-		}
 	}
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
 		return u, &ExitError{Name: name, Code: ee.ExitCode(), Log: logPath}
 	}
 	return u, werr
+}
+
+// peakRSS polls the child's VmHWM (the high-water mark of its resident set) until stop is
+// closed, and returns the largest value seen, in bytes.
+//
+// The rusage Maxrss is useless here: Go starts children with vfork (CLONE_VM), and at exec the
+// kernel folds the RSS high-water mark of the memory the child shared with the harness into
+// the child's own, so every child would report at least the harness's peak. VmHWM belongs to
+// the memory map created by exec, so it is the client's alone. A mark is kept by the kernel, so
+// polling misses only growth in the last interval before exit.
+func peakRSS(pid int, stop <-chan struct{}) int64 {
+	name := "/proc/" + strconv.Itoa(pid) + "/status"
+	var peak int64
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if v, ok := readHWM(name); ok {
+			peak = max(peak, v)
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+// readHWM returns the VmHWM line of a /proc status file in bytes; ok is false when the process
+// is gone or has no memory map left (a zombie).
+func readHWM(name string) (int64, bool) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return 0, false
+	}
+	_, rest, found := bytes.Cut(b, []byte("VmHWM:"))
+	if !found {
+		return 0, false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(line)), "kB")), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return kb << 10, true
 }

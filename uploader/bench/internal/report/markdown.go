@@ -80,7 +80,7 @@ func Markdown(rows []Row, in Input) []byte {
 		p("\n**Quick mode** (BENCH_QUICK=1): tiny sets and one repetition, to prove the harness; these numbers mean little.\n")
 	}
 	p("Each number is the median of %d runs (%d for the AWS CLI), clients alternated, page cache warmed; ", in.Reps, in.SlowReps)
-	p("CPU is the client process's own user+sys time (rusage), RSS its peak resident set; ")
+	p("CPU is the client process's own user+sys time (rusage), RSS its peak resident set (VmHWM); ")
 	p("every run is checked (every file stored under the run's fresh prefix with its size; for the uploader, its report and every database flag).\n\n")
 	p("![files per second by client](results.svg)\n\n")
 
