@@ -45,21 +45,9 @@ type migrateFlags struct {
 func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader migrate", flag.ContinueOnError)
 	fs.SetOutput(out)
-	// Defaults shown by --help are constants: no flag ever defaults to a secret or to the
-	// environment, so the help text can never print one.
-	fs.StringVar(&f.tfOutput, "tf-output", "", "read `FILE` holding what terraform output -json prints (- for stdin)")
-	fs.StringVar(&f.tfDir, "tf-dir", "", "run terraform -chdir=`DIR` output -json (terraform on PATH)")
-	fs.StringVar(&f.tfOutputName, "tf-output-name", tfoutput.DefaultName, "the Terraform output to read")
-	fs.StringVar(&f.source, "source", "", "the media `DIR` the catalog's paths are relative to (required)")
-	fs.StringVar(&f.db, "db", "", "application database `DSN`: postgres://..., mysql://user:pass@host:port/db or sqlite:PATH (or set "+dbEnv+"); without it, ledger mode")
-	fs.StringVar(&f.table, "table", "", "table holding one row per file (with --db)")
-	fs.StringVar(&f.pathColumn, "path-column", "", "column with the file path relative to --source (with --db)")
-	fs.StringVar(&f.flagColumn, "flag-column", "", "boolean column set once the file is on S3; false or NULL = pending (with --db)")
-	fs.StringVar(&f.idColumn, "id-column", "id", "unique column used to page through the table (with --db)")
+	registerCommonFlags(fs, f)
 	fs.StringVar(&f.etagColumn, "etag-column", "", "optional column that receives the object's ETag (with --db)")
 	fs.StringVar(&f.uploadedAtColumn, "uploaded-at-column", "", "optional column that receives the upload time (with --db)")
-	fs.StringVar(&f.ledger, "ledger", "uploader-ledger.db", "ledger mode: SQLite `FILE` recording what was uploaded (keep it outside --source)")
-	fs.StringVar(&f.keyPrefix, "key-prefix", "", "prefix for every object key, used verbatim (overrides the output's key_prefix)")
 	fs.StringVar(&f.cacheControl, "cache-control", migrate.DefaultCacheControl, "Cache-Control sent with every object (empty: none)")
 	fs.IntVar(&f.concurrency, "concurrency", migrate.DefaultConcurrency, "files uploaded at once")
 	f.multipartThreshold = byteSize(migrate.DefaultMultipartThreshold)
@@ -70,10 +58,7 @@ func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "classify and count what would be uploaded; upload and flag nothing")
 	fs.Int64Var(&f.limit, "limit", 0, "stop after `N` records (0: no limit)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when files are missing or invalid too")
-	fs.StringVar(&f.logLevel, "log-level", "info", "trace, debug, info, warn or error")
-	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&f.progress, "progress", "auto", "auto (a bar on a terminal, log lines otherwise), always (a bar) or never")
-	fs.StringVar(&f.report, "report", "", "write the JSON report to `FILE` (- for stdout)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: uploader migrate --tf-output FILE|- --source DIR [flags]
 
@@ -121,58 +106,16 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // parseMigrateFlags parses and checks the flags that do not need I/O.
 func parseMigrateFlags(args []string, s streams) (*migrateFlags, error) {
 	f := &migrateFlags{stdin: s.stdin, set: map[string]bool{}}
-	// Help goes to stdout (it was asked for); a flag error and the usage go to stderr.
 	var out strings.Builder
 	fs := newMigrateFlagSet(f, &out)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(s.stdout, out.String())
-		} else {
-			// The flag package's message is the first line; the whole usage would bury it.
-			msg, _, _ := strings.Cut(out.String(), "\n")
-			fmt.Fprintf(s.stderr, "uploader migrate: %s\nRun \"uploader migrate --help\" for the flags.\n", msg)
-		}
+	if err := parseFlagSet(fs, &out, args, s, f.set); err != nil {
 		return nil, err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q: every setting is a flag (did you mean --source %s?)", fs.Arg(0), fs.Arg(0))
-	}
-	switch {
-	case f.tfOutput == "" && f.tfDir == "":
-		return nil, usagef("--tf-output FILE (or - for stdin) or --tf-dir DIR is required: it tells the uploader the bucket and the key")
-	case f.tfOutput != "" && f.tfDir != "":
-		return nil, usagef("--tf-output and --tf-dir are exclusive: pass one")
-	case f.source == "":
-		return nil, usagef("--source DIR is required: the media directory the catalog's paths are relative to")
-	}
-	if f.db == "" {
-		f.db = os.Getenv(dbEnv)
-	}
-	if f.db != "" {
-		if err := checkTableFlags(f); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, name := range []string{"table", "path-column", "flag-column", "id-column", "etag-column", "uploaded-at-column"} {
-			if f.set[name] {
-				return nil, usagef("--%s needs --db (or %s): without a database the uploader runs in ledger mode", name, dbEnv)
-			}
-		}
-		if f.ledger == "" {
-			return nil, usagef("--ledger must not be empty in ledger mode")
-		}
-	}
-	if fi, err := os.Stat(f.source); err != nil {
-		return nil, usagef("--source: %v", err)
-	} else if !fi.IsDir() {
-		return nil, usagef("--source %s is not a directory", f.source)
+	if err := f.checkCommonFlags(); err != nil {
+		return nil, err
 	}
 	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
 		return nil, usagef("--progress must be auto, always or never, got %q", f.progress)
-	}
-	if hclog.LevelFromString(f.logLevel) == hclog.NoLevel {
-		return nil, usagef("--log-level must be trace, debug, info, warn or error, got %q", f.logLevel)
 	}
 	return f, nil
 }
