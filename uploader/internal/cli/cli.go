@@ -33,11 +33,12 @@ type command struct {
 	run     func(ctx context.Context, args []string, s streams, version string) int
 }
 
-// commands lists the subcommands in the order help shows them. verify and prune (issue 5) are
-// added here.
+// commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
 		{name: "migrate", summary: "upload pending files and flag their records once S3 confirmed them", run: runMigrate},
+		{name: "verify", summary: "GET flagged files' public copies as a browser would and compare them with the local files", run: runVerify},
+		{name: "prune", summary: "delete local files whose record is flagged and whose public copy verifies (dry run without --yes)", run: runPrune},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ []string, s streams, version string) int {
 			fmt.Fprintln(s.stdout, "uploader", version)
 			return ExitOK
@@ -89,9 +90,14 @@ func usage(w io.Writer) {
 		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
-Run "uploader <command> --help" for a command's flags.
+Run "uploader <command> --help" for a command's flags and the details of its exit codes.
+
+Exit codes:
+  0  done (migrate: missing or invalid files allowed unless --strict)
+  1  some files failed or did not verify, or the run was interrupted; a rerun continues
+  2  usage or configuration error
+  3  fatal: preflight failed, the catalog is unreachable or failed mid-run
 `)
-	b.WriteString(exitCodesHelp)
 	io.WriteString(w, b.String())
 }
 

@@ -336,7 +336,7 @@ func summary(r migrate.Report, code int) []any {
 	return append(out, "exit_code", code)
 }
 
-func writeReport(path string, stdout io.Writer, rep migrate.Report) error {
+func writeReport(path string, stdout io.Writer, rep any) error {
 	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
