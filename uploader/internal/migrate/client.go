@@ -31,6 +31,9 @@ type ClientConfig struct {
 	// AdaptiveRetry uses the SDK's adaptive retry mode (a shared, throttle-driven send rate)
 	// instead of the standard one; see NewS3Client.
 	AdaptiveRetry bool
+	// StallTimeout ends and retries an HTTP attempt that made no progress for this long;
+	// 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
 }
 
 // DefaultMaxAttempts is the number of tries per request. Measured on this project: with the
@@ -50,6 +53,9 @@ const DefaultMaxAttempts = 10
 // every throttling answer, down to 0.5 requests/s. It is not the default: with a steady share of
 // throttled answers (10% of 500 PUT/s is 50 cuts a second) the rate collapses far below what S3
 // accepts and the run crawls; issue 5's fault-injection test is where to measure it.
+//
+// Timeouts: an attempt that makes no progress for StallTimeout (a peer that stopped reading or
+// answering) is abandoned and retried like a reset connection; see stallGuard.
 //
 // Integrity: every PUT carries Content-MD5, which S3 verifies, so the SDK's default CRC32
 // trailer (aws-chunked encoding, a second checksum over the body) is switched off. This saves
@@ -89,8 +95,13 @@ func NewS3Client(ctx context.Context, c ClientConfig) (*s3.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	stall := c.StallTimeout
+	if stall == 0 {
+		stall = DefaultStallTimeout
+	}
 	return opts.S3(cfg, func(o *s3.Options) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.HTTPClient = &stallGuard{next: o.HTTPClient, idle: stall}
 	}), nil
 }

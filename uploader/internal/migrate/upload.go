@@ -22,6 +22,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 )
@@ -68,8 +69,9 @@ type uploader struct {
 	sent      func(n int64)
 }
 
-// upload sends f (already opened and checked) to key. A file that changes while it is read is
-// read again once, then reported with ErrFileChanged.
+// upload sends f (already opened and checked) to key. The file is sent a second time, once,
+// when it changed while it was read or sent (the object may hold bytes the file no longer has),
+// and when a multipart upload's completion answer was lost; then the error is reported.
 func (u *uploader) upload(ctx context.Context, f *os.File, key string) (uploaded, *FileError) {
 	var last *FileError
 	for range 2 {
@@ -83,11 +85,24 @@ func (u *uploader) upload(ctx context.Context, f *os.File, key string) (uploaded
 		} else {
 			res, last = u.single(ctx, f, fi, key)
 		}
-		if last == nil || !errors.Is(last.Err, ErrFileChanged) {
+		if last == nil || !sendAgain(last) {
 			return res, last
 		}
 	}
 	return uploaded{}, last
+}
+
+// sendAgain reports whether a failed upload is worth one more try of the whole file. A retried
+// CompleteMultipartUpload answers NoSuchUpload when the first attempt completed the upload but
+// its answer was lost: the object is probably there, but only a new upload, verified part by
+// part, earns the flag (the key may not read the object back).
+func sendAgain(fe *FileError) bool {
+	if errors.Is(fe.Err, ErrFileChanged) {
+		return true
+	}
+	// CompleteMultipartUpload has no modeled errors: the code is all there is to match.
+	var apiErr smithy.APIError
+	return fe.Op == "complete-multipart" && errors.As(fe.Err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload"
 }
 
 // single reads the whole file into a pooled buffer, so the MD5 and the bytes sent are the same
@@ -125,6 +140,11 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	etag := aws.ToString(out.ETag)
 	if err := checkETag(etag, hex.EncodeToString(sum[:])); err != nil {
 		return uploaded{}, &FileError{Op: "put", Err: err}
+	}
+	// A file written to while its PUT was on the wire (an upload the application is still
+	// receiving) would be flagged with bytes it no longer has.
+	if changed(f, fi) {
+		return uploaded{}, &FileError{Op: "put", Err: ErrFileChanged}
 	}
 	u.sent(size)
 	return uploaded{ETag: etag, Size: size, ModTime: fi.ModTime()}, nil
@@ -201,6 +221,9 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	etag := aws.ToString(done.ETag)
 	if err := checkETag(etag, want); err != nil {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: err}
+	}
+	if changed(f, fi) {
+		return uploaded{}, &FileError{Op: "complete-multipart", Err: ErrFileChanged}
 	}
 	return uploaded{ETag: etag, Size: size, ModTime: fi.ModTime()}, nil
 }
