@@ -96,7 +96,8 @@ Exit codes:
   0  done (migrate: missing or invalid files allowed unless --strict)
   1  some files failed or did not verify, or the run was interrupted; a rerun continues
   2  usage or configuration error
-  3  fatal: preflight failed, the catalog is unreachable or failed mid-run
+  3  fatal: preflight failed, the catalog is unreachable or failed mid-run, or another
+     uploader holds the SQLite table's or ledger's lock (--lock-wait waits for it)
 `)
 	io.WriteString(w, b.String())
 }

@@ -37,6 +37,7 @@ type migrateFlags struct {
 	multipartThreshold, partSize                byteSize
 	dryRun, strict, logJSON                     bool
 	limit                                       int64
+	stopGrace, lockWait                         time.Duration
 	logLevel, progress, report                  string
 	set                                         map[string]bool // flags given on the command line
 	stdin                                       io.Reader
@@ -58,6 +59,8 @@ func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "classify and count what would be uploaded; upload and flag nothing")
 	fs.Int64Var(&f.limit, "limit", 0, "stop after `N` records (0: no limit)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when files are missing or invalid too")
+	fs.DurationVar(&f.stopGrace, "stop-grace", migrate.DefaultStopGrace, "after SIGINT or SIGTERM, how long uploads in flight may finish and earn their flags before they are abandoned")
+	fs.DurationVar(&f.lockWait, "lock-wait", 0, "SQLite table or ledger: wait up to this `DURATION` for another uploader on the same catalog to finish (0: exit 3 at once)")
 	fs.StringVar(&f.progress, "progress", "auto", "auto (a bar on a terminal, log lines otherwise), always (a bar) or never")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: uploader migrate --tf-output FILE|- --source DIR [flags]
@@ -192,8 +195,15 @@ func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
 	// Settings without a flag take the engine's defaults; flag values are kept as given, so a
 	// zero the user typed is reported rather than silently replaced.
 	d := cfg.WithDefaults()
-	cfg.PartConcurrency, cfg.PageSize, cfg.FlushInterval, cfg.MemoryBudget, cfg.StopGrace =
-		d.PartConcurrency, d.PageSize, d.FlushInterval, d.MemoryBudget, d.StopGrace
+	cfg.PartConcurrency, cfg.PageSize, cfg.FlushInterval, cfg.MemoryBudget =
+		d.PartConcurrency, d.PageSize, d.FlushInterval, d.MemoryBudget
+	// --stop-grace 0 (abandon in-flight uploads at once) is a real choice that WithDefaults
+	// would replace with the default: the engine gets a nanosecond instead. A negative value
+	// goes through, for Validate to report.
+	cfg.StopGrace = f.stopGrace
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = time.Nanosecond
+	}
 	return cfg
 }
 
@@ -248,6 +258,10 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		var ue *usageError
 		if errors.As(err, &ue) {
 			return fail(ExitUsage, "invalid catalog settings", err)
+		}
+		var locked *catalog.LockedError
+		if errors.As(err, &locked) {
+			return fail(ExitFatal, "another uploader is running on this catalog: exiting without work (--lock-wait DURATION waits for it)", err)
 		}
 		return fail(ExitFatal, "cannot open the catalog", err)
 	}
@@ -363,12 +377,12 @@ func openCatalog(ctx context.Context, f *migrateFlags, log hclog.Logger, walk *w
 			"path_column", f.pathColumn, "flag_column", f.flagColumn, "id_column", f.idColumn)
 		return catalog.OpenTable(ctx, catalog.TableConfig{
 			DSN: f.db, Table: f.table, IDColumn: f.idColumn, PathColumn: f.pathColumn, FlagColumn: f.flagColumn,
-			ETagColumn: f.etagColumn, UploadedAtColumn: f.uploadedAtColumn,
+			ETagColumn: f.etagColumn, UploadedAtColumn: f.uploadedAtColumn, LockWait: f.lockWait,
 		})
 	}
 	log.Info("catalog: ledger", "ledger", f.ledger)
 	return catalog.OpenLedger(ctx, catalog.LedgerConfig{
-		Path: f.ledger, Source: f.source,
+		Path: f.ledger, Source: f.source, LockWait: f.lockWait,
 		WalkError: func(path string, err error) {
 			log.Error("cannot read part of the source tree; its files are not uploaded", "path", path, "error", err)
 			walk.add(path, err)
