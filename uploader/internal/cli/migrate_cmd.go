@@ -292,15 +292,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 
 	code := exitCode(rep, runErr, f.strict)
 	if runErr != nil {
-		var ce *migrate.ConfigError
-		switch {
-		case errors.As(runErr, &ce):
-			logger.Error("invalid settings", "error", usagef("--%s: %s", ce.Setting, ce.Problem))
-		case errors.Is(runErr, migrate.ErrInterrupted):
-			logger.Warn("run interrupted", "error", runErr)
-		default:
-			logger.Error("run stopped", "error", runErr)
-		}
+		logRunError(logger, runErr)
 	}
 	if f.report != "" {
 		if err := writeReport(f.report, s.stdout, rep); err != nil {
@@ -315,15 +307,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(rep migrate.Report, err error, strict bool) int {
 	if err != nil {
-		var ce *migrate.ConfigError
-		switch {
-		case errors.As(err, &ce):
-			return ExitUsage
-		case errors.Is(err, migrate.ErrInterrupted):
-			return ExitFailed
-		default:
-			return ExitFatal
-		}
+		return runErrorCode(err)
 	}
 	if rep.Failed > 0 || (strict && rep.Missing+rep.Invalid > 0) {
 		return ExitFailed

@@ -13,7 +13,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/verify"
 )
 
@@ -120,46 +119,6 @@ func (f *checkFlags) open(ctx context.Context, s streams, version string) (*chec
 			logger.Warn("closing the catalog", "error", err)
 		}
 	}}, ExitOK
-}
-
-// flagError turns a parse error into the exit code, printing a usage error.
-func flagError(name string, err error, stderr io.Writer) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "uploader %s: %v\n", name, err)
-	}
-	// flag's own errors were already printed.
-	return ExitUsage
-}
-
-// runErrorCode maps an engine error to an exit code: settings that cannot work 2, an
-// interruption 1 (a rerun continues), anything else (the catalog failing) 3.
-func runErrorCode(err error) int {
-	var ce *migrate.ConfigError
-	switch {
-	case errors.As(err, &ce):
-		return ExitUsage
-	case errors.Is(err, migrate.ErrInterrupted):
-		return ExitFailed
-	default:
-		return ExitFatal
-	}
-}
-
-// logRunError logs the engine's error the way its exit code reads.
-func logRunError(log hclog.Logger, err error) {
-	var ce *migrate.ConfigError
-	switch {
-	case errors.As(err, &ce):
-		log.Error("invalid settings", "error", usagef("--%s: %s", ce.Setting, ce.Problem))
-	case errors.Is(err, migrate.ErrInterrupted):
-		log.Warn("run interrupted", "error", err)
-	default:
-		log.Error("run stopped", "error", err)
-	}
 }
 
 // verifyFlags are the flags of `uploader verify`.

@@ -35,16 +35,15 @@ func TestVerifyPruneFlags(t *testing.T) {
 	t.Parallel()
 	// Each case gets its own setup: verify and prune hold the ledger's overlap lock, so two
 	// cases on one ledger would find it busy.
-	type setup = checkSetup
-	base := func(command string, extra ...string) func(setup) []string {
-		return func(c setup) []string {
+	base := func(command string, extra ...string) func(checkSetup) []string {
+		return func(c checkSetup) []string {
 			return append([]string{command, "--tf-output", c.out, "--source", c.src, "--ledger", c.ledger}, extra...)
 		}
 	}
-	fixed := func(args ...string) func(setup) []string { return func(setup) []string { return args } }
+	fixed := func(args ...string) func(checkSetup) []string { return func(checkSetup) []string { return args } }
 	tests := []struct {
 		name       string
-		args       func(setup) []string
+		args       func(checkSetup) []string
 		wantCode   int
 		wantStdout string
 		wantStderr string
@@ -60,14 +59,14 @@ func TestVerifyPruneFlags(t *testing.T) {
 		{name: "unknown flag", args: base("prune", "--force"), wantCode: ExitUsage, wantStderr: "flag provided but not defined: -force"},
 		{
 			name: "missing ledger",
-			args: func(c setup) []string {
+			args: func(c checkSetup) []string {
 				return []string{"verify", "--tf-output", c.out, "--source", c.src, "--ledger", filepath.Join(c.src, "nope.db"), "--referer", "http://site.test/"}
 			},
 			wantCode: ExitUsage, wantStderr: "does not exist: pass the ledger migrate wrote",
 		},
 		{
 			name: "no public base URL",
-			args: func(c setup) []string {
+			args: func(c checkSetup) []string {
 				return []string{"verify", "--tf-output", c.outNoURL, "--source", c.src, "--ledger", c.ledger, "--referer", "http://site.test/"}
 			},
 			wantCode: ExitUsage, wantStderr: "has no public_base_url: add it to the output or pass --public-base-url URL",
