@@ -24,8 +24,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/verify"
@@ -122,33 +120,20 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	}
 	p := &pruner{checker: checker, delete: cfg.Delete}
 
-	var (
-		mu sync.Mutex
-		g  errgroup.Group
-	)
-	g.SetLimit(cfg.Concurrency)
-	catErr := deps.Catalog.Flagged(ctx, cfg.BatchSize, func(batch []catalog.Record) error {
-		for _, rec := range batch {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			mu.Lock()
-			rep.Flagged++
-			mu.Unlock()
-			g.Go(func() error {
-				res, file := p.prune(ctx, rec)
-				mu.Lock()
-				defer mu.Unlock()
-				rep.add(res, file)
-				if file != nil && deps.OnFile != nil {
-					deps.OnFile(*file)
-				}
-				return nil
-			})
+	var mu sync.Mutex
+	flagged, catErr := verify.Each(ctx, deps.Catalog, cfg.BatchSize, cfg.Concurrency, func(rec catalog.Record) {
+		res, file := p.prune(ctx, rec)
+		if ctx.Err() != nil && file == nil {
+			return // cut short by cancellation: it says nothing about the file
 		}
-		return nil
+		mu.Lock()
+		defer mu.Unlock()
+		rep.add(res, file)
+		if file != nil && deps.OnFile != nil {
+			deps.OnFile(*file)
+		}
 	})
-	_ = g.Wait() // the records never fail the group: each outcome is in the report
+	rep.Flagged = flagged
 	slices.SortFunc(rep.Problems, func(a, b verify.Result) int { return strings.Compare(a.Path, b.Path) })
 	rep.DurationSeconds = time.Since(start).Seconds()
 	if ctx.Err() != nil {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/verify"
 )
@@ -18,18 +17,6 @@ import (
 // The MinIO runs of prune are in the cli package. These cover what needs an instant between
 // the check and the delete: the origin below runs a hook while it serves the copy, which is
 // when another process could change the local file.
-
-// records is a catalog of flagged records in memory.
-type records []catalog.Record
-
-func (rs records) Flagged(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error {
-	for i := 0; i < len(rs); i += batchSize {
-		if err := fn(rs[i:min(i+batchSize, len(rs))]); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}
 
 func TestRunKeepsFilesThatChangeDuringTheCheck(t *testing.T) {
 	t.Parallel()
@@ -102,7 +89,7 @@ func TestRunKeepsFilesThatChangeDuringTheCheck(t *testing.T) {
 			rep, err := Run(context.Background(), Config{
 				CheckConfig: verify.CheckConfig{PublicBaseURL: srv.URL, Source: src, Referer: "http://site.test/"},
 				Delete:      true, Concurrency: 1, BatchSize: 10,
-			}, Deps{HTTP: client, Catalog: records{{ID: "1", Path: "photo.jpg"}}, OnFile: func(f File) { deleted = append(deleted, f) }})
+			}, Deps{HTTP: client, Catalog: verify.Records{{ID: "1", Path: "photo.jpg"}}, OnFile: func(f File) { deleted = append(deleted, f) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +138,7 @@ func TestRunConfigErrors(t *testing.T) {
 			t.Parallel()
 			cfg := good
 			tt.mutate(&cfg)
-			_, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: records{}})
+			_, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: verify.Records{}})
 			var ce *migrate.ConfigError
 			if !errors.As(err, &ce) || ce.Setting != tt.setting {
 				t.Fatalf("Run = %v, want a configuration error on %s", err, tt.setting)

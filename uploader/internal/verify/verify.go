@@ -173,27 +173,20 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 		probes = append(probes, probeSpec{name: ProbeNoReferer, want: cfg.ExpectNoReferer})
 	}
 
-	var (
-		mu sync.Mutex
-		g  errgroup.Group
-	)
-	g.SetLimit(cfg.Concurrency)
-	// check runs in the group; a check cut short by cancellation is not counted, since it
-	// says nothing about the copy.
+	var mu sync.Mutex
+	// check runs on Each's goroutines; a check cut short by cancellation is not counted,
+	// since it says nothing about the copy.
 	check := func(rec catalog.Record) {
-		g.Go(func() error {
-			res := checkRecord(ctx, checker, probes, rec)
-			if ctx.Err() != nil {
-				return nil
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			rep.add(res)
-			if deps.OnResult != nil {
-				deps.OnResult(res)
-			}
-			return nil
-		})
+		res := checkRecord(ctx, checker, probes, rec)
+		if ctx.Err() != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		rep.add(res)
+		if deps.OnResult != nil {
+			deps.OnResult(res)
+		}
 	}
 
 	var catErr error
@@ -211,28 +204,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 			return nil
 		})
 		if catErr == nil {
-			for _, r := range s.items {
-				if ctx.Err() != nil {
-					break
-				}
-				check(r)
-			}
+			_, catErr = Each(ctx, Records(s.items), cfg.BatchSize, cfg.Concurrency, check)
 		}
 	} else {
-		catErr = deps.Catalog.Flagged(ctx, cfg.BatchSize, func(batch []catalog.Record) error {
-			for _, r := range batch {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				mu.Lock()
-				rep.Flagged++
-				mu.Unlock()
-				check(r)
-			}
-			return nil
-		})
+		rep.Flagged, catErr = Each(ctx, deps.Catalog, cfg.BatchSize, cfg.Concurrency, check)
 	}
-	_ = g.Wait() // the checks never fail the group: each outcome is in the report
 	slices.SortFunc(rep.Problems, func(a, b Result) int { return strings.Compare(a.Path, b.Path) })
 	rep.DurationSeconds = time.Since(start).Seconds()
 	if ctx.Err() != nil {
@@ -243,6 +219,45 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 		return rep, fmt.Errorf("read the flagged records: %w", catErr)
 	}
 	return rep, nil
+}
+
+// Each runs fn on every record lister streams, at most concurrency at once, each on its own
+// goroutine, and returns how many records it read once every call has returned. It stops
+// reading at ctx cancellation or a catalog error, which it returns.
+func Each(ctx context.Context, lister FlaggedLister, batchSize, concurrency int, fn func(catalog.Record)) (int64, error) {
+	var (
+		g    errgroup.Group
+		read int64
+	)
+	g.SetLimit(concurrency)
+	err := lister.Flagged(ctx, batchSize, func(batch []catalog.Record) error {
+		for _, r := range batch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			read++
+			g.Go(func() error { fn(r); return nil })
+		}
+		return nil
+	})
+	_ = g.Wait() // fn cannot fail the group: callers record each outcome themselves
+	return read, err
+}
+
+// Records is a list of flagged records held in memory (a sample, or a test's catalog).
+type Records []catalog.Record
+
+// Flagged implements FlaggedLister.
+func (rs Records) Flagged(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error {
+	for i := 0; i < len(rs); i += batchSize {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(rs[i:min(i+batchSize, len(rs))]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // add counts one result.

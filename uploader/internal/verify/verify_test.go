@@ -80,21 +80,6 @@ func (o *origin) requested() []string {
 	return slices.Clone(o.paths)
 }
 
-// records is a catalog of flagged records in memory.
-type records []catalog.Record
-
-func (rs records) Flagged(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error {
-	for i := 0; i < len(rs); i += batchSize {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := fn(rs[i:min(i+batchSize, len(rs))]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // tree writes files under a new source directory.
 func tree(t *testing.T, files map[string]string) string {
 	t.Helper()
@@ -236,7 +221,7 @@ func TestRunOutcomes(t *testing.T) {
 				t.Fatal(err)
 			}
 			var results []Result
-			rep, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: records{{ID: "1", Path: path}},
+			rep, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: Records{{ID: "1", Path: path}},
 				OnResult: func(r Result) { results = append(results, r) }})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -284,7 +269,7 @@ func TestRunOutcomes(t *testing.T) {
 func TestRunSample(t *testing.T) {
 	t.Parallel()
 	files := map[string]string{}
-	var recs records
+	var recs Records
 	for i := range 60 {
 		name := fmt.Sprintf("f%02d.jpg", i)
 		files[name] = name
@@ -367,7 +352,7 @@ func TestRunErrors(t *testing.T) {
 			}
 			cat := tt.catalog
 			if cat == nil {
-				cat = records{{ID: "a", Path: "a.jpg"}}
+				cat = Records{{ID: "a", Path: "a.jpg"}}
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			if tt.cancel {
