@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,7 +145,7 @@ func TestLedgerFlagged(t *testing.T) {
 	src := t.TempDir()
 	files := map[string]string{}
 	for i := range 9 {
-		files[fmt.Sprintf("d%d/f %d+#.jpg", i%2, i)] = fmt.Sprint(make([]byte, i))
+		files[fmt.Sprintf("d%d/f %d+#.jpg", i%2, i)] = strings.Repeat("x", i)
 	}
 	makeTree(t, src, files)
 	l := openLedger(t, LedgerConfig{Path: filepath.Join(t.TempDir(), "ledger.db"), Source: src})

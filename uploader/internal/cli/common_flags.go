@@ -42,7 +42,7 @@ func registerCommonFlags(fs *flag.FlagSet, f *migrateFlags) {
 func parseFlagSet(fs *flag.FlagSet, out *strings.Builder, args []string, s streams, set map[string]bool) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(s.stdout, out.String())
+			_, _ = io.WriteString(s.stdout, out.String()) // nothing to do if stdout is gone
 		} else {
 			// The flag package's message is the first line; the whole usage would bury it.
 			msg, _, _ := strings.Cut(out.String(), "\n")

@@ -111,7 +111,9 @@ func (f *checkFlags) open(ctx context.Context, s streams, version string) (*chec
 	}
 	lister, ok := cat.(verify.FlaggedLister)
 	if !ok {
-		cat.Close()
+		if err := cat.Close(); err != nil {
+			logger.Warn("closing the catalog", "error", err)
+		}
 		return fail(ExitFatal, "cannot read flagged records", fmt.Errorf("catalog %T cannot list its flagged records", cat))
 	}
 	return &checkEnv{logger: logger, check: cfg, catalog: lister, http: client, close: func() {

@@ -208,7 +208,7 @@ func (p *pruner) prune(ctx context.Context, rec catalog.Record) (verify.Result, 
 		return fail(OutcomeFailed, err)
 	}
 	local, err := hashIfSame(f, info)
-	f.Close()
+	_ = f.Close() // opened read-only: closing cannot lose data
 	switch {
 	case errors.Is(err, migrate.ErrFileChanged):
 		return fail(OutcomeSkipped, err)
