@@ -327,6 +327,12 @@ func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalo
 		}
 		res.Problems = append(res.Problems, diffs...)
 	}
+	// The ledger knows the size and time each file had when it was uploaded: a mismatch of a
+	// file that changed since is a stale copy, which the next migrate replaces.
+	if len(res.Problems) > 0 && local != nil && !rec.ModTime.IsZero() &&
+		(local.Size != rec.Size || !local.Info.ModTime().Equal(rec.ModTime)) {
+		res.Problems = append(res.Problems, "the local file changed since it was uploaded: the next migrate uploads it again")
+	}
 	switch {
 	case len(res.Problems) > 0:
 		res.Outcome = OutcomeMismatch

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
@@ -115,6 +116,8 @@ func TestRunOutcomes(t *testing.T) {
 		config func(*Config)
 		local  map[string]string // the source tree; default {name: "bytes"}
 		path   string            // the record's path; default name
+		// uploaded is the size the ledger recorded at upload time (0: a table record).
+		uploaded int64
 		// want is the outcome; wantProblem must start one of the problems (or be in the error).
 		want        string
 		wantProblem string
@@ -166,6 +169,14 @@ func TestRunOutcomes(t *testing.T) {
 			origin:      originConfig{objects: map[string][]byte{name: []byte("other bytes")}, allowEmpty: true},
 			want:        OutcomeMismatch,
 			wantProblem: "size: the public copy has 11 bytes, the local file 5",
+			wantProbes:  []int{200, 403, 200},
+		},
+		{
+			name:        "a file changed since the ledger recorded its upload",
+			origin:      originConfig{objects: map[string][]byte{name: []byte("old")}, allowEmpty: true},
+			uploaded:    3,
+			want:        OutcomeMismatch,
+			wantProblem: "the local file changed since it was uploaded",
 			wantProbes:  []int{200, 403, 200},
 		},
 		{
@@ -221,7 +232,11 @@ func TestRunOutcomes(t *testing.T) {
 				t.Fatal(err)
 			}
 			var results []Result
-			rep, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: Records{{ID: "1", Path: path}},
+			rec := catalog.Record{ID: "1", Path: path}
+			if tt.uploaded > 0 {
+				rec.Size, rec.ModTime = tt.uploaded, time.Unix(1e9, 0)
+			}
+			rep, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: Records{rec},
 				OnResult: func(r Result) { results = append(results, r) }})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
