@@ -33,6 +33,9 @@ func registerCheckFlags(fs *flag.FlagSet, f *checkFlags) {
 	fs.StringVar(&f.referer, "referer", "", "a page `URL` of the site that the bucket's Referer policy allows, sent as the Referer (required: the Terraform output lists no allowed referers)")
 	fs.IntVar(&f.concurrency, "concurrency", verify.DefaultConcurrency, "records checked at once")
 	fs.IntVar(&f.batchSize, "batch-size", verify.DefaultBatchSize, "records read from the catalog at a time")
+	// Opening a SQLite table or ledger takes the same lock as migrate, so a scheduled verify
+	// or prune can wait for the migration before it to finish.
+	fs.DurationVar(&f.lockWait, "lock-wait", 0, "SQLite table or ledger: wait up to this `DURATION` for a running migrate on the same catalog (0: exit 3 at once)")
 }
 
 // checkCheckFlags checks the flags registerCheckFlags registered.

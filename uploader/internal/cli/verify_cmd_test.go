@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 )
 
 // checkSetup is a source directory, an existing (empty) ledger and Terraform outputs with and
@@ -102,5 +106,29 @@ func TestVerifyBadCABundle(t *testing.T) {
 	code, _, stderr := run(t, "", "verify", "--tf-output", c.out, "--source", c.src, "--ledger", c.ledger, "--referer", "http://site.test/")
 	if code != ExitUsage || !strings.Contains(stderr, "holds no PEM certificate") {
 		t.Fatalf("exit code %d, want 2 naming the bundle problem; stderr:\n%s", code, stderr)
+	}
+}
+
+// TestVerifyWaitsForMigrate: verify and prune take the catalog's overlap lock like migrate, so a
+// scheduled run either stops at once (exit 3) or, with --lock-wait, waits for the migration.
+func TestVerifyWaitsForMigrate(t *testing.T) {
+	t.Parallel()
+	c := newCheckSetup(t)
+	held, err := catalog.OpenLedger(context.Background(), catalog.LedgerConfig{Path: c.ledger, Source: c.src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"verify", "--tf-output", c.out, "--source", c.src, "--ledger", c.ledger, "--referer", "http://site.test/"}
+	if code, _, stderr := run(t, "", args...); code != ExitFatal || !strings.Contains(stderr, "another uploader is running") {
+		t.Fatalf("with the ledger held: exit code %d, want 3 naming the other run; stderr:\n%s", code, stderr)
+	}
+	release := time.AfterFunc(300*time.Millisecond, func() {
+		if err := held.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	defer release.Stop()
+	if code, _, stderr := run(t, "", append(args, "--lock-wait", "10s")...); code != ExitOK {
+		t.Fatalf("--lock-wait: exit code %d, want 0 once the ledger is released; stderr:\n%s", code, stderr)
 	}
 }
