@@ -232,6 +232,12 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 	})
 	fail := func(code int, msg string, err error) int {
 		logger.Error(msg, "error", err)
+		if f.report != "" {
+			rep := migrate.Report{Error: msg + ": " + err.Error(), Errors: []migrate.ReportError{}}
+			if err := writeReport(f.report, s.stdout, rep); err != nil {
+				logger.Error("cannot write the report", "file", f.report, "error", err)
+			}
+		}
 		return code
 	}
 
@@ -292,6 +298,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 
 	code := exitCode(rep, runErr, f.strict)
 	if runErr != nil {
+		rep.Error = runErr.Error()
 		logRunError(logger, runErr)
 	}
 	if f.report != "" {

@@ -89,6 +89,11 @@ type Report struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	// LimitReached is set when --limit stopped the run.
 	LimitReached bool `json:"limit_reached,omitempty"`
+	// Error says why the run stopped early (preflight, the catalog failing, a signal); empty
+	// when it finished. The command layer sets it, and writes a report with only this when the
+	// run could not start, so a report file left by an earlier run is never mistaken for this
+	// one's.
+	Error string `json:"error,omitempty"`
 	// Errors lists the files that were not uploaded (at most maxReportedErrors of them).
 	Errors        []ReportError `json:"errors"`
 	ErrorsOmitted int64         `json:"errors_omitted,omitempty"`
