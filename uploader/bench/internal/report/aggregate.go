@@ -18,12 +18,15 @@ type Row struct {
 	Files    int
 	Bytes    int64
 
-	Wall         time.Duration // median
-	FilesPerSec  float64       // files / median wall
-	MBPerSec     float64       // 10^6 bytes / median wall
-	CPUMsPerFile float64       // median of (user+sys) / files
-	MaxRSS       int64         // median peak RSS
-	Errors       []string
+	Wall        time.Duration // median
+	FilesPerSec float64       // files / median wall
+	// SlowestFPS and FastestFPS are the spread of files/s over the successful runs: a wide
+	// spread says the machine was not quiet.
+	SlowestFPS, FastestFPS float64
+	MBPerSec               float64 // 10^6 bytes / median wall
+	CPUMsPerFile           float64 // median of (user+sys) / files
+	MaxRSS                 int64   // median peak RSS
+	Errors                 []string
 }
 
 // Aggregate groups results by (set, setting, client), in the order they first appear.
@@ -59,6 +62,8 @@ func Aggregate(results []harness.Result) []Row {
 		w := median(walls[i])
 		rows[i].Wall = time.Duration(w * float64(time.Second))
 		rows[i].FilesPerSec = float64(rows[i].Files) / w
+		rows[i].SlowestFPS = float64(rows[i].Files) / slices.Max(walls[i])
+		rows[i].FastestFPS = float64(rows[i].Files) / slices.Min(walls[i])
 		rows[i].MBPerSec = float64(rows[i].Bytes) / 1e6 / w
 		rows[i].CPUMsPerFile = median(cpus[i])
 		rows[i].MaxRSS = medianInt(rss[i])

@@ -20,15 +20,17 @@ type Input struct {
 	Started  time.Time
 	Duration time.Duration
 	Machine  Machine
-	Tools    []toolset.Tool
-	Sets     []SetInfo
-	Settings []SettingInfo
-	Clients  []ClientInfo
-	Reps     int
-	SlowReps int
-	Results  []harness.Result
-	Memory   *harness.MemoryCheck
-	Notes    []string // skipped cases and why
+	// EndLoadAvg is /proc/loadavg when the runs were over.
+	EndLoadAvg string
+	Tools      []toolset.Tool
+	Sets       []SetInfo
+	Settings   []SettingInfo
+	Clients    []ClientInfo
+	Reps       int
+	SlowReps   int
+	Results    []harness.Result
+	Memory     *harness.MemoryCheck
+	Notes      []string // skipped cases and why
 }
 
 // SetInfo describes a corpus set.
@@ -86,8 +88,9 @@ func Markdown(rows []Row, in Input) []byte {
 
 	p("## Machine\n\n")
 	m := in.Machine
-	p("- CPU: %s, %d logical CPUs (nproc)\n- Memory: %s\n- Kernel: %s\n- Go: %s\n- Load average when the run started: %s\n\n",
-		m.CPU, m.CPUs, m.Memory, m.Kernel, m.Go, m.LoadAvg)
+	p("- CPU: %s, %d logical CPUs (nproc)\n- Memory: %s\n- Kernel: %s\n- Go: %s\n", m.CPU, m.CPUs, m.Memory, m.Kernel, m.Go)
+	p("- Load average (1, 5, 15 min) when the run started: %s; when it ended: %s (other work on the machine skews every number)\n\n",
+		m.LoadAvg, in.EndLoadAvg)
 
 	p("## Tools\n\n| tool | version | invocation |\n|---|---|---|\n")
 	inv := map[string]string{}
@@ -120,15 +123,15 @@ func Markdown(rows []Row, in Input) []byte {
 	ceilings := Ceilings(rows)
 	for _, c := range caseOrder(rows) {
 		p("\n### %s · %s\n\n", c[0], c[1])
-		p("| client | ok runs | median time | files/s | MB/s | CPU-ms/file | peak RSS | files/s vs s5cmd | CPU vs s5cmd |\n")
-		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("| client | ok runs | median time | files/s | files/s range | MB/s | CPU-ms/file | peak RSS | files/s vs s5cmd | CPU vs s5cmd |\n")
+		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		s5 := find(rows, c[0], c[1], "s5cmd")
 		for _, r := range rows {
 			if r.Set != c[0] || r.Setting != c[1] {
 				continue
 			}
 			if r.OK == 0 {
-				p("| %s | 0/%d | failed | | | | | | |\n", r.Client, r.Runs)
+				p("| %s | 0/%d | failed | | | | | | | |\n", r.Client, r.Runs)
 				continue
 			}
 			vsFiles, vsCPU := "", ""
@@ -136,8 +139,9 @@ func Markdown(rows []Row, in Input) []byte {
 				vsFiles = fmt.Sprintf("%.2fx", r.FilesPerSec/s5.FilesPerSec)
 				vsCPU = fmt.Sprintf("%.2fx", r.CPUMsPerFile/s5.CPUMsPerFile)
 			}
-			p("| %s | %d/%d | %.2f s | %s | %s | %s | %s MB | %s | %s |\n", r.Client, r.OK, r.Runs, r.Wall.Seconds(),
-				num(r.FilesPerSec), num(r.MBPerSec), num(r.CPUMsPerFile), num(float64(r.MaxRSS)/1e6), vsFiles, vsCPU)
+			p("| %s | %d/%d | %.2f s | %s | %s-%s | %s | %s | %s MB | %s | %s |\n", r.Client, r.OK, r.Runs, r.Wall.Seconds(),
+				num(r.FilesPerSec), num(r.SlowestFPS), num(r.FastestFPS), num(r.MBPerSec), num(r.CPUMsPerFile),
+				num(float64(r.MaxRSS)/1e6), vsFiles, vsCPU)
 		}
 		for _, ce := range ceilings {
 			if ce.Set == c[0] && ce.Setting == c[1] {

@@ -41,6 +41,9 @@ func TestAggregateTakesMediansOfSuccessfulRuns(t *testing.T) {
 	if s5.CPUMsPerFile != 0.8 {
 		t.Errorf("s5cmd CPU-ms/file = %v, want the median 0.8", s5.CPUMsPerFile)
 	}
+	if s5.SlowestFPS != 250 || s5.FastestFPS != 1000 {
+		t.Errorf("s5cmd files/s range %v-%v, want 250-1000", s5.SlowestFPS, s5.FastestFPS)
+	}
 	if c := Ceilings(rows); len(c) != 1 || c[0].By != "uploader-ledger" || c[0].FilesPerSec != 1000 {
 		t.Errorf("ceilings = %+v, want uploader-ledger at 1000 files/s", c)
 	}
@@ -110,7 +113,7 @@ func TestWriteProducesWellFormedSVGAndMarkdown(t *testing.T) {
 	}
 	md := string(Markdown(rows, in))
 	for _, want := range []string{
-		"| uploader-ledger | 1/1 | 0.50 s | 2,000 | 200 | 0.60 | 40.0 MB | 2.00x | 0.60x |",
+		"| uploader-ledger | 1/1 | 0.50 s | 2,000 | 2,000-2,000 | 200 | 0.60 | 40.0 MB | 2.00x | 0.60x |",
 		"| aws | 0/1 | failed |",
 		"small-images · fakes3 · aws: exit | 1",
 		"Ceiling: 2,000 files/s",

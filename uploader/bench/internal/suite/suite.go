@@ -248,6 +248,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 	}
 
 	in.Duration = time.Since(started)
+	in.EndLoadAvg = report.LoadAvg()
 	if err := report.Write(cfg.OutDir, in); err != nil {
 		return err
 	}
