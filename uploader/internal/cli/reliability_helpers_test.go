@@ -289,7 +289,12 @@ func sortedNames(files map[string][]byte) []string {
 // handle for reading it back.
 func photosTable(t *testing.T, paths []string) (string, *sql.DB) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "app.db")
+	return photosTableAt(t, filepath.Join(t.TempDir(), "app.db"), paths)
+}
+
+// photosTableAt is photosTable with the database file at path.
+func photosTableAt(t *testing.T, path string, paths []string) (string, *sql.DB) {
+	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
