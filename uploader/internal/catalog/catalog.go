@@ -33,7 +33,9 @@
 //     must not sit between the uploader and the database. Row locks with FOR UPDATE SKIP
 //     LOCKED were not chosen because they would keep a transaction open for the whole
 //     upload of a batch, and a lease column would need a schema change.
-//   - MySQL has no overlap protection yet: schedule runs so they cannot overlap.
+//   - MySQL and MariaDB work the same way with named locks: GET_LOCK(name, 0) per row, the
+//     name being "staticmedia:" and the MD5 of database.table:id (names are server-wide and
+//     at most 64 characters), released with RELEASE_ALL_LOCKS() (MySQL 5.7, MariaDB 10.5).
 //
 // The file lock uses flock(2) and exists on Linux, macOS and the BSDs; elsewhere it is a
 // no-op and overlapping runs are not detected.

@@ -42,8 +42,8 @@ type Table struct {
 	password string
 	lock     *fileLock // SQLite only
 
-	// claim is the PostgreSQL session that holds the advisory locks of the batch being
-	// worked on (see the package documentation); nil for other engines.
+	// claim is the PostgreSQL or MySQL session that holds the advisory locks of the batch
+	// being worked on (see the package documentation); nil for SQLite.
 	claim *sql.Conn
 
 	flagTrue, flagFalse string // literals that suit the flag column's type
@@ -114,7 +114,7 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 	if err := t.checkColumns(ctx); err != nil {
 		return err
 	}
-	if t.dialect == postgresDialect {
+	if t.dialect != sqliteDialect {
 		conn, err := t.db.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
@@ -200,7 +200,7 @@ func (t *Table) pendingWhere() string {
 // column's collation, the same order ORDER BY uses. Rows appended during the run are
 // picked up when their id sorts after the last one handed out.
 //
-// On PostgreSQL each batch is claimed for as long as fn runs (see the package
+// On PostgreSQL and MySQL each batch is claimed for as long as fn runs (see the package
 // documentation): fn should upload the batch and MarkDone it before it returns, and a
 // batch may be smaller than batchSize because rows other uploaders hold are skipped.
 // Pending must not run concurrently with itself on one Table.
@@ -289,10 +289,9 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 	args := []any{t.cfg.Table}
 	after := ""
 	if last != nil {
-		args, after = append(args, last), "$2"
+		args, after = append(args, last), t.dialect.param(2)
 	}
-	q := "SELECT c.k, c.p, pg_try_advisory_lock(hashtext($1), hashtext(c.k::text)) FROM (" +
-		t.windowSQL(after, batchSize) + ") c ORDER BY c.k"
+	q := "SELECT c.k, c.p, " + t.tryLockSQL() + " FROM (" + t.windowSQL(after, batchSize) + ") c ORDER BY c.k"
 	rows, err := t.claim.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, nil, err
@@ -305,7 +304,7 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 		var (
 			id     any
 			path   sql.NullString
-			locked bool
+			locked sql.NullBool // MySQL's GET_LOCK answers NULL on an error
 		)
 		if err := rows.Scan(&id, &path, &locked); err != nil {
 			rows.Close()
@@ -316,7 +315,7 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 			first = id
 		}
 		next = id
-		if locked {
+		if locked.Valid && locked.Bool {
 			claimed = append(claimed, Record{ID: idText(id), Path: path.String})
 		}
 	}
@@ -334,7 +333,7 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 	}
 	id := t.dialect.ident(t.cfg.IDColumn)
 	recheck := "SELECT " + id + " FROM " + t.dialect.ident(t.cfg.Table) + " WHERE " + t.pendingWhere() +
-		" AND " + id + " >= $1 AND " + id + " <= $2"
+		" AND " + id + " >= " + t.dialect.param(1) + " AND " + id + " <= " + t.dialect.param(2)
 	rows, err = t.claim.QueryContext(ctx, recheck, first, next)
 	if err != nil {
 		return nil, nil, err
@@ -359,13 +358,29 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 	return batch, next, nil
 }
 
+// tryLockSQL is the expression that tries, without waiting, to take the advisory lock of
+// row c.k of the table named by the first parameter, and says whether it did. The lock's
+// name covers the database, the table and the id. PostgreSQL's advisory locks live in the
+// current database already; MySQL's named locks are server-wide and at most 64 characters,
+// hence the database name and the MD5.
+func (t *Table) tryLockSQL() string {
+	if t.dialect == mysqlDialect {
+		return "GET_LOCK(CONCAT('staticmedia:', MD5(CONCAT(DATABASE(), '.', ?, ':', c.k))), 0)"
+	}
+	return "pg_try_advisory_lock(hashtext($1), hashtext(c.k::text))"
+}
+
 // releaseClaims drops every advisory lock of the claim session. It runs even when ctx
 // is cancelled: locks left behind would keep other uploaders off these rows until this
 // process exits.
 func (t *Table) releaseClaims(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := t.claim.ExecContext(ctx, "SELECT pg_advisory_unlock_all()"); err != nil {
+	unlock := "SELECT pg_advisory_unlock_all()"
+	if t.dialect == mysqlDialect {
+		unlock = "SELECT RELEASE_ALL_LOCKS()"
+	}
+	if _, err := t.claim.ExecContext(ctx, unlock); err != nil {
 		return fmt.Errorf("release claimed rows of table %q: %w", t.cfg.Table, err)
 	}
 	return nil

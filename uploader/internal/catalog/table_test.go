@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // tableEngine is one SQL engine the Table suite runs on.
@@ -55,8 +57,17 @@ func openRaw(t *testing.T, dsn string) (*sql.DB, dialect) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open(dbi.driverName, dbi.dataSource)
-	if err != nil {
+	var db *sql.DB
+	if dbi.mysql != nil {
+		// The schema files hold several statements.
+		cfg := dbi.mysql.Clone()
+		cfg.MultiStatements = true
+		connector, err := mysql.NewConnector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = sql.OpenDB(connector)
+	} else if db, err = sql.Open(dbi.driverName, dbi.dataSource); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
