@@ -30,6 +30,11 @@ type httpDoer interface {
 // whose peer stopped reading or answering would hang its worker, and the whole scheduled run,
 // forever. It measures progress rather than total time, so a slow but moving upload on a thin
 // link is never cut. The error it returns is a connection error, which the retryer retries.
+//
+// Progress on a request body is seen when the transport takes bytes from it, so the last bytes,
+// sitting in the kernel's send buffer until the peer takes them, count as silence: the idle
+// time must exceed what the link needs to drain a socket buffer (a few MiB), which two minutes
+// does down to a few hundred kbit/s.
 type stallGuard struct {
 	next httpDoer
 	idle time.Duration
@@ -62,7 +67,12 @@ func (g *stallGuard) Do(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	w.touch()
-	resp.Body = &progressBody{ReadCloser: resp.Body, w: w, done: func() { w.stop(); cancel(nil) }}
+	resp.Body = &progressBody{ReadCloser: resp.Body, w: w, done: func() { w.stop(); cancel(nil) }, cause: func() error {
+		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
+			return cause
+		}
+		return nil
+	}}
 	return resp, nil
 }
 
@@ -103,18 +113,25 @@ func (w *watchdog) stop() {
 	w.timer.Stop()
 }
 
-// progressBody reports every read to the watchdog; done, if set, runs once on Close.
+// progressBody reports every read to the watchdog; done, if set, runs once on Close; cause,
+// if set, names the stall when a read fails because of it.
 type progressBody struct {
 	io.ReadCloser
-	w    *watchdog
-	done func()
-	once sync.Once
+	w     *watchdog
+	done  func()
+	cause func() error
+	once  sync.Once
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
 		b.w.touch()
+	}
+	if err != nil && err != io.EOF && b.cause != nil {
+		if stalled := b.cause(); stalled != nil {
+			err = stalled
+		}
 	}
 	return n, err
 }
