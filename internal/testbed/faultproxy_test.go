@@ -62,7 +62,7 @@ func TestFaultProxy(t *testing.T) {
 		// The engine stored the object; the client cannot know.
 		{"drop mid-response", Faults{DropMidResponse: 1}, isSendError, true, FaultDropMidResponse},
 		{"stall", Faults{Stall: 1}, func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, false, FaultStall},
-		{"not matched", Faults{SlowDown: 1, Match: func(r *http.Request) bool { return r.Method == "GET" }}, func(err error) bool { return err == nil }, true, FaultNone},
+		{"not matched", Faults{SlowDown: 1, Match: func(r *http.Request) bool { return r.Method == http.MethodGet }}, func(err error) bool { return err == nil }, true, FaultNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

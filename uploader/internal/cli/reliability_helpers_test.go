@@ -66,7 +66,7 @@ func uploaderBinary(t *testing.T) string {
 		cmd := exec.Command(goBin, "build", "-o", path, "./uploader")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			builtBinary.err = fmt.Errorf("go build ./uploader: %v\n%s", err, out)
+			builtBinary.err = fmt.Errorf("go build ./uploader: %w\n%s", err, out)
 			return
 		}
 		builtBinary.path = path

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -185,7 +186,7 @@ func TestReliabilityOverlapLocked(t *testing.T) {
 			if rep := readReport(t, filepath.Join(dir, "b.json")); !strings.Contains(rep.Error, "another uploader is running") {
 				t.Errorf("second run's report error = %q", rep.Error)
 			}
-			if n := proxyB.Count(func(e testbed.Exchange) bool { return e.Method != "GET" }); n != 0 {
+			if n := proxyB.Count(func(e testbed.Exchange) bool { return e.Method != http.MethodGet }); n != 0 {
 				t.Errorf("the refused run sent %d upload requests", n)
 			}
 
@@ -200,7 +201,7 @@ func TestReliabilityOverlapLocked(t *testing.T) {
 			if codeC != ExitOK || repC.Uploaded != 0 || c.ended.Before(a.ended) {
 				t.Errorf("waiting run: exit %d, %s, ended %s after the first; want exit 0, nothing uploaded, after the first", codeC, reportBrief(repC), c.ended.Sub(a.ended))
 			}
-			if n := proxyC.Count(func(e testbed.Exchange) bool { return e.Method != "GET" }); n != 0 {
+			if n := proxyC.Count(func(e testbed.Exchange) bool { return e.Method != http.MethodGet }); n != 0 {
 				t.Errorf("the waiting run sent %d upload requests", n)
 			}
 			flagged := mode.flagged(t)

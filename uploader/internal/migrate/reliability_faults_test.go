@@ -137,7 +137,7 @@ func brief(r Report) string {
 
 // runBounded runs the engine and fails the test if it does not return within limit: a hung
 // worker is one of the failures these tests look for.
-func runBounded(t *testing.T, limit time.Duration, cfg Config, deps Deps) (Report, error, time.Duration) {
+func runBounded(t *testing.T, limit time.Duration, cfg Config, deps Deps) (Report, time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -153,12 +153,12 @@ func runBounded(t *testing.T, limit time.Duration, cfg Config, deps Deps) (Repor
 	}()
 	select {
 	case r := <-done:
-		return r.rep, r.err, time.Since(start)
+		return r.rep, time.Since(start), r.err
 	case <-time.After(limit):
 		cancel()
 		r := <-done
 		t.Fatalf("the run did not finish within %s (stopped it: %s; %v)", limit, brief(r.rep), r.err)
-		return Report{}, nil, 0
+		return Report{}, 0, nil
 	}
 }
 
@@ -188,7 +188,7 @@ func TestReliabilityTransientFaults(t *testing.T) {
 	})
 	up := b.client(t, ClientConfig{Concurrency: 16, StallTimeout: time.Second})
 	cfg := Config{Bucket: b.bucket, Source: src, Concurrency: 16, MultipartThreshold: 6 << 20, PartSize: 5 << 20}
-	rep, err, took := runBounded(t, 60*time.Second, cfg, Deps{S3: up, Catalog: ledger})
+	rep, took, err := runBounded(t, 60*time.Second, cfg, Deps{S3: up, Catalog: ledger})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -258,7 +258,7 @@ func TestReliabilityThrottleStorm(t *testing.T) {
 		})
 	})
 	up := b.client(t, ClientConfig{Concurrency: workers})
-	rep, err, took := runBounded(t, 60*time.Second, Config{Bucket: b.bucket, Source: src, Concurrency: workers}, Deps{S3: up, Catalog: ledger})
+	rep, took, err := runBounded(t, 60*time.Second, Config{Bucket: b.bucket, Source: src, Concurrency: workers}, Deps{S3: up, Catalog: ledger})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -301,7 +301,7 @@ func TestReliabilityRateLimit(t *testing.T) {
 	const limit = 150.0
 	b.proxy.SetFaults(testbed.Faults{RateLimit: limit})
 	up := b.client(t, ClientConfig{Concurrency: 32})
-	rep, err, took := runBounded(t, 60*time.Second, Config{Bucket: b.bucket, Source: src, Concurrency: 32}, Deps{S3: up, Catalog: ledger})
+	rep, took, err := runBounded(t, 60*time.Second, Config{Bucket: b.bucket, Source: src, Concurrency: 32}, Deps{S3: up, Catalog: ledger})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -342,7 +342,7 @@ func TestReliabilityCompleteAnswerLost(t *testing.T) {
 		},
 	})
 	up := b.client(t, ClientConfig{Concurrency: 2})
-	rep, err, _ := runBounded(t, 60*time.Second, Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20}, Deps{S3: up, Catalog: ledger})
+	rep, _, err := runBounded(t, 60*time.Second, Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20}, Deps{S3: up, Catalog: ledger})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -128,7 +128,7 @@ func (b *progressBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.w.touch()
 	}
-	if err != nil && err != io.EOF && b.cause != nil {
+	if err != nil && !errors.Is(err, io.EOF) && b.cause != nil {
 		if stalled := b.cause(); stalled != nil {
 			err = stalled
 		}
