@@ -29,6 +29,26 @@ func postgresPhotos(t *testing.T, pg *testbed.Postgres, database string, paths [
 	return dsn, db
 }
 
+// pgBed is the set-up of the tests on PostgreSQL: n files, a table listing them in a new
+// database, and a MinIO bucket behind a proxy.
+type pgBed struct {
+	pg    *testbed.Postgres
+	site  *proxiedSite
+	src   string
+	files map[string][]byte
+	dsn   string
+	db    *sql.DB
+}
+
+func newPGBed(t *testing.T, n int, name string) pgBed {
+	t.Helper()
+	b := pgBed{pg: testbed.StartPostgres(t)}
+	b.site = newProxiedSite(t, testbed.StartMinIO(t), name)
+	b.src, b.files = mediaTree(t, n)
+	b.dsn, b.db = postgresPhotos(t, b.pg, name, sortedNames(b.files))
+	return b
+}
+
 // TestReliabilityDatabaseGone proves that the database going away mid-run ends the run cleanly
 // and guesses no flag: PostgreSQL is shut down after 300 uploads; the uploader exits 3 within a
 // bound, its report says how far it got (uploads confirmed, flags written), every flag in the
@@ -40,11 +60,8 @@ func TestReliabilityDatabaseGone(t *testing.T) {
 	}
 	t.Parallel()
 	uploaderBinary(t)
-	pg := testbed.StartPostgres(t)
-	m := testbed.StartMinIO(t)
-	src, files := mediaTree(t, 1200)
-	dsn, db := postgresPhotos(t, pg, "dbgone", sortedNames(files))
-	site := newProxiedSite(t, m, "dbgone")
+	b := newPGBed(t, 1200, "dbgone")
+	pg, site, src, files, dsn, db := b.pg, b.site, b.src, b.files, b.dsn, b.db
 	site.proxy.SetFaults(testbed.Faults{Delay: 3 * time.Millisecond})
 	report := filepath.Join(t.TempDir(), "report.json")
 	args := []string{"migrate", "--tf-output", site.tfOutput, "--source", src, "--progress", "never", "--concurrency", "8",

@@ -59,11 +59,8 @@ func TestReliabilityOverlapPostgres(t *testing.T) {
 	}
 	t.Parallel()
 	uploaderBinary(t)
-	pg := testbed.StartPostgres(t)
-	m := testbed.StartMinIO(t)
-	src, files := mediaTree(t, 3000)
-	dsn, db := postgresPhotos(t, pg, "overlap", sortedNames(files))
-	site := newProxiedSite(t, m, "overlap-pg")
+	bed := newPGBed(t, 3000, "overlap")
+	site, src, files, dsn, db := bed.site, bed.src, bed.files, bed.dsn, bed.db
 	proxyB, outB := site.secondProxy(t)
 	for _, p := range []*testbed.FaultProxy{site.proxy, proxyB} {
 		p.SetFaults(testbed.Faults{Delay: 3 * time.Millisecond})

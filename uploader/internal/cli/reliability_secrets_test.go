@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/staticmedia/staticmedia/internal/testbed"
 )
 
 // passwordRole makes PostgreSQL check a password for a new role "uploader" (the test cluster
@@ -58,13 +56,11 @@ func TestReliabilityNoSecretsInOutput(t *testing.T) {
 	}
 	t.Parallel()
 	uploaderBinary(t)
-	pg := testbed.StartPostgres(t)
-	m := testbed.StartMinIO(t)
-	src, files := mediaTree(t, 50)
-	dsn, _ := postgresPhotos(t, pg, "secrets", sortedNames(files))
+	bed := newPGBed(t, 50, "secrets")
+	site, src := bed.site, bed.src
+	m := site.minio
 	const password = "Pw/9f3a#q!@long:x%y"
-	pwDSN := passwordRole(t, dsn, password)
-	site := newProxiedSite(t, m, "secrets")
+	pwDSN := passwordRole(t, bed.dsn, password)
 	secret := m.RootPassword
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.json")
