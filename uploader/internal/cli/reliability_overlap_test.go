@@ -147,7 +147,8 @@ func TestReliabilityOverlapLocked(t *testing.T) {
 			site := newProxiedSite(t, m, []string{"overlap-sqlite", "overlap-ledger"}[i])
 			proxyB, outB := site.secondProxy(t)
 			proxyC, outC := site.secondProxy(t)
-			site.proxy.SetFaults(testbed.Faults{Delay: 5 * time.Millisecond})
+			// The first run takes about 2 s: time for the others to start while it runs.
+			site.proxy.SetFaults(testbed.Faults{Delay: 10 * time.Millisecond})
 			dir := t.TempDir()
 			args := func(out, report string, extra ...string) []string {
 				return append(append([]string{"migrate", "--tf-output", out, "--source", src, "--progress", "never",
