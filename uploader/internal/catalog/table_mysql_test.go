@@ -9,6 +9,9 @@ import (
 )
 
 func TestTable_MySQL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MariaDB")
+	}
 	t.Parallel()
 	my := testbed.StartMySQL(t)
 	var n atomic.Int64
