@@ -13,6 +13,19 @@ if [ ! -x "$bin/minio" ]; then
   (cd "$(mktemp -d)" && GOBIN="$bin" GOFLAGS=-mod=mod go install "$minio_mod")
 fi
 
+# MariaDB (the MySQL catalog tests) is a Debian package; install it where we may (root, CI).
+if ! command -v mariadbd >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ "${CI:-}" = "true" ]; then
+  echo "engines: installing mariadb-server (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null
+fi
+
+# golangci-lint for make lint, pinned, into .bin/ like MinIO.
+if [ ! -x "$bin/golangci-lint" ] && [ "${CI:-}" = "true" ]; then
+  echo "engines: installing golangci-lint into .bin/"
+  (cd "$(mktemp -d)" && GOBIN="$bin" GOFLAGS=-mod=mod go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0)
+fi
+
 missing=0
 need() {
   if ! command -v "$1" >/dev/null 2>&1; then
@@ -24,6 +37,7 @@ need terraform "install terraform >= 1.11"
 need moto_server "pip install 'moto[server]'"
 need initdb "apt-get install postgresql-15 and put /usr/lib/postgresql/15/bin on PATH"
 need postgres "apt-get install postgresql-15 and put /usr/lib/postgresql/15/bin on PATH"
+PATH="$PATH:/usr/sbin" need mariadbd "apt-get install mariadb-server"
 if [ "$missing" = 1 ] && [ "${CI:-}" = "true" ]; then
   echo "engines: missing engines; CI cannot run the tests" >&2
   exit 1

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -71,7 +70,7 @@ func (m *MinIO) start(t testing.TB, bin string, port, consolePort int) (exitedEa
 	}
 	t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
 	m.proc = p
-	err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+	err = waitReady(p, func(ctx context.Context) error {
 		for _, path := range []string{"/minio/health/live", "/minio/health/ready"} {
 			status, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+path, "", "")
 			if err != nil {

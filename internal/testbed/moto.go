@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -52,7 +51,7 @@ func (m *Moto) start(t testing.TB, bin string, port int) (exitedEarly bool, err 
 	}
 	t.Cleanup(func() { stopOrFail(t, p, syscall.SIGKILL, 0) })
 	m.proc = p
-	err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+	err = waitReady(p, func(ctx context.Context) error {
 		_, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+"/moto-api/", "", "")
 		return err
 	})

@@ -105,7 +105,7 @@ func StartMySQL(t testing.TB) *MySQL {
 			return false, err
 		}
 		m.proc = p
-		err = waitReady(p, 60*time.Second, func(ctx context.Context) error {
+		err = waitReady(p, func(ctx context.Context) error {
 			db, err := m.open("")
 			if err != nil {
 				return err

@@ -190,7 +190,7 @@ func (p *Postgres) start() (exitedEarly bool, err error) {
 	}
 	p.proc = proc
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port))
-	err = waitReady(proc, 60*time.Second, func(ctx context.Context) error {
+	err = waitReady(proc, func(ctx context.Context) error {
 		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return err

@@ -10,10 +10,13 @@ import (
 	"time"
 )
 
-// waitReady polls check until it succeeds, the engine exits, or timeout passes. The error says
+// waitReady polls check until it succeeds, the engine exits, or readyTimeout passes. The error says
 // which, and carries the last check error.
-func waitReady(p *process, timeout time.Duration, check func(ctx context.Context) error) error {
-	deadline := time.Now().Add(timeout)
+// readyTimeout bounds an engine's start; the slowest (MinIO on a busy CI machine) takes a few seconds.
+const readyTimeout = 60 * time.Second
+
+func waitReady(p *process, check func(ctx context.Context) error) error {
+	deadline := time.Now().Add(readyTimeout)
 	var last error
 	for {
 		if p.exited() {
@@ -29,7 +32,7 @@ func waitReady(p *process, timeout time.Duration, check func(ctx context.Context
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s: %w", p.name, timeout, last)
+			return fmt.Errorf("%s not ready after %s: %w", p.name, readyTimeout, last)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

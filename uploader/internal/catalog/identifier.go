@@ -49,7 +49,7 @@ func validateName(p string) error {
 	for i, c := range p {
 		letter := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
 		digit := c >= '0' && c <= '9'
-		if !letter && !(digit && i > 0) {
+		if !letter && (!digit || i == 0) {
 			return fmt.Errorf("character %q at position %d is not allowed: only letters, digits and _ (not first)", c, i)
 		}
 	}

@@ -99,7 +99,7 @@ Exit codes:
   3  fatal: preflight failed, the catalog is unreachable or failed mid-run, or another
      uploader holds the SQLite table's or ledger's lock (--lock-wait waits for it)
 `)
-	io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, b.String())
 }
 
 const exitCodesHelp = `

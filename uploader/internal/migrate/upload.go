@@ -185,11 +185,11 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		g.Go(func() error {
 			off := int64(i) * partSize
 			n := min(partSize, size-off)
-			etag, sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n)
+			etag, sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
 			if fe != nil {
 				return fe
 			}
-			parts[i] = types.CompletedPart{ETag: aws.String(etag), PartNumber: aws.Int32(int32(i + 1))}
+			parts[i] = types.CompletedPart{ETag: aws.String(etag), PartNumber: aws.Int32(int32(i + 1))} //nolint:gosec // G115: at most 10,000 parts
 			sums[i] = sum
 			return nil
 		})

@@ -116,11 +116,11 @@ func (t *Terminal) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.line != "" {
-		io.WriteString(t.out, "\r\x1b[K")
+		_, _ = io.WriteString(t.out, "\r\x1b[K")
 	}
 	n, err := t.out.Write(p)
 	if t.line != "" {
-		io.WriteString(t.out, t.line)
+		_, _ = io.WriteString(t.out, t.line)
 	}
 	return n, err
 }
@@ -129,7 +129,7 @@ func (t *Terminal) draw(line string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.line = line
-	io.WriteString(t.out, "\r\x1b[K"+line)
+	_, _ = io.WriteString(t.out, "\r\x1b[K"+line)
 }
 
 // clear removes the bar for good (at the end of the run).
@@ -137,7 +137,7 @@ func (t *Terminal) clear() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.line != "" {
-		io.WriteString(t.out, "\r\x1b[K")
+		_, _ = io.WriteString(t.out, "\r\x1b[K")
 		t.line = ""
 	}
 }

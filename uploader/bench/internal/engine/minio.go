@@ -119,7 +119,7 @@ func waitHTTP(ctx context.Context, p *proc.Background, url string, limit time.Du
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		if done, err := p.Exited(); done {
-			return fmt.Errorf("%s before it was ready: %v", p.Describe(), err)
+			return fmt.Errorf("%s before it was ready: %w", p.Describe(), err)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {

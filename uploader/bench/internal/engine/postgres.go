@@ -126,7 +126,7 @@ func waitSQL(ctx context.Context, p *proc.Background, dsn string, limit time.Dur
 	deadline := time.Now().Add(limit)
 	for {
 		if done, err := p.Exited(); done {
-			return fmt.Errorf("%s before it was ready: %v", p.Describe(), err)
+			return fmt.Errorf("%s before it was ready: %w", p.Describe(), err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		conn, err := pgx.Connect(cctx, dsn)
@@ -139,7 +139,7 @@ func waitSQL(ctx context.Context, p *proc.Background, dsn string, limit time.Dur
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %v: %v", p.Describe(), limit, err)
+			return fmt.Errorf("%s not ready after %v: %w", p.Describe(), limit, err)
 		}
 		select {
 		case <-ctx.Done():

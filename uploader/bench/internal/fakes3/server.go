@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -269,8 +270,8 @@ func (s *Server) unsupportedOp(r *http.Request) error {
 // fail writes err as an S3 error document, after the configured delay like any answer.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.errors.Add(1)
-	e, ok := err.(*s3Error)
-	if !ok {
+	var e *s3Error
+	if !errors.As(err, &e) {
 		e = &s3Error{status: http.StatusInternalServerError, code: "InternalError", message: err.Error()}
 	}
 	type errorDoc struct {
