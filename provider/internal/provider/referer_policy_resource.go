@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -104,7 +105,8 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "`aws:Referer` `StringLike` patterns, for example `https://example.com/*` and " +
 					"`https://*.example.com/*`. Each must start with `http://` or `https://` and have a path (a `Referer` " +
 					"always has at least `/`). `*` matches any run of characters, `?` one character; the match is " +
-					"case-sensitive and `http` and `https` are different patterns.",
+					"case-sensitive and `http` and `https` are different patterns. Import lists the patterns sorted, " +
+					"because S3 engines do not keep the order of condition values.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators: []validator.List{listvalidator.ValueStringsAre(
@@ -444,7 +446,7 @@ func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition st
 }
 
 // importFrom fills the inputs from a stored policy. allowed_referers gets every StringLike aws:Referer
-// pattern and allow_empty_referer whether a Null aws:Referer statement exists; allowed_domains cannot be told
+// pattern, sorted, and allow_empty_referer whether a Null aws:Referer statement exists; allowed_domains cannot be told
 // apart from patterns and stays null. policy_json gets our canonical document when it is equivalent to the
 // stored one (engines reformat what they store), else the stored text so the next plan shows the change.
 func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, partition string) diag.Diagnostics {
@@ -456,6 +458,9 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 		return diags
 	}
 	referers, allowEmpty := parsed.Referers, parsed.AllowEmptyReferer
+	// Condition values are a set to S3: MinIO hands them back in a different order on each read, and AWS
+	// does not promise to keep it either. Sorting makes an import the same on every engine and every run.
+	slices.Sort(referers)
 	m.ID = m.Bucket
 	m.AllowedDomains = types.SetNull(types.StringType)
 	m.AllowEmptyReferer = types.BoolValue(allowEmpty)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -705,6 +706,46 @@ func TestRefererPolicyResource_validateConfig(t *testing.T) {
 			}
 			if got := resp.Diagnostics.WarningsCount(); got != tt.wantWarnings {
 				t.Errorf("warnings = %d, want %d: %v", got, tt.wantWarnings, resp.Diagnostics)
+			}
+		})
+	}
+}
+
+// TestRefererPolicyResource_importOrder checks that import gives the same inputs whatever order the engine
+// stores the condition values in (MinIO reorders them on each read).
+func TestRefererPolicyResource_importOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const bucket = "import-order"
+	canonical, err := buildRefererPolicy("aws", bucket, []string{"http://*.example.com/*", "http://example.com/*"}, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reversed, err := buildRefererPolicy("aws", bucket, []string{"http://example.com/*", "http://*.example.com/*"}, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, remote string }{
+		{"stored in sorted order", canonical},
+		{"stored in another order", reversed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := refererPolicyResourceModel{Bucket: types.StringValue(bucket)}
+			if diags := m.importFrom(ctx, tt.remote, "aws"); diags.HasError() {
+				t.Fatalf("importFrom: %v", diags)
+			}
+			var got []string
+			if diags := m.AllowedReferers.ElementsAs(ctx, &got, false); diags.HasError() {
+				t.Fatalf("allowed_referers: %v", diags)
+			}
+			if want := []string{"http://*.example.com/*", "http://example.com/*"}; !slices.Equal(got, want) {
+				t.Errorf("allowed_referers = %q, want %q", got, want)
+			}
+			if m.PolicyJSON.ValueString() != canonical {
+				t.Errorf("policy_json = %s\nwant the canonical document\n%s", m.PolicyJSON.ValueString(), canonical)
+			}
+			if !m.AllowEmptyReferer.ValueBool() || m.ID.ValueString() != bucket {
+				t.Errorf("allow_empty_referer = %v, id = %v", m.AllowEmptyReferer, m.ID)
 			}
 		})
 	}
