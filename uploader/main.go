@@ -23,7 +23,9 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	stopProfiling := startProfiling()
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, version)
+	stopProfiling()
 	stop()
 	os.Exit(code)
 }

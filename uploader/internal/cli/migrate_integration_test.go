@@ -398,7 +398,7 @@ func TestMigrateMinIOTrickyNames(t *testing.T) {
 }
 
 // TestMigratePostgres runs the table mode on PostgreSQL (keyset pages, advisory-lock claims)
-// against MinIO, which verifies Content-MD5.
+// against MinIO, which verifies checksums.
 func TestMigratePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL and MinIO")

@@ -15,7 +15,7 @@ import (
 )
 
 // TestMigrateMySQL runs the table mode on MariaDB (keyset pages, named-lock claims) against
-// MinIO, which verifies Content-MD5, with names that need escaping: the right counts, flags,
+// MinIO, which verifies checksums, with names that need escaping: the right counts, flags,
 // ETags and upload times, byte-identical objects, and a rerun that uploads nothing.
 func TestMigrateMySQL(t *testing.T) {
 	if testing.Short() {

@@ -15,7 +15,7 @@ const (
 	// client alone and took 50% more memory (about 0.6 MB per worker).
 	DefaultConcurrency = 128
 	// DefaultMultipartThreshold: files up to this size go up in one PUT, read into memory once so
-	// their MD5 is computed on the same bytes that are sent. Images are far below it.
+	// their checksum is computed on the same bytes that are sent. Images are far below it.
 	DefaultMultipartThreshold int64 = 16 << 20
 	// DefaultPartSize is the size of each multipart part (S3 allows 5 MiB to 5 GiB).
 	DefaultPartSize int64 = 16 << 20

@@ -494,8 +494,9 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 }
 
 // TestRunWireContract checks what goes on the wire: ListBuckets once, then only PUTs (single
-// and parts) and the two multipart POSTs; every body with Content-MD5, sent as UNSIGNED-PAYLOAD
-// without the SDK's CRC32 trailer; no HEAD, no LIST, no ACL header.
+// and parts) and the two multipart POSTs; single PUTs with the file's CRC32C in
+// x-amz-checksum-crc32c, parts with Content-MD5; every body sent as UNSIGNED-PAYLOAD without the
+// SDK's CRC32 trailer; no HEAD, no LIST, no ACL header.
 func TestRunWireContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs MinIO")
@@ -531,15 +532,29 @@ func TestRunWireContract(t *testing.T) {
 			t.Errorf("unexpected request %s %s?%s", r.method, r.path, r.query)
 			continue
 		}
-		if r.header.Get("Content-MD5") == "" {
-			t.Errorf("%s %s has no Content-MD5", r.method, r.path)
+		single := r.method == http.MethodPut && !strings.Contains(r.query, "partNumber=")
+		switch {
+		case single:
+			want := crc32cBase64(files[strings.TrimPrefix(r.path, "/"+bucket+"/")])
+			if got := r.header.Get("X-Amz-Checksum-Crc32c"); got != want {
+				t.Errorf("%s %s: x-amz-checksum-crc32c = %q, want %q", r.method, r.path, got, want)
+			}
+			if got := r.header.Get("X-Amz-Sdk-Checksum-Algorithm"); got != "CRC32C" {
+				t.Errorf("%s %s: x-amz-sdk-checksum-algorithm = %q, want CRC32C", r.method, r.path, got)
+			}
+			if r.header.Get("Content-MD5") != "" {
+				t.Errorf("%s %s sends Content-MD5 as well as its CRC32C", r.method, r.path)
+			}
+		case r.method == http.MethodPut && r.header.Get("Content-MD5") == "":
+			t.Errorf("%s %s?%s (a part) has no Content-MD5", r.method, r.path, r.query)
 		}
 		if got := r.header.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
 			t.Errorf("%s %s: x-amz-content-sha256 = %q, want UNSIGNED-PAYLOAD", r.method, r.path, got)
 		}
 		for name := range r.header {
 			l := strings.ToLower(name)
-			if strings.HasPrefix(l, "x-amz-checksum") || strings.HasPrefix(l, "x-amz-sdk-checksum") || l == "x-amz-trailer" || strings.HasPrefix(l, "x-amz-grant") || l == "x-amz-acl" {
+			ours := single && (l == "x-amz-checksum-crc32c" || l == "x-amz-sdk-checksum-algorithm")
+			if !ours && (strings.HasPrefix(l, "x-amz-checksum") || strings.HasPrefix(l, "x-amz-sdk-checksum")) || l == "x-amz-trailer" || strings.HasPrefix(l, "x-amz-grant") || l == "x-amz-acl" {
 				t.Errorf("%s %s sends header %s", r.method, r.path, name)
 			}
 		}
@@ -570,7 +585,97 @@ func TestNewS3ClientRetryer(t *testing.T) {
 			}
 		}
 		if o.RequestChecksumCalculation != aws.RequestChecksumCalculationWhenRequired {
-			t.Errorf("adaptive=%v: request checksums %v, want only when required (Content-MD5 is sent)", adaptive, o.RequestChecksumCalculation)
+			t.Errorf("adaptive=%v: request checksums %v, want only when required (the engine sends its own)", adaptive, o.RequestChecksumCalculation)
 		}
+	}
+}
+
+// tamper sits where the network is, between the engine and MinIO, and changes single PUTs (not
+// parts) on their way: their body before MinIO sees it, or MinIO's answer.
+type tamper struct {
+	next interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+	body   func([]byte)
+	answer func(http.Header)
+}
+
+func (tp *tamper) Do(req *http.Request) (*http.Response, error) {
+	single := req.Method == http.MethodPut && !strings.Contains(req.URL.RawQuery, "partNumber=")
+	if single && tp.body != nil && req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		tp.body(b)
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	resp, err := tp.next.Do(req)
+	if err == nil && single && tp.answer != nil {
+		tp.answer(resp.Header)
+	}
+	return resp, err
+}
+
+// TestRunChecksumNotConfirmed checks that a file is flagged only when S3 confirmed its CRC32C:
+// MinIO refuses a body damaged on the way, and an answer whose checksum is not the one sent (or
+// has none, as from an endpoint that ignores checksums) fails the file.
+func TestRunChecksumNotConfirmed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	tests := []struct {
+		name       string
+		body       func([]byte)
+		answer     func(http.Header)
+		wantStored bool // whether MinIO stored the object anyway
+		wantMsg    string
+	}{
+		{
+			name: "body damaged on the way",
+			body: func(b []byte) { b[len(b)/2] ^= 0x01 },
+			// AWS answers BadDigest; MinIO names it XAmzContentChecksumMismatch.
+			wantMsg: "XAmzContentChecksumMismatch",
+		},
+		{
+			name:       "answer with another checksum",
+			answer:     func(h http.Header) { h.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") },
+			wantStored: true,
+			wantMsg:    "S3 stored CRC32C AAAAAA==",
+		},
+		{
+			name:       "answer without a checksum",
+			answer:     func(h http.Header) { h.Del("X-Amz-Checksum-Crc32c") },
+			wantStored: true,
+			wantMsg:    "the endpoint did not check the CRC32C sent",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			const bucket, name = "media", "cat.jpg"
+			up, admin := minioBucket(t, bucket)
+			client := s3.New(up.Options(), func(o *s3.Options) {
+				o.HTTPClient = &tamper{next: o.HTTPClient, body: tt.body, answer: tt.answer}
+			})
+			src := tree(t, map[string][]byte{name: randomBytes(t, 4096)})
+			cat := newMemCatalog(name)
+			rep, err := Run(context.Background(), Config{Bucket: bucket, Source: src}, Deps{S3: client, Catalog: cat})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.Uploaded != 0 || rep.Flagged != 0 || rep.Failed != 1 || len(cat.doneKeys()) != 0 {
+				t.Fatalf("report %+v, flagged %v; want the file failed and not flagged", rep, cat.doneKeys())
+			}
+			if e := rep.Errors[0]; e.Op != "put" || !strings.Contains(e.Op+": "+e.Message, tt.wantMsg) {
+				t.Errorf("error %+v, want op put and a message with %q", e, tt.wantMsg)
+
+			}
+			if got := objectExists(t, admin, bucket, name); got != tt.wantStored {
+				t.Errorf("object stored = %v, want %v", got, tt.wantStored)
+			}
+		})
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 )
 
-// faultBed is MinIO (which verifies Content-MD5) behind a fault-injecting proxy, with a bucket.
+// faultBed is MinIO (which verifies checksums and Content-MD5) behind a fault-injecting proxy, with a bucket.
 type faultBed struct {
 	minio  *testbed.MinIO
 	admin  *s3.Client // straight to MinIO, for reading back

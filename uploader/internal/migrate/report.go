@@ -16,8 +16,9 @@ var (
 	ErrInvalid = errors.New("invalid record")
 	// ErrFileChanged means the file's size or modification time changed while it was read.
 	ErrFileChanged = errors.New("file changed while uploading")
-	// ErrChecksumMismatch means S3 answered with an ETag that is not the MD5 of the bytes sent.
-	ErrChecksumMismatch = errors.New("S3 ETag does not match the bytes sent")
+	// ErrChecksumMismatch means S3 did not confirm the checksum of the bytes sent: its CRC32C
+	// (single PUTs) or ETag (multipart, the MD5 of the parts' MD5s) differs or is missing.
+	ErrChecksumMismatch = errors.New("S3 did not confirm the checksum of the bytes sent")
 )
 
 // FileError is the outcome of one file that was not uploaded. The run goes on after it.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"mime"
@@ -41,9 +43,9 @@ type multipartPutter interface {
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 }
 
-// unsignedPayload sends PUT bodies as UNSIGNED-PAYLOAD: Content-MD5 is a signed header that S3
-// verifies against the body, so hashing the body a second time with SHA-256 for the signature
-// adds CPU and no integrity. (The SDK already does this over HTTPS; this extends it to plain
+// unsignedPayload sends PUT bodies as UNSIGNED-PAYLOAD: the CRC32C or Content-MD5 is a signed
+// header that S3 verifies against the body, so hashing the body a second time with SHA-256 for
+// the signature adds CPU and no integrity. (The SDK already does this over HTTPS; this extends it to plain
 // HTTP endpoints.)
 func unsignedPayload(o *s3.Options) {
 	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
@@ -105,8 +107,11 @@ func sendAgain(fe *FileError) bool {
 	return fe.Op == "complete-multipart" && errors.As(fe.Err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload"
 }
 
-// single reads the whole file into a pooled buffer, so the MD5 and the bytes sent are the same
-// bytes, and sends it in one PutObject with Content-MD5.
+// single reads the whole file into a pooled buffer, so the checksum and the bytes sent are the
+// same bytes, and sends it in one PutObject with x-amz-checksum-crc32c. S3 computes the CRC32C of
+// what it received and refuses the PUT (BadDigest) when it differs; its answer echoes the
+// checksum it stored, which must be ours. CRC32C rather than Content-MD5 because the CPU has an
+// instruction for it: MD5 was 29% of the uploader's CPU on small images (uploader/bench/README.md).
 func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string) (uploaded, *FileError) {
 	size := fi.Size()
 	if err := u.budget.Acquire(ctx, size); err != nil {
@@ -124,21 +129,21 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		return uploaded{}, &FileError{Op: "read", Err: ErrFileChanged}
 	}
 	data := (*bufp)[:size]
-	sum := md5.Sum(data)
+	sum := crc32cBase64(data)
 	out, err := u.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(u.bucket),
-		Key:           aws.String(key),
-		Body:          bytes.NewReader(data),
-		ContentLength: aws.Int64(size),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-		ContentType:   aws.String(contentType(key, data)),
-		CacheControl:  optional(u.cache),
+		Bucket:            aws.String(u.bucket),
+		Key:               aws.String(key),
+		Body:              bytes.NewReader(data),
+		ContentLength:     aws.Int64(size),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		ChecksumCRC32C:    aws.String(sum),
+		ContentType:       aws.String(contentType(key, data)),
+		CacheControl:      optional(u.cache),
 	}, unsignedPayload)
 	if err != nil {
 		return uploaded{}, &FileError{Op: "put", Err: err}
 	}
-	etag := aws.ToString(out.ETag)
-	if err := checkETag(etag, hex.EncodeToString(sum[:])); err != nil {
+	if err := checkCRC32C(aws.ToString(out.ChecksumCRC32C), sum); err != nil {
 		return uploaded{}, &FileError{Op: "put", Err: err}
 	}
 	// A file written to while its PUT was on the wire (an upload the application is still
@@ -147,7 +152,28 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		return uploaded{}, &FileError{Op: "put", Err: ErrFileChanged}
 	}
 	u.sent(size)
-	return uploaded{ETag: etag, Size: size, ModTime: fi.ModTime()}, nil
+	return uploaded{ETag: aws.ToString(out.ETag), Size: size, ModTime: fi.ModTime()}, nil
+}
+
+// crc32cBase64 is data's CRC32C (Castagnoli) as S3 writes it: the four big-endian bytes, base64.
+func crc32cBase64(data []byte) string {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// checkCRC32C compares the CRC32C S3 answered with the one sent. An answer without one comes
+// from an endpoint that ignored the checksum, so nothing confirmed the bytes.
+func checkCRC32C(got, sent string) error {
+	switch got {
+	case sent:
+		return nil
+	case "":
+		return fmt.Errorf("%w: the answer has no x-amz-checksum-crc32c, so the endpoint did not check the CRC32C sent (%s); "+
+			"use an S3 endpoint that supports additional checksums", ErrChecksumMismatch, sent)
+	default:
+		return fmt.Errorf("%w: S3 stored CRC32C %s, sent %s", ErrChecksumMismatch, got, sent)
+	}
 }
 
 // multipart sends a large file in parts, each with its own Content-MD5 that S3 verifies, and
