@@ -64,10 +64,9 @@ const DefaultMaxAttempts = 10
 // Timeouts: an attempt that makes no progress for StallTimeout (a peer that stopped reading or
 // answering) is abandoned and retried like a reset connection; see stallGuard.
 //
-// Integrity: every PUT carries its own checksum, which S3 verifies (x-amz-checksum-crc32c on single
-// PUTs, Content-MD5 on multipart parts), so the SDK's default CRC32 trailer (aws-chunked
-// encoding, a second checksum over the body) is switched off. This saves
-// CPU per byte, which is what limits a client on fast links. (The engine also asks for
+// Integrity: every PUT carries its own checksum (x-amz-checksum-crc32c), which S3 verifies, so the
+// SDK's default CRC32 trailer (aws-chunked encoding, a second checksum over the body) is switched
+// off. This saves CPU per byte, which is what limits a client on fast links. (The engine also asks for
 // UNSIGNED-PAYLOAD on its PUTs; see unsignedPayload.)
 func NewS3Client(ctx context.Context, c ClientConfig) (*s3.Client, error) {
 	attempts := c.MaxAttempts

@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -494,9 +497,9 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 }
 
 // TestRunWireContract checks what goes on the wire: ListBuckets once, then only PUTs (single
-// and parts) and the two multipart POSTs; single PUTs with the file's CRC32C in
-// x-amz-checksum-crc32c, parts with Content-MD5; every body sent as UNSIGNED-PAYLOAD without the
-// SDK's CRC32 trailer; no HEAD, no LIST, no ACL header.
+// and parts) and the two multipart POSTs; every PUT with the CRC32C of its bytes in
+// x-amz-checksum-crc32c and sent as UNSIGNED-PAYLOAD without the SDK's CRC32 trailer; no HEAD,
+// no LIST, no ACL header.
 func TestRunWireContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs MinIO")
@@ -527,33 +530,36 @@ func TestRunWireContract(t *testing.T) {
 			puts++
 		case r.method == http.MethodPost && (r.query == "uploads=" || strings.HasPrefix(r.query, "uploadId=")):
 			posts++
+			if got := r.header.Get("X-Amz-Checksum-Algorithm"); r.query == "uploads=" && got != "CRC32C" {
+				t.Errorf("CreateMultipartUpload: x-amz-checksum-algorithm = %q, want CRC32C", got)
+			}
 			continue
 		default:
 			t.Errorf("unexpected request %s %s?%s", r.method, r.path, r.query)
 			continue
 		}
-		single := r.method == http.MethodPut && !strings.Contains(r.query, "partNumber=")
-		switch {
-		case single:
-			want := crc32cBase64(files[strings.TrimPrefix(r.path, "/"+bucket+"/")])
-			if got := r.header.Get("X-Amz-Checksum-Crc32c"); got != want {
-				t.Errorf("%s %s: x-amz-checksum-crc32c = %q, want %q", r.method, r.path, got, want)
-			}
-			if got := r.header.Get("X-Amz-Sdk-Checksum-Algorithm"); got != "CRC32C" {
-				t.Errorf("%s %s: x-amz-sdk-checksum-algorithm = %q, want CRC32C", r.method, r.path, got)
-			}
-			if r.header.Get("Content-MD5") != "" {
-				t.Errorf("%s %s sends Content-MD5 as well as its CRC32C", r.method, r.path)
-			}
-		case r.method == http.MethodPut && r.header.Get("Content-MD5") == "":
-			t.Errorf("%s %s?%s (a part) has no Content-MD5", r.method, r.path, r.query)
+		// Every PUT, single or part, carries the CRC32C of its own bytes.
+		body := files[strings.TrimPrefix(r.path, "/"+bucket+"/")]
+		q, _ := url.ParseQuery(r.query)
+		if n, err := strconv.Atoi(q.Get("partNumber")); err == nil {
+			const partSize = 5 << 20
+			body = body[(n-1)*partSize : min(n*partSize, len(body))]
+		}
+		if got, want := r.header.Get("X-Amz-Checksum-Crc32c"), crc32cEncode(crc32c(body)); got != want {
+			t.Errorf("%s %s?%s: x-amz-checksum-crc32c = %q, want %q", r.method, r.path, r.query, got, want)
+		}
+		if got := r.header.Get("X-Amz-Sdk-Checksum-Algorithm"); got != "CRC32C" {
+			t.Errorf("%s %s?%s: x-amz-sdk-checksum-algorithm = %q, want CRC32C", r.method, r.path, r.query, got)
+		}
+		if r.header.Get("Content-MD5") != "" {
+			t.Errorf("%s %s?%s sends Content-MD5 as well as its CRC32C", r.method, r.path, r.query)
 		}
 		if got := r.header.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
 			t.Errorf("%s %s: x-amz-content-sha256 = %q, want UNSIGNED-PAYLOAD", r.method, r.path, got)
 		}
 		for name := range r.header {
 			l := strings.ToLower(name)
-			ours := single && (l == "x-amz-checksum-crc32c" || l == "x-amz-sdk-checksum-algorithm")
+			ours := l == "x-amz-checksum-crc32c" || l == "x-amz-sdk-checksum-algorithm"
 			if !ours && (strings.HasPrefix(l, "x-amz-checksum") || strings.HasPrefix(l, "x-amz-sdk-checksum")) || l == "x-amz-trailer" || strings.HasPrefix(l, "x-amz-grant") || l == "x-amz-acl" {
 				t.Errorf("%s %s sends header %s", r.method, r.path, name)
 			}
@@ -590,19 +596,20 @@ func TestNewS3ClientRetryer(t *testing.T) {
 	}
 }
 
-// tamper sits where the network is, between the engine and MinIO, and changes single PUTs (not
-// parts) on their way: their body before MinIO sees it, or MinIO's answer.
+// tamper sits where the network is, between the engine and MinIO, and changes the requests that
+// match on their way: their body before MinIO sees it, or MinIO's answer.
 type tamper struct {
 	next interface {
 		Do(*http.Request) (*http.Response, error)
 	}
+	match  func(*http.Request) bool
 	body   func([]byte)
-	answer func(http.Header)
+	answer func(*http.Response)
 }
 
 func (tp *tamper) Do(req *http.Request) (*http.Response, error) {
-	single := req.Method == http.MethodPut && !strings.Contains(req.URL.RawQuery, "partNumber=")
-	if single && tp.body != nil && req.Body != nil {
+	hit := tp.match(req)
+	if hit && tp.body != nil && req.Body != nil {
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
@@ -613,43 +620,88 @@ func (tp *tamper) Do(req *http.Request) (*http.Response, error) {
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
 	resp, err := tp.next.Do(req)
-	if err == nil && single && tp.answer != nil {
-		tp.answer(resp.Header)
+	if err == nil && hit && tp.answer != nil {
+		tp.answer(resp)
 	}
 	return resp, err
 }
 
+// replaceBody swaps a response's body for the result of edit.
+func replaceBody(resp *http.Response, edit func([]byte) []byte) {
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b = edit(b)
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+}
+
 // TestRunChecksumNotConfirmed checks that a file is flagged only when S3 confirmed its CRC32C:
-// MinIO refuses a body damaged on the way, and an answer whose checksum is not the one sent (or
-// has none, as from an endpoint that ignores checksums) fails the file.
+// MinIO refuses a body (or a part) damaged on the way, and an answer whose checksum is not the
+// one sent (or has none, as from an endpoint that ignores checksums) fails the file.
 func TestRunChecksumNotConfirmed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs MinIO")
 	}
+	isPut := func(r *http.Request) bool { return r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") }
+	isPart2 := func(r *http.Request) bool {
+		return r.Method == http.MethodPut && r.URL.Query().Get("partNumber") == "2"
+	}
+	isComplete := func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Query().Has("uploadId") }
+	composite := regexp.MustCompile(`<ChecksumCRC32C>[^<]*</ChecksumCRC32C>`)
 	tests := []struct {
 		name       string
+		size       int // above 6 MiB: three parts of 5 MiB at most
+		match      func(*http.Request) bool
 		body       func([]byte)
-		answer     func(http.Header)
+		answer     func(*http.Response)
+		wantOp     string
 		wantStored bool // whether MinIO stored the object anyway
 		wantMsg    string
 	}{
 		{
-			name: "body damaged on the way",
-			body: func(b []byte) { b[len(b)/2] ^= 0x01 },
+			name: "body damaged on the way", size: 4096, match: isPut,
+			body:   func(b []byte) { b[len(b)/2] ^= 0x01 },
+			wantOp: "put",
 			// AWS answers BadDigest; MinIO names it XAmzContentChecksumMismatch.
 			wantMsg: "XAmzContentChecksumMismatch",
 		},
 		{
-			name:       "answer with another checksum",
-			answer:     func(h http.Header) { h.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") },
+			name: "answer with another checksum", size: 4096, match: isPut,
+			answer:     func(r *http.Response) { r.Header.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") },
+			wantOp:     "put",
 			wantStored: true,
 			wantMsg:    "S3 stored CRC32C AAAAAA==",
 		},
 		{
-			name:       "answer without a checksum",
-			answer:     func(h http.Header) { h.Del("X-Amz-Checksum-Crc32c") },
+			name: "answer without a checksum", size: 4096, match: isPut,
+			answer:     func(r *http.Response) { r.Header.Del("X-Amz-Checksum-Crc32c") },
+			wantOp:     "put",
 			wantStored: true,
-			wantMsg:    "the endpoint did not check the CRC32C sent",
+			wantMsg:    "the answer carries no CRC32C, so the endpoint did not check the one sent",
+		},
+		{
+			name: "part damaged on the way", size: 11 << 20, match: isPart2,
+			body:    func(b []byte) { b[0] ^= 0x80 },
+			wantOp:  "upload-part",
+			wantMsg: "part 2:",
+		},
+		{
+			name: "part answer with another checksum", size: 11 << 20, match: isPart2,
+			answer:  func(r *http.Response) { r.Header.Set("X-Amz-Checksum-Crc32c", "AAAAAA==") },
+			wantOp:  "upload-part",
+			wantMsg: "part 2: S3 did not confirm the checksum of the bytes sent: S3 stored CRC32C AAAAAA==",
+		},
+		{
+			name: "completion with another composite checksum", size: 11 << 20, match: isComplete,
+			answer: func(r *http.Response) {
+				replaceBody(r, func(b []byte) []byte {
+					return composite.ReplaceAll(b, []byte("<ChecksumCRC32C>AAAAAA==-3</ChecksumCRC32C>"))
+				})
+			},
+			wantOp:     "complete-multipart",
+			wantStored: true,
+			wantMsg:    "S3 stored CRC32C AAAAAA==-3",
 		},
 	}
 	for _, tt := range tests {
@@ -658,20 +710,20 @@ func TestRunChecksumNotConfirmed(t *testing.T) {
 			const bucket, name = "media", "cat.jpg"
 			up, admin := minioBucket(t, bucket)
 			client := s3.New(up.Options(), func(o *s3.Options) {
-				o.HTTPClient = &tamper{next: o.HTTPClient, body: tt.body, answer: tt.answer}
+				o.HTTPClient = &tamper{next: o.HTTPClient, match: tt.match, body: tt.body, answer: tt.answer}
 			})
-			src := tree(t, map[string][]byte{name: randomBytes(t, 4096)})
+			src := tree(t, map[string][]byte{name: randomBytes(t, tt.size)})
 			cat := newMemCatalog(name)
-			rep, err := Run(context.Background(), Config{Bucket: bucket, Source: src}, Deps{S3: client, Catalog: cat})
+			cfg := Config{Bucket: bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20}
+			rep, err := Run(context.Background(), cfg, Deps{S3: client, Catalog: cat})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 			if rep.Uploaded != 0 || rep.Flagged != 0 || rep.Failed != 1 || len(cat.doneKeys()) != 0 {
 				t.Fatalf("report %+v, flagged %v; want the file failed and not flagged", rep, cat.doneKeys())
 			}
-			if e := rep.Errors[0]; e.Op != "put" || !strings.Contains(e.Op+": "+e.Message, tt.wantMsg) {
-				t.Errorf("error %+v, want op put and a message with %q", e, tt.wantMsg)
-
+			if e := rep.Errors[0]; e.Op != tt.wantOp || !strings.Contains(e.Message, tt.wantMsg) {
+				t.Errorf("error %+v, want op %s and a message with %q", e, tt.wantOp, tt.wantMsg)
 			}
 			if got := objectExists(t, admin, bucket, name); got != tt.wantStored {
 				t.Errorf("object stored = %v, want %v", got, tt.wantStored)

@@ -16,8 +16,8 @@ var (
 	ErrInvalid = errors.New("invalid record")
 	// ErrFileChanged means the file's size or modification time changed while it was read.
 	ErrFileChanged = errors.New("file changed while uploading")
-	// ErrChecksumMismatch means S3 did not confirm the checksum of the bytes sent: its CRC32C
-	// (single PUTs) or ETag (multipart, the MD5 of the parts' MD5s) differs or is missing.
+	// ErrChecksumMismatch means S3 did not confirm the checksum of the bytes sent: the CRC32C
+	// of a PUT or a part, or a multipart upload's composite CRC32C, differs or is missing.
 	ErrChecksumMismatch = errors.New("S3 did not confirm the checksum of the bytes sent")
 )
 

@@ -3,10 +3,8 @@ package migrate
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -16,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path"
-	"strings"
 	"sync"
 	"time"
 
@@ -43,9 +40,9 @@ type multipartPutter interface {
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 }
 
-// unsignedPayload sends PUT bodies as UNSIGNED-PAYLOAD: the CRC32C or Content-MD5 is a signed
-// header that S3 verifies against the body, so hashing the body a second time with SHA-256 for
-// the signature adds CPU and no integrity. (The SDK already does this over HTTPS; this extends it to plain
+// unsignedPayload sends PUT bodies as UNSIGNED-PAYLOAD: the CRC32C is a signed header that S3
+// verifies against the body, so hashing the body a second time with SHA-256 for the signature
+// adds CPU and no integrity. (The SDK already does this over HTTPS; this extends it to plain
 // HTTP endpoints.)
 func unsignedPayload(o *s3.Options) {
 	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
@@ -129,7 +126,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		return uploaded{}, &FileError{Op: "read", Err: ErrFileChanged}
 	}
 	data := (*bufp)[:size]
-	sum := crc32cBase64(data)
+	sum := crc32cEncode(crc32c(data))
 	out, err := u.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:            aws.String(u.bucket),
 		Key:               aws.String(key),
@@ -155,11 +152,26 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	return uploaded{ETag: aws.ToString(out.ETag), Size: size, ModTime: fi.ModTime()}, nil
 }
 
-// crc32cBase64 is data's CRC32C (Castagnoli) as S3 writes it: the four big-endian bytes, base64.
-func crc32cBase64(data []byte) string {
+// crc32c is data's CRC32C (Castagnoli), computed with the CPU's CRC32 instruction.
+func crc32c(data []byte) uint32 {
+	return crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))
+}
+
+// crc32cEncode writes a CRC32C as S3 does: the four big-endian bytes, base64.
+func crc32cEncode(sum uint32) string {
 	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	binary.BigEndian.PutUint32(b[:], sum)
 	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// compositeCRC32C is the checksum S3 gives a multipart object uploaded with CRC32C parts: the
+// CRC32C of the parts' checksums (their bytes, concatenated), then "-" and the number of parts.
+func compositeCRC32C(parts []uint32) string {
+	b := make([]byte, 0, 4*len(parts))
+	for _, p := range parts {
+		b = binary.BigEndian.AppendUint32(b, p)
+	}
+	return fmt.Sprintf("%s-%d", crc32cEncode(crc32c(b)), len(parts))
 }
 
 // checkCRC32C compares the CRC32C S3 answered with the one sent. An answer without one comes
@@ -169,15 +181,16 @@ func checkCRC32C(got, sent string) error {
 	case sent:
 		return nil
 	case "":
-		return fmt.Errorf("%w: the answer has no x-amz-checksum-crc32c, so the endpoint did not check the CRC32C sent (%s); "+
-			"use an S3 endpoint that supports additional checksums", ErrChecksumMismatch, sent)
+		return fmt.Errorf("%w: the answer carries no CRC32C, so the endpoint did not check the one sent (%s); "+
+			"use an S3 endpoint that supports additional checksums (x-amz-checksum-crc32c)", ErrChecksumMismatch, sent)
 	default:
 		return fmt.Errorf("%w: S3 stored CRC32C %s, sent %s", ErrChecksumMismatch, got, sent)
 	}
 }
 
-// multipart sends a large file in parts, each with its own Content-MD5 that S3 verifies, and
-// checks the final ETag (the MD5 of the parts' MD5s, "-N") against what was sent.
+// multipart sends a large file in parts, each with its own CRC32C that S3 verifies and echoes,
+// and checks the whole object's composite checksum (the CRC32C of the parts' CRC32Cs, "-N") in
+// CompleteMultipartUpload's answer: S3 assembled exactly the parts sent, in order.
 func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, key string) (uploaded, *FileError) {
 	size := fi.Size()
 	partSize := u.partSize
@@ -193,10 +206,11 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		return uploaded{}, &FileError{Op: "read", Err: err}
 	}
 	created, err := u.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:       aws.String(u.bucket),
-		Key:          aws.String(key),
-		ContentType:  aws.String(contentType(key, head[:hn])),
-		CacheControl: optional(u.cache),
+		Bucket:            aws.String(u.bucket),
+		Key:               aws.String(key),
+		ContentType:       aws.String(contentType(key, head[:hn])),
+		CacheControl:      optional(u.cache),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
 	})
 	if err != nil {
 		return uploaded{}, &FileError{Op: "create-multipart", Err: err}
@@ -204,7 +218,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	uploadID := created.UploadId
 
 	parts := make([]types.CompletedPart, nparts)
-	sums := make([][md5.Size]byte, nparts)
+	sums := make([]uint32, nparts)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(u.partConc)
 	for i := range nparts {
@@ -215,7 +229,11 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 			if fe != nil {
 				return fe
 			}
-			parts[i] = types.CompletedPart{ETag: aws.String(etag), PartNumber: aws.Int32(int32(i + 1))} //nolint:gosec // G115: at most 10,000 parts
+			parts[i] = types.CompletedPart{
+				ETag:           aws.String(etag),
+				PartNumber:     aws.Int32(int32(i + 1)), //nolint:gosec // G115: at most 10,000 parts
+				ChecksumCRC32C: aws.String(crc32cEncode(sum)),
+			}
 			sums[i] = sum
 			return nil
 		})
@@ -239,26 +257,19 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	if err != nil {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: err}
 	}
-	h := md5.New()
-	for _, s := range sums {
-		h.Write(s[:])
-	}
-	want := fmt.Sprintf("%x-%d", h.Sum(nil), nparts)
-	etag := aws.ToString(done.ETag)
-	if err := checkETag(etag, want); err != nil {
+	if err := checkCRC32C(aws.ToString(done.ChecksumCRC32C), compositeCRC32C(sums)); err != nil {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: err}
 	}
 	if changed(f, fi) {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: ErrFileChanged}
 	}
-	return uploaded{ETag: etag, Size: size, ModTime: fi.ModTime()}, nil
+	return uploaded{ETag: aws.ToString(done.ETag), Size: size, ModTime: fi.ModTime()}, nil
 }
 
-// part reads and sends one part.
-func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (string, [md5.Size]byte, *FileError) {
-	var sum [md5.Size]byte
+// part reads and sends one part and returns its ETag and CRC32C.
+func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (string, uint32, *FileError) {
 	if err := u.budget.Acquire(ctx, n); err != nil {
-		return "", sum, &FileError{Op: "upload-part", Err: err}
+		return "", 0, &FileError{Op: "upload-part", Err: err}
 	}
 	defer u.budget.Release(n)
 	bufp := u.buffer(n)
@@ -269,27 +280,27 @@ func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *s
 		if err == nil || errors.Is(err, io.EOF) {
 			err = ErrFileChanged
 		}
-		return "", sum, &FileError{Op: "read", Err: err}
+		return "", 0, &FileError{Op: "read", Err: err}
 	}
-	sum = md5.Sum(data)
+	sum := crc32c(data)
 	out, err := u.s3.UploadPart(ctx, &s3.UploadPartInput{
-		Bucket:        aws.String(u.bucket),
-		Key:           aws.String(key),
-		UploadId:      uploadID,
-		PartNumber:    aws.Int32(num),
-		Body:          bytes.NewReader(data),
-		ContentLength: aws.Int64(n),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+		Bucket:            aws.String(u.bucket),
+		Key:               aws.String(key),
+		UploadId:          uploadID,
+		PartNumber:        aws.Int32(num),
+		Body:              bytes.NewReader(data),
+		ContentLength:     aws.Int64(n),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		ChecksumCRC32C:    aws.String(crc32cEncode(sum)),
 	}, unsignedPayload)
 	if err != nil {
-		return "", sum, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
+		return "", 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
-	etag := aws.ToString(out.ETag)
-	if err := checkETag(etag, hex.EncodeToString(sum[:])); err != nil {
-		return "", sum, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
+	if err := checkCRC32C(aws.ToString(out.ChecksumCRC32C), crc32cEncode(sum)); err != nil {
+		return "", 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
 	u.sent(n)
-	return etag, sum, nil
+	return aws.ToString(out.ETag), sum, nil
 }
 
 // buffer returns a pooled buffer of at least n bytes.
@@ -313,14 +324,6 @@ func roundUp(n int64) int64 {
 func changed(f *os.File, before fs.FileInfo) bool {
 	now, err := f.Stat()
 	return err != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime())
-}
-
-// checkETag compares S3's ETag with the expected MD5 (hex, "-N" for multipart).
-func checkETag(got, want string) error {
-	if !strings.EqualFold(strings.Trim(got, `"`), want) {
-		return fmt.Errorf("%w: got %s, sent %s", ErrChecksumMismatch, got, want)
-	}
-	return nil
 }
 
 // contentType picks the type from the key's extension, sniffing the first bytes when the
