@@ -396,6 +396,10 @@ func nativeID(v any) any {
 	return v
 }
 
+// markDoneChunk bounds the ids of one "IN (...)" UPDATE, far below every engine's limit on
+// parameters (SQLite 32,766; PostgreSQL and MySQL 65,535).
+const markDoneChunk = 500
+
 // idText renders an id for Record.ID.
 func idText(v any) string {
 	switch x := v.(type) {
@@ -410,9 +414,10 @@ func idText(v any) string {
 	}
 }
 
-// MarkDone implements Catalog: one transaction, one prepared UPDATE per record. A record
-// whose row no longer exists is not an error; re-marking a flagged row changes nothing
-// but the optional columns.
+// MarkDone implements Catalog, in one transaction: with only the flag to set, one UPDATE per
+// markDoneChunk records ("id IN (...)"); with an etag or uploaded-at column, whose values differ
+// per row, one prepared UPDATE per record. A record whose row no longer exists is not an error;
+// re-marking a flagged row changes nothing but the optional columns.
 func (t *Table) MarkDone(ctx context.Context, done []Done) error {
 	if len(done) == 0 {
 		return nil
@@ -436,8 +441,7 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 		n++
 		set = append(set, d.ident(t.cfg.UploadedAtColumn)+" = "+d.param(n))
 	}
-	q := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") +
-		" WHERE " + d.ident(t.cfg.IDColumn) + " = " + d.param(n+1)
+	update := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") + " WHERE " + d.ident(t.cfg.IDColumn)
 
 	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -448,7 +452,24 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 			err = errors.Join(err, ignoreDone(tx.Rollback()))
 		}
 	}()
-	stmt, err := tx.PrepareContext(ctx, q)
+	if n == 0 {
+		// Only the flag: the same SET for every row, so a few statements do the whole batch
+		// (a round trip and a statement execution per row was most of the database's work).
+		for start := 0; start < len(done); start += markDoneChunk {
+			chunk := done[start:min(start+markDoneChunk, len(done))]
+			params := make([]string, len(chunk))
+			args := make([]any, len(chunk))
+			for i, r := range chunk {
+				params[i] = d.param(i + 1)
+				args[i] = r.ID // as text; see below
+			}
+			if _, err := tx.ExecContext(ctx, update+" IN ("+strings.Join(params, ", ")+")", args...); err != nil {
+				return fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
+			}
+		}
+		return tx.Commit()
+	}
+	stmt, err := tx.PrepareContext(ctx, update+" = "+d.param(n+1))
 	if err != nil {
 		return err
 	}

@@ -312,6 +312,44 @@ func runTableSuite(t *testing.T, e tableEngine) {
 		}
 	})
 
+	t.Run("flag only: exactly those rows, in chunks", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		cfg := mediaConfig(dsn, e.mediaTable)
+		cfg.ETagColumn, cfg.UploadedAtColumn = "", ""
+		tbl := openTable(t, cfg)
+		db, d := openRaw(t, dsn)
+		before := readRows(t, db, d, e.mediaTable, "id", true)
+
+		// Rows that do not exist fill the first two statements; the real ones come last,
+		// in the third.
+		var done []Done
+		for i := range 2 * markDoneChunk {
+			done = append(done, Done{Record: Record{ID: strconv.Itoa(900000 + i)}})
+		}
+		marked := collect(t, tbl, 5)[0][:3]
+		isMarked := map[string]bool{}
+		for _, r := range marked {
+			done = append(done, Done{Record: r, ETag: "ignored"})
+			isMarked[r.ID] = true
+		}
+		if err := tbl.MarkDone(context.Background(), done); err != nil {
+			t.Fatalf("MarkDone: %v", err)
+		}
+		after := readRows(t, db, d, e.mediaTable, "id", true)
+		for id, was := range before {
+			want := was
+			if isMarked[id] {
+				want.flag = "true"
+			}
+			if after[id] != want {
+				t.Errorf("row %s = %+v, want %+v", id, after[id], want)
+			}
+		}
+		if len(after) != len(before) {
+			t.Errorf("%d rows after MarkDone, %d before", len(after), len(before))
+		}
+	})
+
 	t.Run("mark everything done, then nothing is pending", func(t *testing.T) {
 		dsn := e.newDSN(t)
 		tests := []struct {
