@@ -8,11 +8,12 @@ import (
 // Defaults. The concurrency, threshold, part size and batch size are starting points until the
 // benchmark (issue 7) measures better ones; the reasons for each are next to it.
 const (
-	// DefaultConcurrency comes from the benchmark's sweep (uploader/bench/README.md): a client is
-	// capped at concurrency / round trip, so 32 workers reached only 950 files/s with 30 ms per
-	// request (s5cmd 1,745); 128 reached 1,998 there and 2,803 with the client alone (s5cmd 2,072)
-	// at 0.47 CPU-ms per file (s5cmd 0.63). 256 gained 8% more with 30 ms but lost 7% with the
-	// client alone and took 50% more memory (about 0.6 MB per worker).
+	// DefaultConcurrency comes from the benchmark's sweeps (uploader/bench/README.md): a client is
+	// capped at concurrency / round trip, so with 30 ms per request 64 workers reached 1,848
+	// files/s (s5cmd 2,195), 128 reached 2,886 and 256 3,280; with the client alone 64 did best
+	// (4,050 files/s; 128: 3,886; 256: 3,531; s5cmd 2,215). 128 wins both ways, and each worker
+	// holds a file buffer (about 0.6 MB of peak RSS per worker), which on the small servers this
+	// tool is for weighs against 256.
 	DefaultConcurrency = 128
 	// DefaultMultipartThreshold: files up to this size go up in one PUT, read into memory once so
 	// their checksum is computed on the same bytes that are sent. Images are far below it.
