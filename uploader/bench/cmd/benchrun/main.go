@@ -64,7 +64,7 @@ func parse(args []string, stderr io.Writer) (suite.Config, error) {
 	)
 	fs.StringVar(&cfg.RepoRoot, "root", "", "repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Command, "command", "make bench", "how this run was started, for the report")
-	fs.IntVar(&cfg.Reps, "reps", 3, "repetitions per client (median reported)")
+	fs.IntVar(&cfg.Reps, "reps", 5, "repetitions per client (median reported); runs on a shared 2-core machine vary by 10-20%")
 	fs.IntVar(&cfg.SlowReps, "slow-reps", 1, "repetitions for the AWS CLI, which is ten times slower than the rest")
 	fs.IntVar(&cfg.MemoryRows, "memory-rows", 1_000_000, "pending rows for the memory check (0 skips it)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "limit per run")
