@@ -56,9 +56,11 @@ type Runner struct {
 	start time.Time
 }
 
-// Execute runs every client of c Reps times (SlowReps for slow ones), alternating the order
-// each repetition so no client always runs first, and returns the results. A failed run is
-// recorded and the others go on.
+// Execute runs every client of c Reps times (SlowReps for slow ones) and returns the results. A
+// failed run is recorded and the others go on. Each repetition takes the next row of a balanced
+// Latin square (runOrder), so no client always runs first or always follows the same client:
+// with a plain rotation the cyclic order never changes, and uploader-ledger followed rclone in
+// every repetition but one.
 func (rn *Runner) Execute(ctx context.Context, c Case) ([]Result, error) {
 	if rn.start.IsZero() {
 		rn.start = time.Now()
@@ -69,9 +71,8 @@ func (rn *Runner) Execute(ctx context.Context, c Case) ([]Result, error) {
 	}
 	var out []Result
 	for rep := range reps {
-		n := len(c.Clients)
-		for i := range n {
-			cl := c.Clients[(i+rep)%n]
+		for _, i := range runOrder(len(c.Clients), rep) {
+			cl := c.Clients[i]
 			if cl.Slow && rep >= rn.SlowReps {
 				continue
 			}
@@ -84,6 +85,29 @@ func (rn *Runner) Execute(ctx context.Context, c Case) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// runOrder is row rep of a Williams design for n clients: 0, 1, n-1, 2, n-2, ... shifted by
+// rep. Over n repetitions (n even) each client runs at each position once and directly after
+// each other client once, so what a run leaves behind (rclone's thousand closed connections,
+// a server's garbage) is charged to every client alike.
+func runOrder(n, rep int) []int {
+	if n == 0 {
+		return nil
+	}
+	order := []int{0}
+	for lo, hi := 1, n-1; lo <= hi; {
+		order = append(order, lo)
+		lo++
+		if lo <= hi {
+			order = append(order, hi)
+			hi--
+		}
+	}
+	for i := range order {
+		order[i] = (order[i] + rep) % n
+	}
+	return order
 }
 
 func (rn *Runner) one(ctx context.Context, c Case, cl *Client, rep int) Result {
