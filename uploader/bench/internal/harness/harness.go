@@ -27,18 +27,21 @@ type Case struct {
 
 // Result is one measured run.
 type Result struct {
-	Set     string        `json:"set"`
-	Setting string        `json:"setting"`
-	Client  string        `json:"client"`
-	Family  string        `json:"family"`
-	Rep     int           `json:"rep"`
-	Files   int           `json:"files"`
-	Bytes   int64         `json:"bytes"`
-	Wall    time.Duration `json:"wall_ns"`
-	User    time.Duration `json:"user_ns"`
-	Sys     time.Duration `json:"sys_ns"`
-	MaxRSS  int64         `json:"max_rss_bytes"`
-	Err     string        `json:"error,omitempty"`
+	Set     string `json:"set"`
+	Setting string `json:"setting"`
+	Client  string `json:"client"`
+	Family  string `json:"family"`
+	// Position is the client's place in the case's list, which reports keep: runs happen in
+	// a different order every repetition.
+	Position int           `json:"position"`
+	Rep      int           `json:"rep"`
+	Files    int           `json:"files"`
+	Bytes    int64         `json:"bytes"`
+	Wall     time.Duration `json:"wall_ns"`
+	User     time.Duration `json:"user_ns"`
+	Sys      time.Duration `json:"sys_ns"`
+	MaxRSS   int64         `json:"max_rss_bytes"`
+	Err      string        `json:"error,omitempty"`
 }
 
 // OK reports whether the run succeeded and was verified.
@@ -80,6 +83,7 @@ func (rn *Runner) Execute(ctx context.Context, c Case) ([]Result, error) {
 				return out, err
 			}
 			res := rn.one(ctx, c, cl, rep)
+			res.Position = i
 			out = append(out, res)
 			rn.logResult(res)
 		}

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 // Row is one (set, setting, client) with the medians of its successful runs.
 type Row struct {
 	Set, Setting, Client, Family string
+	Position                     int // the client's place in its case's list
 
 	Runs, OK int
 	Files    int
@@ -29,7 +31,8 @@ type Row struct {
 	Errors                 []string
 }
 
-// Aggregate groups results by (set, setting, client), in the order they first appear.
+// Aggregate groups results by (set, setting, client): cases in the order they first appear,
+// clients within a case in the order the case listed them (Result.Position).
 func Aggregate(results []harness.Result) []Row {
 	type key struct{ set, setting, client string }
 	idx := map[key]int{}
@@ -42,7 +45,7 @@ func Aggregate(results []harness.Result) []Row {
 		if !ok {
 			i = len(rows)
 			idx[k] = i
-			rows = append(rows, Row{Set: r.Set, Setting: r.Setting, Client: r.Client, Family: r.Family, Files: r.Files, Bytes: r.Bytes})
+			rows = append(rows, Row{Set: r.Set, Setting: r.Setting, Client: r.Client, Family: r.Family, Position: r.Position, Files: r.Files, Bytes: r.Bytes})
 			walls, cpus, rss = append(walls, nil), append(cpus, nil), append(rss, nil)
 		}
 		rows[i].Runs++
@@ -68,6 +71,17 @@ func Aggregate(results []harness.Result) []Row {
 		rows[i].CPUMsPerFile = median(cpus[i])
 		rows[i].MaxRSS = medianInt(rss[i])
 	}
+	// Rows of a case appeared in the first repetition's order; put them in the list's.
+	caseAt := map[[2]string]int{}
+	for _, r := range rows {
+		if _, ok := caseAt[[2]string{r.Set, r.Setting}]; !ok {
+			caseAt[[2]string{r.Set, r.Setting}] = len(caseAt)
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(caseAt[[2]string{a.Set, a.Setting}], caseAt[[2]string{b.Set, b.Setting}]),
+			cmp.Compare(a.Position, b.Position))
+	})
 	return rows
 }
 

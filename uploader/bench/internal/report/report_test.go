@@ -50,6 +50,28 @@ func TestAggregateTakesMediansOfSuccessfulRuns(t *testing.T) {
 	}
 }
 
+// TestAggregateKeepsTheListOrder checks that rows follow each case's client list, whatever order
+// the runs happened in, and cases the order they first appear.
+func TestAggregateKeepsTheListOrder(t *testing.T) {
+	at := func(r harness.Result, pos int) harness.Result { r.Position = pos; return r }
+	rows := Aggregate([]harness.Result{
+		at(run(SetSmall, SettingFake, "rclone", 10, 1, 1), 2),
+		at(run(SetSmall, SettingFake, "uploader-ledger", 10, 1, 1), 0),
+		at(run(SetSmall, SettingFake, "s5cmd", 10, 1, 1), 1),
+		at(run(SetSmall, SettingMinIO, "s5cmd", 10, 1, 1), 1),
+		at(run(SetSmall, SettingMinIO, "uploader-ledger", 10, 1, 1), 0),
+	})
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Setting+"/"+r.Client)
+	}
+	want := []string{SettingFake + "/uploader-ledger", SettingFake + "/s5cmd", SettingFake + "/rclone",
+		SettingMinIO + "/uploader-ledger", SettingMinIO + "/s5cmd"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+}
+
 func TestTargets(t *testing.T) {
 	rows := Aggregate([]harness.Result{
 		run(SetSmall, SettingFake, "s5cmd", 1000, 1, 1000),
