@@ -154,6 +154,9 @@ func (rn *Runner) one(ctx context.Context, c Case, cl *Client, rep int) Result {
 	if err != nil {
 		res.Err = err.Error()
 	}
+	if err := c.Setting.store.clean(ctx, r.Prefix); err != nil {
+		fmt.Fprintf(rn.Log, "bench: %v (later runs meet a fuller endpoint)\n", err)
+	}
 	return res
 }
 
