@@ -225,16 +225,11 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		g.Go(func() error {
 			off := int64(i) * partSize
 			n := min(partSize, size-off)
-			etag, sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
+			part, sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
 			if fe != nil {
 				return fe
 			}
-			parts[i] = types.CompletedPart{
-				ETag:           aws.String(etag),
-				PartNumber:     aws.Int32(int32(i + 1)), //nolint:gosec // G115: at most 10,000 parts
-				ChecksumCRC32C: aws.String(crc32cEncode(sum)),
-			}
-			sums[i] = sum
+			parts[i], sums[i] = part, sum
 			return nil
 		})
 	}
@@ -266,10 +261,12 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	return uploaded{ETag: aws.ToString(done.ETag), Size: size, ModTime: fi.ModTime()}, nil
 }
 
-// part reads and sends one part and returns its ETag and CRC32C.
-func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (string, uint32, *FileError) {
+// part reads and sends one part and returns it as CompleteMultipartUpload lists it, with its
+// CRC32C for the composite checksum.
+func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (types.CompletedPart, uint32, *FileError) {
+	var none types.CompletedPart
 	if err := u.budget.Acquire(ctx, n); err != nil {
-		return "", 0, &FileError{Op: "upload-part", Err: err}
+		return none, 0, &FileError{Op: "upload-part", Err: err}
 	}
 	defer u.budget.Release(n)
 	bufp := u.buffer(n)
@@ -280,9 +277,10 @@ func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *s
 		if err == nil || errors.Is(err, io.EOF) {
 			err = ErrFileChanged
 		}
-		return "", 0, &FileError{Op: "read", Err: err}
+		return none, 0, &FileError{Op: "read", Err: err}
 	}
 	sum := crc32c(data)
+	encoded := crc32cEncode(sum)
 	out, err := u.s3.UploadPart(ctx, &s3.UploadPartInput{
 		Bucket:            aws.String(u.bucket),
 		Key:               aws.String(key),
@@ -291,16 +289,16 @@ func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *s
 		Body:              bytes.NewReader(data),
 		ContentLength:     aws.Int64(n),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		ChecksumCRC32C:    aws.String(crc32cEncode(sum)),
+		ChecksumCRC32C:    aws.String(encoded),
 	}, unsignedPayload)
 	if err != nil {
-		return "", 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
+		return none, 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
-	if err := checkCRC32C(aws.ToString(out.ChecksumCRC32C), crc32cEncode(sum)); err != nil {
-		return "", 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
+	if err := checkCRC32C(aws.ToString(out.ChecksumCRC32C), encoded); err != nil {
+		return none, 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
 	u.sent(n)
-	return aws.ToString(out.ETag), sum, nil
+	return types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num), ChecksumCRC32C: aws.String(encoded)}, sum, nil
 }
 
 // buffer returns a pooled buffer of at least n bytes.
