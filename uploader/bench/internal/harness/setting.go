@@ -119,34 +119,40 @@ func (m minioStore) begin() {}
 
 func (m minioStore) stored(ctx context.Context, prefix string) (map[string]int64, error) {
 	out := map[string]int64{}
-	p := s3.NewListObjectsV2Paginator(m.client, &s3.ListObjectsV2Input{Bucket: aws.String(m.bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("minio: listing %s: %w", prefix, err)
-		}
-		for _, o := range page.Contents {
+	err := m.list(ctx, prefix, func(objects []types.Object) error {
+		for _, o := range objects {
 			out[aws.ToString(o.Key)] = aws.ToInt64(o.Size)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
-// clean deletes the run's objects. Left in place they piled up (30 runs of 5,000 objects in one
-// case) and every client's files/s fell by a quarter from the first repetition to the last, so
-// clients that happened to run late looked slower.
-func (m minioStore) clean(ctx context.Context, prefix string) error {
+// list hands fn the objects under prefix, a page at a time.
+func (m minioStore) list(ctx context.Context, prefix string, fn func([]types.Object) error) error {
 	p := s3.NewListObjectsV2Paginator(m.client, &s3.ListObjectsV2Input{Bucket: aws.String(m.bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("minio: listing %s: %w", prefix, err)
 		}
-		if len(page.Contents) == 0 {
-			continue
+		if err := fn(page.Contents); err != nil {
+			return err
 		}
-		ids := make([]types.ObjectIdentifier, len(page.Contents))
-		for i, o := range page.Contents {
+	}
+	return nil
+}
+
+// clean deletes the run's objects. Left in place they piled up (30 runs of 5,000 objects in one
+// case) and every client's files/s fell by a quarter from the first repetition to the last, so
+// clients that happened to run late looked slower.
+func (m minioStore) clean(ctx context.Context, prefix string) error {
+	return m.list(ctx, prefix, func(objects []types.Object) error {
+		if len(objects) == 0 {
+			return nil
+		}
+		ids := make([]types.ObjectIdentifier, len(objects))
+		for i, o := range objects {
 			ids[i] = types.ObjectIdentifier{Key: o.Key}
 		}
 		out, err := m.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(m.bucket),
@@ -158,8 +164,8 @@ func (m minioStore) clean(ctx context.Context, prefix string) error {
 			return fmt.Errorf("minio: deleting %s: %d objects not deleted, first %s: %s", prefix, len(out.Errors),
 				aws.ToString(out.Errors[0].Key), aws.ToString(out.Errors[0].Message))
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // MinIOSetting uses MinIO's root credentials for the clients and for checking.

@@ -82,8 +82,7 @@ func describe(p corpus.Params) string {
 // casePlan says where a set runs and how often.
 type casePlan struct {
 	settings []string
-	maxReps  int            // 0: Config.Reps
-	repsOn   map[string]int // per setting, overrides maxReps
+	reps     map[string]int // repetitions on a setting, when fewer than Config.Reps
 }
 
 // matrix fits the benchmark in the 15-minute budget on two cores: many tiny files only where the
@@ -93,8 +92,8 @@ type casePlan struct {
 // with added latency (30 ms per part is noise next to 64 MiB).
 var matrix = map[corpus.Kind]casePlan{
 	corpus.SmallImages: {settings: []string{report.SettingFake, report.SettingLatency, report.SettingMinIO},
-		repsOn: map[string]int{report.SettingMinIO: 3}},
-	corpus.ManyTiny: {settings: []string{report.SettingFake}, maxReps: 2},
+		reps: map[string]int{report.SettingMinIO: 3}},
+	corpus.ManyTiny: {settings: []string{report.SettingFake}, reps: map[string]int{report.SettingFake: 2}},
 	corpus.Large:    {settings: []string{report.SettingFake, report.SettingMinIO}},
 }
 
@@ -195,10 +194,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 					in.Notes = append(in.Notes, "the AWS CLI is not run on many-tiny: at about 250 files/s one run would take over 3 minutes of the 15-minute budget")
 				}
 			}
-			reps := plan.maxReps
-			if r, ok := plan.repsOn[settingName]; ok {
-				reps = r
-			}
+			reps := plan.reps[settingName]
 			if reps > 0 && reps < cfg.Reps {
 				in.Notes = append(in.Notes, fmt.Sprintf("%s on %s runs %d repetitions per client, not %d, to fit the time budget", s.Params.Kind, settingName, reps, cfg.Reps))
 			}
