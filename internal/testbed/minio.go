@@ -45,7 +45,7 @@ func StartMinIO(t testing.TB) *MinIO {
 }
 
 // start runs MinIO on port (and its console on consolePort) and waits until it reports itself
-// live and ready.
+// live and ready and its S3 API answers.
 func (m *MinIO) start(t testing.TB, bin string, port, consolePort int) (exitedEarly bool, err error) {
 	dir := t.TempDir()
 	m.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
@@ -79,6 +79,16 @@ func (m *MinIO) start(t testing.TB, bin string, port, consolePort int) (exitedEa
 			if status != http.StatusOK {
 				return fmt.Errorf("GET %s: status %d", path, status)
 			}
+		}
+		// The health checks pass before the S3 API has loaded its IAM state: until then every
+		// call answers 503 XMinioServerNotInitialized (seen with six MinIOs starting at once).
+		// An anonymous ListBuckets is refused with 403 only once the server is initialized.
+		status, _, err := httpCall(ctx, http.MethodGet, m.Endpoint+"/", "", "")
+		if err != nil {
+			return err
+		}
+		if status != http.StatusForbidden {
+			return fmt.Errorf("anonymous GET /: status %d, want 403 once the S3 API is initialized", status)
 		}
 		return nil
 	})
