@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -15,8 +16,12 @@ import (
 	"time"
 )
 
-// Faults says which faults a FaultProxy injects. Each share is a probability in [0, 1], drawn
-// independently per request in the order the fields are listed; the first that hits decides.
+// Faults says which faults a FaultProxy injects. Each share, in [0, 1], is the fraction of the
+// matching requests that get that fault, realized exactly rather than drawn independently: in
+// every block of FaultBlock matching requests, round(share*FaultBlock) get it, at positions
+// shuffled with the proxy's seed. A run of n matching requests therefore sees at least
+// floor(n/FaultBlock)*round(share*FaultBlock) of each fault, so a test that asserts a fault
+// happened cannot fail on an unlucky draw. The shares must add up to at most 1.
 // Only requests that Match selects get faults (by default the uploads: PUT and POST).
 type Faults struct {
 	// SlowDown answers 503 with S3's SlowDown error body without contacting the engine.
@@ -43,6 +48,9 @@ type Faults struct {
 	// Match selects the requests the faults apply to; nil selects PUT and POST.
 	Match func(*http.Request) bool
 }
+
+// FaultBlock is the number of matching requests over which Faults' shares are realized exactly.
+const FaultBlock = 100
 
 // Fault names recorded in Exchange.Fault.
 const (
@@ -103,6 +111,9 @@ type FaultProxy struct {
 	after     func(Exchange)
 	tokens    float64
 	refilled  time.Time
+	// schedule holds the faults of the current block of matching requests, consumed from
+	// the front; SetFaults empties it and decide refills it.
+	schedule []string
 }
 
 // StartFaultProxy starts a proxy in front of target (an engine's endpoint, such as
@@ -139,11 +150,23 @@ func StartFaultProxy(t testing.TB, target string, seed uint64) *FaultProxy {
 	return p
 }
 
-// SetFaults replaces the faults injected from now on.
+// SetFaults replaces the faults injected from now on. It panics when the shares are out of
+// range or add up to more than 1: that is a mistake in the test.
 func (p *FaultProxy) SetFaults(f Faults) {
+	sum := 0.0
+	for _, c := range f.shares() {
+		if c.share < 0 || c.share > 1 {
+			panic(fmt.Sprintf("testbed: fault proxy: %s share %v is outside [0, 1]", c.name, c.share))
+		}
+		sum += c.share
+	}
+	if sum > 1+1e-9 {
+		panic(fmt.Sprintf("testbed: fault proxy: the fault shares add up to %v, more than 1", sum))
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = f
+	p.schedule = nil
 	p.tokens = f.RateLimit / 10
 	p.refilled = time.Now()
 }
@@ -208,21 +231,45 @@ func (p *FaultProxy) decide(r *http.Request) (fault string, delay time.Duration,
 		}
 		p.tokens--
 	}
-	for _, c := range []struct {
-		share float64
-		name  string
-	}{
+	if len(p.schedule) == 0 {
+		p.schedule = p.block(f)
+	}
+	fault = p.schedule[0]
+	p.schedule = p.schedule[1:]
+	return fault, delay, before
+}
+
+// faultShare is one kind of fault and the fraction of matching requests that get it.
+type faultShare struct {
+	share float64
+	name  string
+}
+
+func (f Faults) shares() []faultShare {
+	return []faultShare{
 		{f.SlowDown, FaultSlowDown},
 		{f.DropBeforeForward, FaultDropBeforeForward},
 		{f.DropMidRequest, FaultDropMidRequest},
 		{f.DropMidResponse, FaultDropMidResponse},
 		{f.Stall, FaultStall},
-	} {
-		if c.share > 0 && p.rnd.Float64() < c.share {
-			return c.name, delay, before
+	}
+}
+
+// block lays out the faults of the next FaultBlock matching requests, shuffled. The caller
+// holds p.mu.
+func (p *FaultProxy) block(f Faults) []string {
+	b := make([]string, 0, FaultBlock)
+	for _, c := range f.shares() {
+		for range int(math.Round(c.share * FaultBlock)) {
+			b = append(b, c.name)
 		}
 	}
-	return FaultNone, delay, before
+	for len(b) < FaultBlock {
+		b = append(b, FaultNone)
+	}
+	b = b[:FaultBlock] // rounding can add one too many when the shares add up to 1
+	p.rnd.Shuffle(len(b), func(i, j int) { b[i], b[j] = b[j], b[i] })
+	return b
 }
 
 func (p *FaultProxy) record(e Exchange) {

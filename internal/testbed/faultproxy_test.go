@@ -3,7 +3,9 @@ package testbed
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +108,61 @@ func TestFaultProxy(t *testing.T) {
 func isSendError(err error) bool {
 	var send *smithyhttp.RequestSendError
 	return errors.As(err, &send)
+}
+
+// TestFaultProxySchedule checks that the shares are realized exactly in every block of
+// FaultBlock matching requests, whatever the seed, so tests asserting that each fault
+// happened cannot fail on an unlucky draw; and that requests Match rejects never count.
+func TestFaultProxySchedule(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		faults Faults
+		want   map[string]int // per block
+	}{
+		{"mixed", Faults{SlowDown: 0.10, DropBeforeForward: 0.03, DropMidRequest: 0.03, DropMidResponse: 0.03, Stall: 0.02},
+			map[string]int{FaultNone: 79, FaultSlowDown: 10, FaultDropBeforeForward: 3, FaultDropMidRequest: 3, FaultDropMidResponse: 3, FaultStall: 2}},
+		{"all", Faults{SlowDown: 1}, map[string]int{FaultSlowDown: 100}},
+		{"none", Faults{}, map[string]int{FaultNone: 100}},
+		{"thirds add up to one", Faults{SlowDown: 1.0 / 3, DropMidRequest: 1.0 / 3, Stall: 1.0 / 3},
+			map[string]int{FaultNone: 1, FaultSlowDown: 33, FaultDropMidRequest: 33, FaultStall: 33}},
+	}
+	put := httptest.NewRequest(http.MethodPut, "/bkt/key", nil)
+	get := httptest.NewRequest(http.MethodGet, "/bkt/key", nil)
+	for _, tt := range tests {
+		for seed := uint64(1); seed <= 5; seed++ {
+			p := StartFaultProxy(t, "http://127.0.0.1:1", seed)
+			p.SetFaults(tt.faults)
+			for block := range 3 {
+				got := map[string]int{}
+				for i := range FaultBlock {
+					if i%7 == 0 { // interleaved requests the faults do not apply to
+						if f, _, _ := p.decide(get); f != FaultNone {
+							t.Fatalf("%s: a GET got fault %q", tt.name, f)
+						}
+					}
+					f, _, _ := p.decide(put)
+					got[f]++
+				}
+				if !maps.Equal(got, tt.want) {
+					t.Errorf("%s, seed %d, block %d: faults %v, want %v", tt.name, seed, block, got, tt.want)
+				}
+			}
+		}
+	}
+}
+
+func TestFaultProxySetFaultsRejectsBadShares(t *testing.T) {
+	t.Parallel()
+	p := StartFaultProxy(t, "http://127.0.0.1:1", 1)
+	for _, f := range []Faults{{SlowDown: 0.6, Stall: 0.5}, {DropMidResponse: -0.1}, {Stall: 1.5}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("SetFaults(%+v) accepted shares it cannot realize", f)
+				}
+			}()
+			p.SetFaults(f)
+		}()
+	}
 }
