@@ -71,7 +71,15 @@ func StartMinIO(ctx context.Context, bin, workDir, bucket string) (*MinIO, error
 	if err != nil {
 		return nil, err
 	}
-	if err := waitHTTP(ctx, m.proc, m.Endpoint+"/minio/health/live", time.Minute); err != nil {
+	// The health checks pass before the S3 API has loaded its IAM state (until then every call
+	// answers 503 XMinioServerNotInitialized); an anonymous ListBuckets is refused with 403
+	// only once it has.
+	ready := []httpCheck{
+		{m.Endpoint + "/minio/health/live", http.StatusOK},
+		{m.Endpoint + "/minio/health/ready", http.StatusOK},
+		{m.Endpoint + "/", http.StatusForbidden},
+	}
+	if err := waitHTTP(ctx, m.proc, ready, time.Minute); err != nil {
 		m.Stop()
 		return nil, err
 	}
@@ -113,26 +121,46 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitHTTP polls url until it answers 200, the child exits, or the limit passes.
-func waitHTTP(ctx context.Context, p *proc.Background, url string, limit time.Duration) error {
+// httpCheck is one readiness probe: a GET of url answered with status.
+type httpCheck struct {
+	url    string
+	status int
+}
+
+// waitHTTP polls until every check passes in one round, the child exits, or the limit passes.
+func waitHTTP(ctx context.Context, p *proc.Background, checks []httpCheck, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	client := &http.Client{Timeout: 2 * time.Second}
+	probe := func(c httpCheck) string {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+		if err != nil {
+			return err.Error()
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err.Error()
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			return fmt.Sprintf("GET %s: status %d, want %d", c.url, resp.StatusCode, c.status)
+		}
+		return ""
+	}
 	for {
 		if done, err := p.Exited(); done {
 			return fmt.Errorf("%s before it was ready: %w", p.Describe(), err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+		last := ""
+		for _, c := range checks {
+			if last = probe(c); last != "" {
+				break
 			}
 		}
+		if last == "" {
+			return nil
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %v", p.Describe(), limit)
+			return fmt.Errorf("%s not ready after %v: %s", p.Describe(), limit, last)
 		}
 		select {
 		case <-ctx.Done():
