@@ -150,13 +150,17 @@ func StartFaultProxy(t testing.TB, target string, seed uint64) *FaultProxy {
 	return p
 }
 
-// SetFaults replaces the faults injected from now on. It panics when the shares are out of
-// range or add up to more than 1: that is a mistake in the test.
+// SetFaults replaces the faults injected from now on. It panics when a share is out of range
+// or too small to happen in a block, or the shares add up to more than 1: that is a mistake in
+// the test.
 func (p *FaultProxy) SetFaults(f Faults) {
 	sum := 0.0
 	for _, c := range f.shares() {
 		if c.share < 0 || c.share > 1 {
 			panic(fmt.Sprintf("testbed: fault proxy: %s share %v is outside [0, 1]", c.name, c.share))
+		}
+		if c.share > 0 && math.Round(c.share*FaultBlock) == 0 {
+			panic(fmt.Sprintf("testbed: fault proxy: %s share %v is below 1 in %d and would never happen", c.name, c.share, FaultBlock))
 		}
 		sum += c.share
 	}

@@ -155,7 +155,7 @@ func TestFaultProxySchedule(t *testing.T) {
 func TestFaultProxySetFaultsRejectsBadShares(t *testing.T) {
 	t.Parallel()
 	p := StartFaultProxy(t, "http://127.0.0.1:1", 1)
-	for _, f := range []Faults{{SlowDown: 0.6, Stall: 0.5}, {DropMidResponse: -0.1}, {Stall: 1.5}} {
+	for _, f := range []Faults{{SlowDown: 0.6, Stall: 0.5}, {DropMidResponse: -0.1}, {Stall: 1.5}, {SlowDown: 0.001}} {
 		func() {
 			defer func() {
 				if recover() == nil {
