@@ -120,6 +120,12 @@ func sqliteDataSource(abs string) string {
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
 }
 
+// sqliteReadOnlyDataSource opens the SQLite file at abs for reading only.
+func sqliteReadOnlyDataSource(abs string) string {
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?mode=ro&_pragma=busy_timeout(5000)"
+}
+
 // mysqlConfig turns mysql://user:pass@host:port/db?params into the driver's
 // configuration, which formats as user:pass@tcp(host:port)/db?parseTime=true.
 func mysqlConfig(u *url.URL) (*mysql.Config, error) {

@@ -36,6 +36,10 @@ type LedgerConfig struct {
 	// LockWait is how long OpenLedger waits for another uploader to release the ledger
 	// before it returns a *LockedError; 0 means fail at once.
 	LockWait time.Duration
+	// ReadOnly opens the ledger for a dry run: no lock is taken, nothing is created, and
+	// MarkDone fails. A missing ledger reads as empty. (SQLite may still create the
+	// shared-memory index, -shm and -wal, beside an existing ledger in WAL mode to read it.)
+	ReadOnly bool
 	// WalkError, when set, is told about a directory or file the walk could not read, and
 	// the walk goes on without it. When nil, such an error ends Pending: silently skipping
 	// a directory would leave its files unuploaded without anyone noticing.
@@ -52,6 +56,7 @@ type Ledger struct {
 	// the ledger lives inside the source tree.
 	skip      map[string]bool
 	walkError func(path string, err error)
+	readOnly  bool
 }
 
 // OpenLedger takes the overlap lock, opens (or creates) the ledger and checks the source
@@ -78,9 +83,11 @@ func OpenLedger(ctx context.Context, cfg LedgerConfig) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", cfg.Path, err)
 	}
-	l := &Ledger{source: source, path: path, walkError: cfg.WalkError}
-	if l.lock, err = acquireLock(ctx, path, cfg.LockWait); err != nil {
-		return nil, err
+	l := &Ledger{source: source, path: path, walkError: cfg.WalkError, readOnly: cfg.ReadOnly}
+	if !l.readOnly {
+		if l.lock, err = acquireLock(ctx, path, cfg.LockWait); err != nil {
+			return nil, err
+		}
 	}
 	if err := l.open(ctx); err != nil {
 		return nil, errors.Join(err, l.Close())
@@ -89,17 +96,45 @@ func OpenLedger(ctx context.Context, cfg LedgerConfig) (*Ledger, error) {
 }
 
 func (l *Ledger) open(ctx context.Context) error {
-	db, err := sql.Open("sqlite", sqliteDataSource(l.path))
+	dsn := sqliteDataSource(l.path)
+	create := true
+	if l.readOnly {
+		switch _, err := os.Stat(l.path); {
+		case err == nil:
+			dsn, create = sqliteReadOnlyDataSource(l.path), false
+		case errors.Is(err, fs.ErrNotExist):
+			dsn = ":memory:" // nothing recorded yet: an empty ledger that lives in memory
+		default:
+			return fmt.Errorf("open ledger %s: %w", l.path, err)
+		}
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("open ledger %s: %w", l.path, err)
 	}
 	l.db = db
+	// One connection: SQLite writes one at a time, and an in-memory ledger lives only as long
+	// as its connection.
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, ledgerSchema); err != nil {
-		return fmt.Errorf("create ledger %s: %w", l.path, err)
+	db.SetMaxIdleConns(1)
+	if create {
+		if _, err := db.ExecContext(ctx, ledgerSchema); err != nil {
+			return fmt.Errorf("create ledger %s: %w", l.path, err)
+		}
 	}
 	l.skip, err = ownFiles(l.source, l.path)
 	return err
+}
+
+// InsideSource reports whether file (which need not exist; its directory must) lies inside
+// the source directory tree, symlinks resolved: a ledger there would be served with the media.
+func InsideSource(source, file string) (bool, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return false, err
+	}
+	skip, err := ownFiles(source, abs)
+	return len(skip) > 0, err
 }
 
 // ownFiles lists the ledger's files (database, journals, lock) relative to source when the
@@ -250,6 +285,9 @@ func (l *Ledger) unrecorded(ctx context.Context, recs []Record) ([]Record, error
 func (l *Ledger) MarkDone(ctx context.Context, done []Done) (err error) {
 	if len(done) == 0 {
 		return nil
+	}
+	if l.readOnly {
+		return fmt.Errorf("record uploads in ledger %s: it was opened read-only, for a dry run", l.path)
 	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -280,3 +280,57 @@ func TestOpenLedgerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLedgerReadOnly checks the dry run's ledger: a missing ledger reads as empty and is not
+// created, an existing one is read but not changed, no lock is taken (a dry run does not wait
+// for a running uploader) and MarkDone fails.
+func TestLedgerReadOnly(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	makeTree(t, src, map[string]string{"a.jpg": "a", "b/c.png": "c", "d.gif": "d"})
+
+	t.Run("missing ledger", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ledger.db")
+		l := openLedger(t, LedgerConfig{Path: path, Source: src, ReadOnly: true})
+		if got := ids(collect(t, l, 2)); !slices.Equal(got, []string{"a.jpg", "b/c.png", "d.gif"}) {
+			t.Errorf("pending = %v, want every file", got)
+		}
+		err := l.MarkDone(context.Background(), []Done{{Record: Record{ID: "a.jpg"}, Key: "a.jpg"}})
+		if err == nil || !strings.Contains(err.Error(), "read-only, for a dry run") {
+			t.Errorf("MarkDone: %v, want a read-only error", err)
+		}
+		if entries := readDir(t, dir); len(entries) != 0 {
+			t.Errorf("a read-only open of a missing ledger created %v", entries)
+		}
+	})
+
+	t.Run("existing ledger, locked by a running uploader", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ledger.db")
+		writer := openLedger(t, LedgerConfig{Path: path, Source: src})
+		recs := flatten(collect(t, writer, 10))
+		markAll(t, writer, recs[:1]) // a.jpg
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The writer still holds the lock: a read-only open neither waits nor fails.
+		l := openLedger(t, LedgerConfig{Path: path, Source: src, ReadOnly: true})
+		if got := ids(collect(t, l, 2)); !slices.Equal(got, []string{"b/c.png", "d.gif"}) {
+			t.Errorf("pending = %v, want the two files not recorded", got)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		after, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(before, after) {
+			t.Error("a read-only open changed the ledger file")
+		}
+	})
+}

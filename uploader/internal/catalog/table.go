@@ -32,6 +32,9 @@ type TableConfig struct {
 	// LockWait is how long OpenTable waits for another uploader to release a SQLite
 	// database before it returns a *LockedError; 0 means fail at once.
 	LockWait time.Duration
+	// ReadOnly opens the table for a dry run: MarkDone fails, and a SQLite database is
+	// opened read-only, without the overlap lock or its lock file.
+	ReadOnly bool
 }
 
 // Table is a Catalog backed by the application's own table.
@@ -78,7 +81,10 @@ func OpenTable(ctx context.Context, cfg TableConfig) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{dialect: dbi.dialect, cfg: cfg, password: dbi.password, flagTrue: "TRUE", flagFalse: "FALSE"}
-	if dbi.sqlitePath != "" {
+	switch {
+	case dbi.sqlitePath != "" && cfg.ReadOnly:
+		dbi.dataSource = sqliteReadOnlyDataSource(dbi.sqlitePath)
+	case dbi.sqlitePath != "":
 		if t.lock, err = acquireLock(ctx, dbi.sqlitePath, cfg.LockWait); err != nil {
 			return nil, err
 		}
@@ -421,6 +427,9 @@ func idText(v any) string {
 func (t *Table) MarkDone(ctx context.Context, done []Done) error {
 	if len(done) == 0 {
 		return nil
+	}
+	if t.cfg.ReadOnly {
+		return fmt.Errorf("mark %d rows done in table %q: it was opened read-only, for a dry run", len(done), t.cfg.Table)
 	}
 	err := t.markDone(ctx, done)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -200,6 +201,15 @@ func openTable(t *testing.T, cfg TableConfig) *Table {
 	return mustOpen(t, func(ctx context.Context) (*Table, error) { return OpenTable(ctx, cfg) })
 }
 
+func readDir(t *testing.T, dir string) []os.DirEntry {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
 // mustOpen opens a catalog and closes it when the test ends, checking that Close works.
 func mustOpen[C Catalog](t *testing.T, open func(context.Context) (C, error)) C {
 	t.Helper()
@@ -309,6 +319,38 @@ func runTableSuite(t *testing.T, e tableEngine) {
 		wantRest := seededPending(false)[3:]
 		if !slices.Equal(rest, wantRest) {
 			t.Errorf("pending after MarkDone = %v, want %v", rest, wantRest)
+		}
+	})
+
+	t.Run("read only, for a dry run: pending rows, no flag, no lock file", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		db, d := openRaw(t, dsn)
+		before := readRows(t, db, d, e.mediaTable, "id", true)
+		sqlitePath := strings.TrimPrefix(dsn, "sqlite:")
+		cfg := mediaConfig(dsn, e.mediaTable)
+		cfg.ReadOnly = true
+		tbl := openTable(t, cfg)
+		batches := collect(t, tbl, 4)
+		if got, want := ids(batches), seededPending(false); !slices.Equal(got, want) {
+			t.Errorf("pending ids = %v, want %v", got, want)
+		}
+		err := tbl.MarkDone(context.Background(), []Done{{Record: batches[0][0], Key: "k", ETag: `"e"`}})
+		if err == nil || !strings.Contains(err.Error(), "read-only, for a dry run") {
+			t.Errorf("MarkDone on a read-only table: %v, want a read-only error", err)
+		}
+		if after := readRows(t, db, d, e.mediaTable, "id", true); !maps.Equal(after, before) {
+			t.Errorf("rows changed by a read-only table: %v, was %v", after, before)
+		}
+		if e.name == "sqlite" {
+			if _, err := os.Stat(sqlitePath + ".lock"); err == nil {
+				t.Error("a read-only SQLite table created the overlap lock file")
+			}
+			// The database's own -shm and -wal may appear while it is read; nothing else may.
+			for _, f := range readDir(t, filepath.Dir(sqlitePath)) {
+				if name := f.Name(); !strings.HasPrefix(name, filepath.Base(sqlitePath)) {
+					t.Errorf("a read-only SQLite table created %s", name)
+				}
+			}
 		}
 	})
 

@@ -121,6 +121,23 @@ func TestMigrateUsageErrors(t *testing.T) {
 		{"not json on stdin", []string{"migrate", "--tf-output", "-", "--source", src}, "not valid JSON"},
 		{"source missing", []string{"migrate", "--tf-output", out, "--source", filepath.Join(dir, "nope"), "--ledger", filepath.Join(dir, "l.db")}, "--source: stat"},
 	}
+	// Run from inside the media tree, the default ledger would be served with it. (t.Chdir:
+	// this test is not parallel.)
+	t.Run("default ledger inside source", func(t *testing.T) {
+		sub := filepath.Join(src, "2024")
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(sub)
+		code, _, stderr := run(t, "", base...)
+		want := "the default ledger uploader-ledger.db would be created in the working directory " + sub + ", inside --source " + src
+		if code != ExitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, "pass --ledger FILE outside --source") {
+			t.Errorf("exit code = %d, want %d; stderr does not contain %q:\n%s", code, ExitUsage, want, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(sub, "uploader-ledger.db")); err == nil {
+			t.Error("the ledger was created in the media tree")
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := run(t, "uploader = <sensitive>\n", tt.args...)

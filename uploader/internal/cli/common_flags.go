@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/tfoutput"
 )
@@ -58,7 +59,8 @@ func parseFlagSet(fs *flag.FlagSet, out *strings.Builder, args []string, s strea
 }
 
 // checkCommonFlags checks the flags registerCommonFlags registered, without I/O beyond a stat
-// of the source; it reads the DSN from the environment when --db is not given.
+// of the source (and, for the default ledger, of the working directory); it reads the DSN from
+// the environment when --db is not given.
 func (f *migrateFlags) checkCommonFlags() error {
 	switch {
 	case f.tfOutput == "" && f.tfDir == "":
@@ -89,6 +91,19 @@ func (f *migrateFlags) checkCommonFlags() error {
 		return usagef("--source: %v", err)
 	} else if !fi.IsDir() {
 		return usagef("--source %s is not a directory", f.source)
+	}
+	if f.db == "" && !f.set["ledger"] {
+		// The default lands in the working directory, which may be the media tree itself.
+		inside, err := catalog.InsideSource(f.source, f.ledger)
+		if err != nil {
+			return usagef("--ledger %s: %v", f.ledger, err)
+		}
+		if inside {
+			wd, _ := os.Getwd() // only for the message
+			return usagef("the default ledger %s would be created in the working directory %s, inside --source %s, "+
+				"where the web server would serve it: run the uploader from another directory, or pass --ledger FILE outside --source",
+				f.ledger, wd, f.source)
+		}
 	}
 	if hclog.LevelFromString(f.logLevel) == hclog.NoLevel {
 		return usagef("--log-level must be trace, debug, info, warn or error, got %q", f.logLevel)

@@ -369,11 +369,12 @@ func openCatalog(ctx context.Context, f *migrateFlags, log hclog.Logger, walk *w
 		return catalog.OpenTable(ctx, catalog.TableConfig{
 			DSN: f.db, Table: f.table, IDColumn: f.idColumn, PathColumn: f.pathColumn, FlagColumn: f.flagColumn,
 			ETagColumn: f.etagColumn, UploadedAtColumn: f.uploadedAtColumn, LockWait: f.lockWait,
+			ReadOnly: f.dryRun,
 		})
 	}
-	log.Info("catalog: ledger", "ledger", f.ledger)
+	log.Info("catalog: ledger", "ledger", f.ledger, "read_only", f.dryRun)
 	return catalog.OpenLedger(ctx, catalog.LedgerConfig{
-		Path: f.ledger, Source: f.source, LockWait: f.lockWait,
+		Path: f.ledger, Source: f.source, LockWait: f.lockWait, ReadOnly: f.dryRun,
 		WalkError: func(path string, err error) {
 			log.Error("cannot read part of the source tree; its files are not uploaded", "path", path, "error", err)
 			walk.add(path, err)

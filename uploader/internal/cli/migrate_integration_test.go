@@ -151,22 +151,14 @@ func checkObjects(t *testing.T, admin *s3.Client, bucket, prefix string, files m
 	}
 }
 
-// TestMigrateMotoLeastPrivilege runs `uploader migrate` with a key that has exactly the seed's
-// upload-only policy, on moto with IAM enforcement, against an application table in SQLite.
-func TestMigrateMotoLeastPrivilege(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: needs moto")
-	}
-	m := testbed.StartMoto(t)
-	m.EnableIAMEnforcement(t)
+// motoUploadOnlyKey creates, on moto with IAM enforcement on, a user with exactly the seed's
+// upload-only policy on bucket and returns its access key, after checking that the key really
+// is upload-only: it may not even HEAD the bucket.
+func motoUploadOnlyKey(t *testing.T, m *testbed.Moto, bucket string) (keyID, secret string) {
+	t.Helper()
 	ctx := context.Background()
 	adminOpts := m.Options()
 	adminCfg := m.Config(t)
-	admin := adminOpts.S3(adminCfg)
-	const bucket = "media"
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
 	doc, err := policy.UploadOnly(policy.UploadOnlyInput{Bucket: bucket})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +178,7 @@ func TestMigrateMotoLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyID, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
+	keyID, secret = aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
 
 	// The key really is upload-only: it cannot read an object back.
 	upOpts := awsconfig.Options{Region: m.Region, AccessKey: keyID, SecretKey: secret, Endpoints: awsconfig.Endpoints{S3: m.Endpoint}}
@@ -197,6 +189,26 @@ func TestMigrateMotoLeastPrivilege(t *testing.T) {
 	if _, err := upOpts.S3(upCfg).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
 		t.Fatal("the upload-only key may HeadBucket: IAM enforcement is not in effect")
 	}
+	return keyID, secret
+}
+
+// TestMigrateMotoLeastPrivilege runs `uploader migrate` with a key that has exactly the seed's
+// upload-only policy, on moto with IAM enforcement, against an application table in SQLite.
+func TestMigrateMotoLeastPrivilege(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs moto")
+	}
+	m := testbed.StartMoto(t)
+	m.EnableIAMEnforcement(t)
+	ctx := context.Background()
+	adminOpts := m.Options()
+	adminCfg := m.Config(t)
+	admin := adminOpts.S3(adminCfg)
+	const bucket = "media"
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	keyID, secret := motoUploadOnlyKey(t, m, bucket)
 
 	fx := newFixture(t, map[string][]byte{
 		"photos/cat.jpg":     randomContent(t, 70<<10),
@@ -271,6 +283,134 @@ func TestMigrateMotoLeastPrivilege(t *testing.T) {
 	if code != ExitFatal || !strings.Contains(stderr, `\"medai\"`) {
 		t.Fatalf("wrong bucket: exit code %d, want 3 naming the bucket; stderr:\n%s", code, stderr)
 	}
+}
+
+// TestMigrateMotoLeastPrivilegeLedgerAndPostgres runs the ledger mode and the PostgreSQL table
+// mode with the upload-only key on moto with IAM enforcement, each first as a dry run, which
+// must write nothing: no object, no flag, no ledger file.
+func TestMigrateMotoLeastPrivilegeLedgerAndPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs moto and PostgreSQL")
+	}
+	pg := testbed.StartPostgres(t)
+	m := testbed.StartMoto(t)
+	m.EnableIAMEnforcement(t)
+	ctx := context.Background()
+	admin := m.Options().S3(m.Config(t))
+	const bucket = "media"
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	keyID, secret := motoUploadOnlyKey(t, m, bucket)
+	dir := t.TempDir()
+	outFile := writeFile(t, filepath.Join(dir, "out.json"), tfOutputJSON(t, map[string]any{
+		"bucket": bucket, "region": m.Region, "access_key_id": keyID, "secret_access_key": secret, "endpoint": m.Endpoint,
+	}))
+	objectCount := func() int {
+		t.Helper()
+		out, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Contents)
+	}
+	// runMigrate runs the uploader, checks the exit code and that the secret stayed out of the
+	// log, and returns the report.
+	runMigrate := func(t *testing.T, args ...string) migrate.Report {
+		t.Helper()
+		report := filepath.Join(t.TempDir(), "report.json")
+		args = append([]string{"migrate", "--tf-output", outFile, "--report", report, "--progress", "never", "--concurrency", "4"}, args...)
+		code, _, stderr := run(t, "", args...)
+		if code != ExitOK {
+			t.Fatalf("uploader %s: exit code %d; stderr:\n%s", strings.Join(args, " "), code, stderr)
+		}
+		if strings.Contains(stderr, secret) {
+			t.Fatal("the log contains the secret key")
+		}
+		return readReport(t, report)
+	}
+
+	t.Run("ledger", func(t *testing.T) {
+		files := map[string][]byte{"l/a.jpg": randomContent(t, 3000), "l/b/c.png": randomContent(t, 900), "l/empty.gif": {}}
+		fx := newFixture(t, files)
+		ledger := filepath.Join(t.TempDir(), "state", "uploader-ledger.db")
+		if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		before := objectCount()
+		rep := runMigrate(t, "--source", fx.src, "--ledger", ledger, "--dry-run")
+		if !rep.DryRun || rep.WouldUpload != 3 || rep.Uploaded != 0 {
+			t.Errorf("dry run report = %+v, want 3 files that would upload", rep)
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(ledger)); len(entries) != 0 {
+			t.Errorf("the dry run wrote %d files next to the ledger (%v): want none", len(entries), entries)
+		}
+		if n := objectCount(); n != before {
+			t.Errorf("the dry run put %d objects", n-before)
+		}
+
+		rep = runMigrate(t, "--source", fx.src, "--ledger", ledger)
+		if rep.Uploaded != 3 || rep.Flagged != 3 || rep.Failed != 0 {
+			t.Fatalf("report = %+v, want 3 uploaded and recorded", rep)
+		}
+		checkObjects(t, admin, bucket, "", files, map[string]string{"l/a.jpg": "image/jpeg", "l/b/c.png": "image/png", "l/empty.gif": "image/gif"})
+		if rep := runMigrate(t, "--source", fx.src, "--ledger", ledger); rep.Uploaded != 0 {
+			t.Errorf("rerun uploaded %d files, want 0", rep.Uploaded)
+		}
+	})
+
+	t.Run("postgres", func(t *testing.T) {
+		db, err := sql.Open("pgx", pg.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TABLE photos (id bigserial PRIMARY KEY, file text NOT NULL, on_s3 boolean NOT NULL DEFAULT false, etag text)`); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for i := range 25 {
+			files[fmt.Sprintf("p/%02d/photo-%d.jpg", i%4, i)] = randomContent(t, 700+i)
+		}
+		fx := newFixture(t, files)
+		for p := range files {
+			if _, err := db.Exec(`INSERT INTO photos (file) VALUES ($1)`, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		flagged := func() (n int) {
+			t.Helper()
+			if err := db.QueryRow(`SELECT count(*) FROM photos WHERE on_s3`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		table := []string{"--source", fx.src, "--db", pg.DSN, "--table", "photos", "--path-column", "file",
+			"--flag-column", "on_s3", "--etag-column", "etag", "--batch-size", "6"}
+		before := objectCount()
+		rep := runMigrate(t, append(table, "--dry-run")...)
+		if !rep.DryRun || rep.WouldUpload != 25 || rep.Uploaded != 0 || rep.Flagged != 0 {
+			t.Errorf("dry run report = %+v, want 25 files that would upload", rep)
+		}
+		if n := flagged(); n != 0 {
+			t.Errorf("the dry run flagged %d rows", n)
+		}
+		if n := objectCount(); n != before {
+			t.Errorf("the dry run put %d objects", n-before)
+		}
+
+		rep = runMigrate(t, table...)
+		if rep.Uploaded != 25 || rep.Flagged != 25 || rep.Failed != 0 {
+			t.Fatalf("report = %+v, want 25 uploaded and flagged", rep)
+		}
+		if n := flagged(); n != 25 {
+			t.Errorf("%d rows flagged, want 25", n)
+		}
+		checkObjects(t, admin, bucket, "", files, nil)
+		if rep := runMigrate(t, table...); rep.Uploaded != 0 {
+			t.Errorf("rerun uploaded %d files, want 0", rep.Uploaded)
+		}
+	})
 }
 
 // minioWithBucket starts MinIO with an empty bucket and returns it with an admin client.
