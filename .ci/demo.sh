@@ -126,10 +126,11 @@ echo "(moto serves these without evaluating the Referer policy; MinIO and AWS do
 
 step "uploader verify: GET each public copy as a browser would and compare it with the local file"
 # moto does not evaluate bucket policies, so only the allowed-Referer GET and the byte comparison are meaningful
-# here; against AWS (or MinIO) leave --foreign-referer at its default so a foreign Referer must get 403.
+# here; against AWS (or MinIO) leave --foreign-referer at its default so a foreign Referer must get 403. The allowed
+# Referer comes from the output's allowed_referers (the policy's referer_patterns).
 (cd "$demo/tf" && terraform output -json) | "$demo/bin/uploader" verify --tf-output - \
   --source "$demo/media" --db "sqlite:$demo/app.db" --table images --path-column path --flag-column on_s3 \
-  --referer https://www.example.com/gallery --foreign-referer "" --expect-no-referer skip --report "$demo/verify.json"
+  --foreign-referer "" --expect-no-referer skip --report "$demo/verify.json"
 echo "verify report: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print({k:v for k,v in r.items() if not isinstance(v,(list,dict))})' "$demo/verify.json")"
 
 step "Second run: nothing left to do"

@@ -10,6 +10,8 @@ output "uploader" {
     endpoint          = staticmedia_bucket.media.endpoint
     public_base_url   = staticmedia_bucket.media.public_base_url
     key_prefix        = var.key_prefix
+    # uploader verify derives its default --referer from the first pattern.
+    allowed_referers = staticmedia_referer_policy.site.referer_patterns
   }
 }
 

@@ -67,6 +67,7 @@ type refererPolicyResourceModel struct {
 	AllowedReferers   types.List     `tfsdk:"allowed_referers"`
 	AllowedDomains    types.Set      `tfsdk:"allowed_domains"`
 	AllowEmptyReferer types.Bool     `tfsdk:"allow_empty_referer"`
+	RefererPatterns   types.List     `tfsdk:"referer_patterns"`
 	PolicyJSON        types.String   `tfsdk:"policy_json"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
@@ -134,6 +135,14 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Computed: true,
 				Default:  booldefault.StaticBool(true),
 			},
+			"referer_patterns": schema.ListAttribute{
+				MarkdownDescription: "Every `Referer` pattern the policy allows, in policy order: `allowed_referers`, then " +
+					"the patterns `allowed_domains` expands to, without duplicates (empty when only requests without a " +
+					"`Referer` are allowed). Put it in the uploader's output as `allowed_referers`: `uploader verify` " +
+					"derives its default `--referer` from the first. Known at plan time when the inputs are.",
+				ElementType: types.StringType,
+				Computed:    true,
+			},
 			"policy_json": schema.StringAttribute{
 				MarkdownDescription: "The bucket policy document as applied. Known at plan time when the inputs are.",
 				Computed:            true,
@@ -191,8 +200,15 @@ func (r *refererPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	if hasUnknown(plan.Bucket, plan.AllowedReferers, plan.AllowedDomains, plan.AllowEmptyReferer) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("referer_patterns"), types.ListUnknown(types.StringType))...)
 		return
 	}
+	patterns, diags := plan.patterns(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("referer_patterns"), patterns)...)
 	doc, diags := plan.policyJSON(ctx, r.pd.partition)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -387,6 +403,11 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 	if data.PolicyJSON.IsNull() || data.PolicyJSON.IsUnknown() {
 		data.PolicyJSON = types.StringValue(doc)
 	}
+	if data.RefererPatterns.IsNull() || data.RefererPatterns.IsUnknown() {
+		patterns, d := data.patterns(ctx)
+		diags.Append(d...)
+		data.RefererPatterns = patterns
+	}
 	return diags
 }
 
@@ -445,6 +466,48 @@ func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition st
 	return doc, diags
 }
 
+// patterns is referer_patterns: allowed_referers, then the expanded allowed_domains, without duplicates,
+// in the order the policy lists them.
+func (m refererPolicyResourceModel) patterns(ctx context.Context) (types.List, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var referers, domains []string
+	if !m.AllowedReferers.IsNull() {
+		diags.Append(m.AllowedReferers.ElementsAs(ctx, &referers, false)...)
+	}
+	if !m.AllowedDomains.IsNull() {
+		diags.Append(m.AllowedDomains.ElementsAs(ctx, &domains, false)...)
+	}
+	if diags.HasError() {
+		return types.ListUnknown(types.StringType), diags
+	}
+	all, err := refererPatternList(referers, domains)
+	if err != nil {
+		diags.AddError("Invalid Referer Policy", fmt.Sprintf("The Referer patterns for bucket %q cannot be listed: %s", m.Bucket.ValueString(), err))
+		return types.ListUnknown(types.StringType), diags
+	}
+	list, d := types.ListValueFrom(ctx, types.StringType, all)
+	diags.Append(d...)
+	return list, diags
+}
+
+// refererPatternList expands the domains and appends them to the patterns, dropping exact duplicates, as
+// the policy document lists them.
+func refererPatternList(referers, domains []string) ([]string, error) {
+	expanded, err := policy.ExpandDomains(domains)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]string, 0, len(referers)+len(expanded))
+	seen := make(map[string]bool, cap(all))
+	for _, p := range append(append([]string(nil), referers...), expanded...) {
+		if !seen[p] {
+			seen[p] = true
+			all = append(all, p)
+		}
+	}
+	return all, nil
+}
+
 // importFrom fills the inputs from a stored policy. allowed_referers gets every StringLike aws:Referer
 // pattern, sorted, and allow_empty_referer whether a Null aws:Referer statement exists; allowed_domains cannot be told
 // apart from patterns and stays null. policy_json gets our canonical document when it is equivalent to the
@@ -465,10 +528,11 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 	m.AllowedDomains = types.SetNull(types.StringType)
 	m.AllowEmptyReferer = types.BoolValue(allowEmpty)
 	m.AllowedReferers = types.ListNull(types.StringType)
+	patterns, d := types.ListValueFrom(ctx, types.StringType, referers)
+	diags.Append(d...)
+	m.RefererPatterns = patterns
 	if len(referers) > 0 {
-		list, d := types.ListValueFrom(ctx, types.StringType, referers)
-		diags.Append(d...)
-		m.AllowedReferers = list
+		m.AllowedReferers = patterns
 	}
 	// A document that cannot be built comes back "" with the error, and "" is never preferred.
 	doc, _ := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, nil, allowEmpty)
@@ -478,14 +542,14 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 
 // buildRefererPolicy expands the domains, appends them to the patterns and renders the document.
 func buildRefererPolicy(partition, bucket string, referers, domains []string, allowEmpty bool) (string, error) {
-	expanded, err := policy.ExpandDomains(domains)
+	all, err := refererPatternList(referers, domains)
 	if err != nil {
 		return "", err
 	}
 	doc, err := policy.RefererRead(policy.RefererReadInput{
 		Partition:         partition,
 		Bucket:            bucket,
-		Referers:          append(append([]string(nil), referers...), expanded...),
+		Referers:          all,
 		AllowEmptyReferer: allowEmpty,
 	})
 	if err != nil {

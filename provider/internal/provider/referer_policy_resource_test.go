@@ -122,6 +122,13 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
   allowed_referers    = ["https://example.com/*"]
   allowed_domains     = ["example.org"]
   allow_empty_referer = false`)
+	stringsExact := func(ss []string) knownvalue.Check {
+		checks := make([]knownvalue.Check, len(ss))
+		for i, s := range ss {
+			checks[i] = knownvalue.StringExact(s)
+		}
+		return knownvalue.ListExact(checks)
+	}
 
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -144,6 +151,7 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 						// The document is known at plan time, so reviewers see it before apply.
 						plancheck.ExpectKnownValue(refererPolicyAddr, tfjsonpath.New("policy_json"),
 							knownvalue.StringExact(wantRefererPolicy(t, bucket, seed, true))),
+						plancheck.ExpectKnownValue(refererPolicyAddr, tfjsonpath.New("referer_patterns"), stringsExact(seed)),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -171,6 +179,8 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
+					// The explicit pattern first, then the domain's four, as the policy lists them.
+					statecheck.ExpectKnownValue(refererPolicyAddr, tfjsonpath.New("referer_patterns"), stringsExact(updated)),
 					statecheck.ExpectKnownValue(refererPolicyAddr, tfjsonpath.New("allow_empty_referer"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(refererPolicyAddr, tfjsonpath.New("policy_json"),
 						knownvalue.StringExact(wantRefererPolicy(t, bucket, updated, false))),
@@ -747,6 +757,53 @@ func TestRefererPolicyResource_importOrder(t *testing.T) {
 			if !m.AllowEmptyReferer.ValueBool() || m.ID.ValueString() != bucket {
 				t.Errorf("allow_empty_referer = %v, id = %v", m.AllowEmptyReferer, m.ID)
 			}
+			var patterns []string
+			if diags := m.RefererPatterns.ElementsAs(ctx, &patterns, false); diags.HasError() || !slices.Equal(patterns, got) {
+				t.Errorf("referer_patterns = %q (%v), want allowed_referers %q", patterns, diags, got)
+			}
 		})
+	}
+}
+
+// TestRefererPatternList checks referer_patterns: explicit patterns first, then each domain's four, in
+// order, without the duplicates the policy document also drops.
+func TestRefererPatternList(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		referers, domains []string
+		want              []string
+		wantErr           string
+	}{
+		{name: "none", want: []string{}},
+		{name: "patterns only", referers: []string{"https://b.example/*", "https://a.example/*"}, want: []string{"https://b.example/*", "https://a.example/*"}},
+		{name: "domain only", domains: []string{"example.com"},
+			want: []string{"http://example.com/*", "https://example.com/*", "http://*.example.com/*", "https://*.example.com/*"}},
+		{name: "overlap kept once, in first position", referers: []string{"https://example.com/*", "https://example.com/*"}, domains: []string{"Example.com"},
+			want: []string{"https://example.com/*", "http://example.com/*", "http://*.example.com/*", "https://*.example.com/*"}},
+		{name: "bad domain", domains: []string{"https://example.com"}, wantErr: "has a scheme"},
+	}
+	for _, tt := range tests {
+		got, err := refererPatternList(tt.referers, tt.domains)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: error = %v, want one containing %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: refererPatternList = %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+		// The document lists exactly these patterns.
+		if len(got) > 0 {
+			doc, err := buildRefererPolicy("aws", "bucketname", tt.referers, tt.domains, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parsed, err := policy.ParseRefererRead(doc)
+			if err != nil || !slices.Equal(parsed.Referers, got) {
+				t.Errorf("%s: the policy lists %q (%v), referer_patterns %q", tt.name, parsed.Referers, err, got)
+			}
+		}
 	}
 }

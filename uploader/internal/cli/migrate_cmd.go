@@ -372,7 +372,11 @@ func openCatalog(ctx context.Context, f *migrateFlags, log hclog.Logger, walk *w
 			ReadOnly: f.dryRun,
 		})
 	}
-	log.Info("catalog: ledger", "ledger", f.ledger, "read_only", f.dryRun)
+	fields := []any{"ledger", f.ledger}
+	if f.dryRun {
+		fields = append(fields, "read_only", true)
+	}
+	log.Info("catalog: ledger", fields...)
 	return catalog.OpenLedger(ctx, catalog.LedgerConfig{
 		Path: f.ledger, Source: f.source, LockWait: f.lockWait, ReadOnly: f.dryRun,
 		WalkError: func(path string, err error) {

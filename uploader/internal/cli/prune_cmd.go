@@ -24,7 +24,7 @@ func newPruneFlagSet(f *pruneFlags, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.yes, "yes", false, "delete the verified files; without it nothing is deleted (a dry run)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list what would be deleted and the bytes it would free (the default without --yes)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: uploader prune --tf-output FILE|- --source DIR --referer URL [--yes] [flags]
+		fmt.Fprint(fs.Output(), `Usage: uploader prune --tf-output FILE|- --source DIR [--referer URL] [--yes] [flags]
 
 Frees the disk the migration made redundant. A local file is deleted only when its record is
 flagged AND its public copy, fetched in this run with the allowed --referer as a visitor's browser

@@ -30,7 +30,7 @@ type checkFlags struct {
 func registerCheckFlags(fs *flag.FlagSet, f *checkFlags) {
 	registerCommonFlags(fs, &f.migrateFlags)
 	fs.StringVar(&f.publicBaseURL, "public-base-url", "", "`URL` the objects are served under (default: the output's public_base_url)")
-	fs.StringVar(&f.referer, "referer", "", "a page `URL` of the site that the bucket's Referer policy allows, sent as the Referer (required: the Terraform output lists no allowed referers)")
+	fs.StringVar(&f.referer, "referer", "", "a page `URL` of the site that the bucket's Referer policy allows, sent as the Referer (default: derived from the first pattern of the output's allowed_referers; required when the output has none)")
 	fs.IntVar(&f.concurrency, "concurrency", verify.DefaultConcurrency, "records checked at once")
 	fs.IntVar(&f.batchSize, "batch-size", verify.DefaultBatchSize, "records read from the catalog at a time")
 	// Opening a SQLite table or ledger takes the same lock as migrate, so a scheduled verify
@@ -42,11 +42,6 @@ func registerCheckFlags(fs *flag.FlagSet, f *checkFlags) {
 func (f *checkFlags) checkCheckFlags() error {
 	if err := f.checkCommonFlags(); err != nil {
 		return err
-	}
-	if f.referer == "" {
-		// The uploader output carries no allowed referers (tfoutput.Settings has none), so
-		// there is nothing to derive the Referer from.
-		return usagef("--referer URL is required: the Terraform output has no allowed referers to derive it from; give a page of the site that the bucket's Referer policy allows, e.g. --referer https://www.example.com/")
 	}
 	if f.db == "" {
 		// Opening a ledger creates it: an empty new one would verify nothing and say so quietly.
@@ -83,6 +78,18 @@ func (f *checkFlags) open(ctx context.Context, s streams, version string) (*chec
 	settings, err := readSettings(ctx, &f.migrateFlags)
 	if err != nil {
 		return fail(ExitUsage, "cannot read the Terraform output", err)
+	}
+	if f.referer == "" {
+		if len(settings.AllowedReferers) == 0 {
+			return fail(ExitUsage, "invalid settings", usagef("--referer URL is required: the Terraform output %q has no allowed_referers to derive it from; "+
+				"give a page of the site that the bucket's Referer policy allows, e.g. --referer https://www.example.com/, "+
+				"or add allowed_referers to the output (see examples/quickstart/outputs.tf)", f.tfOutputName))
+		}
+		f.referer, err = verify.RefererFromPattern(settings.AllowedReferers[0])
+		if err != nil {
+			return fail(ExitUsage, "invalid settings", usagef("%v", err))
+		}
+		logger.Info("referer derived from the output's first allowed pattern", "pattern", settings.AllowedReferers[0], "referer", f.referer)
 	}
 	cfg := verify.CheckConfig{
 		PublicBaseURL: settings.PublicBaseURL,
@@ -143,7 +150,7 @@ func newVerifyFlagSet(f *verifyFlags, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.sample, "sample", 0, "check `N` flagged records picked at random (0: all)")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed of --sample, to check the same records again (0: a new one, given in the report)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: uploader verify --tf-output FILE|- --source DIR --referer URL [flags]
+		fmt.Fprint(fs.Output(), `Usage: uploader verify --tf-output FILE|- --source DIR [--referer URL] [flags]
 
 For each flagged record (or a --sample), GETs public_base_url + the escaped key anonymously, as a
 browser would: with the allowed --referer (must answer 200 with the local file's bytes: size, MD5

@@ -15,6 +15,8 @@ import (
 // without public_base_url, for the verify and prune flag tests.
 type checkSetup struct {
 	src, ledger, out, outNoURL string
+	// outReferers lists allowed_referers, outBadReferers ones no page URL can be derived from.
+	outReferers, outBadReferers string
 }
 
 func newCheckSetup(t *testing.T) checkSetup {
@@ -27,11 +29,18 @@ func newCheckSetup(t *testing.T) checkSetup {
 	settings := map[string]any{"bucket": "media", "region": "us-east-1", "access_key_id": "AKIDEXAMPLE", "secret_access_key": "s3cr3t-never-printed"}
 	outNoURL := writeFile(t, filepath.Join(dir, "no-url.json"), tfOutputJSON(t, settings))
 	settings["public_base_url"] = "http://127.0.0.1:1/media/"
+	settings["allowed_referers"] = []string{"https://*.example.com/*", "https://example.com/*"}
+	outReferers := writeFile(t, filepath.Join(dir, "referers.json"), tfOutputJSON(t, settings))
+	settings["allowed_referers"] = []string{"*.example.com/*"}
+	outBadReferers := writeFile(t, filepath.Join(dir, "bad-referers.json"), tfOutputJSON(t, settings))
+	delete(settings, "allowed_referers")
 	return checkSetup{
-		src:      src,
-		ledger:   writeFile(t, filepath.Join(dir, "ledger.db"), ""),
-		out:      writeFile(t, filepath.Join(dir, "out.json"), tfOutputJSON(t, settings)),
-		outNoURL: outNoURL,
+		outReferers:    outReferers,
+		outBadReferers: outBadReferers,
+		src:            src,
+		ledger:         writeFile(t, filepath.Join(dir, "ledger.db"), ""),
+		out:            writeFile(t, filepath.Join(dir, "out.json"), tfOutputJSON(t, settings)),
+		outNoURL:       outNoURL,
 	}
 }
 
@@ -55,7 +64,13 @@ func TestVerifyPruneFlags(t *testing.T) {
 		{name: "help lists the commands", args: fixed("--help"), wantCode: ExitOK, wantStdout: "prune    delete local files"},
 		{name: "verify help", args: fixed("verify", "--help"), wantCode: ExitOK, wantStdout: "--expect-no-referer STATUS"},
 		{name: "help prune", args: fixed("help", "prune"), wantCode: ExitOK, wantStdout: "Without --yes it is a dry run"},
-		{name: "referer required", args: base("verify"), wantCode: ExitUsage, wantStderr: "--referer URL is required: the Terraform output has no allowed referers"},
+		{name: "referer required", args: base("verify"), wantCode: ExitUsage, wantStderr: "--referer URL is required: the Terraform output \\\"uploader\\\" has no allowed_referers to derive it from"},
+		{name: "referer derived from the output", args: func(c checkSetup) []string {
+			return []string{"verify", "--tf-output", c.outReferers, "--source", c.src, "--ledger", c.ledger}
+		}, wantCode: ExitOK, wantStderr: "referer=https://www.example.com/ foreign_referer="},
+		{name: "referer pattern that gives no URL", args: func(c checkSetup) []string {
+			return []string{"prune", "--tf-output", c.outBadReferers, "--source", c.src, "--ledger", c.ledger}
+		}, wantCode: ExitUsage, wantStderr: "cannot derive a page URL from the Referer pattern"},
 		{name: "prune needs the referer too", args: base("prune"), wantCode: ExitUsage, wantStderr: "--referer URL is required"},
 		{name: "bad no-Referer expectation", args: base("verify", "--referer", "http://site.test/", "--expect-no-referer", "201"), wantCode: ExitUsage, wantStderr: "--expect-no-referer must be 200, 403 or skip"},
 		{name: "negative sample", args: base("verify", "--referer", "http://site.test/", "--sample", "-1"), wantCode: ExitUsage, wantStderr: "--sample must be"},

@@ -30,6 +30,9 @@ type Settings struct {
 	Endpoint      string
 	PublicBaseURL string
 	KeyPrefix     string
+	// AllowedReferers are the Referer patterns of the bucket's read policy, when the output
+	// lists them (optional): verify derives its default --referer from the first.
+	AllowedReferers []string
 }
 
 // String never prints the secret, so a Settings value is safe in a log line or a %v.
@@ -38,8 +41,8 @@ func (s Settings) String() string {
 	if s.SecretAccessKey != "" {
 		secret = "(set)"
 	}
-	return fmt.Sprintf("bucket=%s region=%s access_key_id=%s secret_access_key=%s endpoint=%s public_base_url=%s key_prefix=%q",
-		s.Bucket, s.Region, s.AccessKeyID, secret, s.Endpoint, s.PublicBaseURL, s.KeyPrefix)
+	return fmt.Sprintf("bucket=%s region=%s access_key_id=%s secret_access_key=%s endpoint=%s public_base_url=%s key_prefix=%q allowed_referers=%q",
+		s.Bucket, s.Region, s.AccessKeyID, secret, s.Endpoint, s.PublicBaseURL, s.KeyPrefix, s.AllowedReferers)
 }
 
 // GoString keeps %#v as safe as %v.
@@ -127,6 +130,20 @@ func ParseBytes(data []byte, name string) (Settings, error) {
 			return Settings{}, fmt.Errorf("terraform output %q key %q is empty", name, f.name)
 		}
 		*f.dst(&s) = v
+	}
+	if raw, ok := obj["allowed_referers"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &s.AllowedReferers); err != nil {
+			got := jsonKind(raw)
+			if got == "a list" {
+				got = "a list with an element that is not a string"
+			}
+			return Settings{}, fmt.Errorf("terraform output %q key %q must be a list of strings, got %s", name, "allowed_referers", got)
+		}
+		for i, p := range s.AllowedReferers {
+			if strings.TrimSpace(p) == "" {
+				return Settings{}, fmt.Errorf("terraform output %q key %q has an empty pattern at index %d", name, "allowed_referers", i)
+			}
+		}
 	}
 	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
 		return Settings{}, fmt.Errorf("terraform output %q must have both access_key_id and secret_access_key, or neither (to use the default AWS credential chain)", name)

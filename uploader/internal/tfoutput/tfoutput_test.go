@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,7 @@ func TestParse(t *testing.T) {
 		{file: "full.json", name: "uploader", want: Settings{
 			Bucket: "media", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLEUPLOADER1", SecretAccessKey: secret,
 			Endpoint: "http://127.0.0.1:9000", PublicBaseURL: "https://media.s3.us-east-1.amazonaws.com/", KeyPrefix: "media/",
+			AllowedReferers: []string{"https://www.example.com/*", "https://*.example.com/*"},
 		}},
 		{file: "minimal.json", name: "uploader", want: Settings{Bucket: "media", Region: "eu-west-3"}},
 		{file: "nulls.json", name: "uploader", want: Settings{Bucket: "media", Region: "us-east-1"}},
@@ -37,6 +39,9 @@ func TestParse(t *testing.T) {
 		{file: "plain_output.txt", name: "uploader", wantErr: []string{"not valid JSON", "terraform output -json"}},
 		{file: "truncated.json", name: "uploader", wantErr: []string{"not valid JSON"}},
 		{file: "null_value.json", name: "uploader", wantErr: []string{"has no value", "terraform apply"}},
+		{file: "referers_not_list.json", name: "uploader", wantErr: []string{`key "allowed_referers" must be a list of strings, got a string`}},
+		{file: "referers_not_strings.json", name: "uploader", wantErr: []string{`key "allowed_referers" must be a list of strings, got a list with an element that is not a string`}},
+		{file: "referers_empty_pattern.json", name: "uploader", wantErr: []string{`key "allowed_referers" has an empty pattern at index 1`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.name, func(t *testing.T) {
@@ -64,7 +69,7 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse() error = %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Parse() = %#v, want %#v", got, tt.want)
 			}
 		})
@@ -114,6 +119,7 @@ func TestFromDir(t *testing.T) {
     secret_access_key = "` + secret + `"
     endpoint          = null
     key_prefix        = "img/"
+    allowed_referers  = ["https://example.com/*", "https://*.example.com/*"]
   }
 }
 `
@@ -134,8 +140,9 @@ func TestFromDir(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FromDir: %v", err)
 	}
-	want := Settings{Bucket: "media", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLEUPLOADER1", SecretAccessKey: secret, KeyPrefix: "img/"}
-	if got != want {
+	want := Settings{Bucket: "media", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLEUPLOADER1", SecretAccessKey: secret, KeyPrefix: "img/",
+		AllowedReferers: []string{"https://example.com/*", "https://*.example.com/*"}}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromDir = %#v, want %#v", got, want)
 	}
 
