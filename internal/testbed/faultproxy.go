@@ -3,6 +3,7 @@ package testbed
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
@@ -38,6 +39,10 @@ type Faults struct {
 	// Stall takes the body, forwards nothing and never answers; the request ends when the
 	// client gives up.
 	Stall float64
+	// Error answers Reply, an S3 error, without contacting the engine: for what an engine
+	// cannot be made to answer (AWS's AccessDenied from an account-level setting moto lacks).
+	Error float64
+	Reply S3Error
 	// Delay is added before each matching request is forwarded, scaled by a random factor in
 	// [0.5, 1.5) so that concurrent requests interleave.
 	Delay time.Duration
@@ -47,6 +52,12 @@ type Faults struct {
 	RateLimit float64
 	// Match selects the requests the faults apply to; nil selects PUT and POST.
 	Match func(*http.Request) bool
+}
+
+// S3Error is an error answer in S3's XML shape.
+type S3Error struct {
+	Status        int // HTTP status, e.g. 403
+	Code, Message string
 }
 
 // FaultBlock is the number of matching requests over which Faults' shares are realized exactly.
@@ -61,6 +72,7 @@ const (
 	FaultDropMidRequest    = "drop-mid-request"
 	FaultDropMidResponse   = "drop-mid-response"
 	FaultStall             = "stall"
+	FaultError             = "error"
 )
 
 // Exchange is one request the proxy saw.
@@ -167,6 +179,9 @@ func (p *FaultProxy) SetFaults(f Faults) {
 	if sum > 1+1e-9 {
 		panic(fmt.Sprintf("testbed: fault proxy: the fault shares add up to %v, more than 1", sum))
 	}
+	if f.Error > 0 && (f.Reply.Status < 400 || f.Reply.Code == "") {
+		panic("testbed: fault proxy: an Error share needs a Reply with an error status and a code")
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = f
@@ -256,6 +271,7 @@ func (f Faults) shares() []faultShare {
 		{f.DropMidRequest, FaultDropMidRequest},
 		{f.DropMidResponse, FaultDropMidResponse},
 		{f.Stall, FaultStall},
+		{f.Error, FaultError},
 	}
 }
 
@@ -313,6 +329,23 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = io.WriteString(w, slowDownBody)
+		return
+	case FaultError:
+		_, _ = io.Copy(io.Discard, r.Body)
+		p.mu.Lock()
+		reply := p.faults.Reply
+		p.mu.Unlock()
+		var body bytes.Buffer
+		_ = xml.NewEncoder(&body).Encode(struct {
+			XMLName   xml.Name `xml:"Error"`
+			Code      string
+			Message   string
+			RequestID string `xml:"RequestId"`
+		}{Code: reply.Code, Message: reply.Message, RequestID: "FAULTPROXY"})
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(reply.Status)
+		_, _ = io.WriteString(w, xml.Header)
+		_, _ = w.Write(body.Bytes())
 		return
 	case FaultDropBeforeForward:
 		hangUp(w)

@@ -59,6 +59,10 @@ func TestFaultProxy(t *testing.T) {
 			var apiErr smithy.APIError
 			return errors.As(err, &apiErr) && apiErr.ErrorCode() == "SlowDown"
 		}, false, FaultSlowDown},
+		{"error reply", Faults{Error: 1, Reply: S3Error{Status: 403, Code: "AccessDenied", Message: "Access Denied"}}, func(err error) bool {
+			var apiErr smithy.APIError
+			return errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDenied" && apiErr.ErrorMessage() == "Access Denied"
+		}, false, FaultError},
 		{"drop before forward", Faults{DropBeforeForward: 1}, isSendError, false, FaultDropBeforeForward},
 		{"drop mid-request", Faults{DropMidRequest: 1}, isSendError, false, FaultDropMidRequest},
 		// The engine stored the object; the client cannot know.
@@ -155,7 +159,7 @@ func TestFaultProxySchedule(t *testing.T) {
 func TestFaultProxySetFaultsRejectsBadShares(t *testing.T) {
 	t.Parallel()
 	p := StartFaultProxy(t, "http://127.0.0.1:1", 1)
-	for _, f := range []Faults{{SlowDown: 0.6, Stall: 0.5}, {DropMidResponse: -0.1}, {Stall: 1.5}, {SlowDown: 0.001}} {
+	for _, f := range []Faults{{SlowDown: 0.6, Stall: 0.5}, {DropMidResponse: -0.1}, {Stall: 1.5}, {SlowDown: 0.001}, {Error: 1}} {
 		func() {
 			defer func() {
 				if recover() == nil {

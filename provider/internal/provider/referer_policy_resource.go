@@ -379,7 +379,7 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 		return diags
 	}
 
-	err = putBucketPolicy(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime)
+	err = putBucketPolicyUnless(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime, r.accountBlocksPublicPolicies)
 	if err != nil {
 		detail := fmt.Sprintf("PutBucketPolicy on bucket %q failed: %s", bucket, err)
 		switch {
@@ -409,6 +409,20 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 		data.RefererPatterns = patterns
 	}
 	return diags
+}
+
+// accountBlocksPublicPolicies reports whether the account-level BlockPublicPolicy is on, which denies every
+// public bucket policy however long one waits. Unknown (no account ID, the setting unreadable) counts as no.
+func (r *refererPolicyResource) accountBlocksPublicPolicies(ctx context.Context) bool {
+	if r.pd.accountID == "" {
+		return false
+	}
+	cfg, err := accountPublicAccessBlock(ctx, r.pd.s3control, r.pd.accountID)
+	if err != nil {
+		tflog.Debug(ctx, "could not read account-level Block Public Access", map[string]any{"error": err.Error()})
+		return false
+	}
+	return cfg != nil && aws.ToBool(cfg.BlockPublicPolicy)
 }
 
 // explainAccessDenied turns a denied PutBucketPolicy into the next step. The usual cause, once the bucket's
@@ -611,10 +625,21 @@ func putPublicAccessBlock(ctx context.Context, client bucketPolicyAPI, bucket st
 
 // putBucketPolicy stores the policy, retrying what follows a fresh bucket or Block Public Access change.
 func putBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket, doc string, settle time.Duration) error {
+	return putBucketPolicyUnless(ctx, client, bucket, doc, settle, nil)
+}
+
+// putBucketPolicyUnless is putBucketPolicy that stops retrying AccessDenied at once when denialIsFinal, asked
+// on the first one, says waiting cannot help (the account-level Block Public Access rejects public policies).
+func putBucketPolicyUnless(ctx context.Context, client bucketPolicyAPI, bucket, doc string, settle time.Duration, denialIsFinal func(context.Context) bool) error {
 	start := time.Now()
+	asked, final := false, false
 	return retryUntil(ctx, func(err error) bool {
+		if isAPIError(err, "AccessDenied") && denialIsFinal != nil && !asked {
+			asked, final = true, denialIsFinal(ctx)
+		}
 		return isAPIError(err, "OperationAborted") ||
-			(isAPIError(err, "NoSuchBucket", "MalformedPolicy", "AccessDenied") && time.Since(start) < settle)
+			(isAPIError(err, "NoSuchBucket", "MalformedPolicy") && time.Since(start) < settle) ||
+			(isAPIError(err, "AccessDenied") && !final && time.Since(start) < settle)
 	}, func(ctx context.Context) error {
 		_, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)})
 		return err

@@ -406,9 +406,10 @@ provider "staticmedia" {
 	}
 }
 
-// TestAccRefererPolicyResource_accountBlockExplained checks the diagnostic text for a PutBucketPolicy denied by
-// the account-level Block Public Access, reading the setting from moto's S3 Control API. moto does not enforce
-// Block Public Access, so the denial itself cannot be provoked there; the reading and the advice can.
+// TestAccRefererPolicyResource_accountBlockExplained checks the diagnostic for a PutBucketPolicy denied by the
+// account-level Block Public Access, reading the setting from moto's S3 Control API. moto stores the setting but
+// does not enforce it, so a fault proxy in front of moto's S3 answers PutBucketPolicy with AWS's AccessDenied;
+// everything else (the bucket's own Block Public Access, the account setting) is moto's.
 func TestAccRefererPolicyResource_accountBlockExplained(t *testing.T) {
 	t.Parallel()
 	testAccPreCheck(t)
@@ -446,6 +447,40 @@ func TestAccRefererPolicyResource_accountBlockExplained(t *testing.T) {
 		}
 	}
 
+	// The whole path: apply, the bucket's own settings opened, PutBucketPolicy denied, the advice in the error.
+	const bucket = "referer-account-block"
+	refererTestBucket(t, opts.S3(m.Config(t)), bucket, true)
+	proxy := testbed.StartFaultProxy(t, m.Endpoint, 0)
+	proxy.SetFaults(testbed.Faults{
+		Error: 1,
+		Reply: testbed.S3Error{Status: 403, Code: "AccessDenied", Message: "Access Denied"},
+		Match: func(r *http.Request) bool { return r.Method == http.MethodPut && r.URL.Query().Has("policy") },
+	})
+	provider := fmt.Sprintf(`
+provider "staticmedia" {
+  region     = %[1]q
+  access_key = %[2]q
+  secret_key = %[3]q
+  endpoints {
+    s3        = %[4]q
+    iam       = %[5]q
+    sts       = %[5]q
+    s3control = %[5]q
+  }
+}
+`, m.Region, m.AccessKey, m.SecretKey, proxy.URL, m.Endpoint)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: testAccRefererPolicyConfig(provider, bucket, `  allowed_referers = ["https://example.com/*"]`),
+			ExpectError: regexp.MustCompile(`(?s)Unable to Create Referer Policy.*AccessDenied.*Account 123456789012.*` +
+				`BlockPublicPolicy on.*BlockPublicPolicy=false,RestrictPublicBuckets=false`),
+		}},
+	})
+	// One attempt: with the account's BlockPublicPolicy on, retrying for the settle time cannot help.
+	if n := proxy.Count(func(e testbed.Exchange) bool { return e.Fault == testbed.FaultError }); n != 1 {
+		t.Errorf("PutBucketPolicy was denied %d times, want exactly once (0: the denial was not what failed the apply)", n)
+	}
 }
 
 // TestAccRefererPolicyResource_minioReferer applies the policy on MinIO, which evaluates bucket policies,
