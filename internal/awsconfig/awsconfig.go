@@ -175,20 +175,40 @@ func (o Options) STS(cfg aws.Config, optFns ...func(*sts.Options)) *sts.Client {
 
 // S3Control returns an S3 Control client (account-level Block Public Access). Without an explicit
 // s3control endpoint it falls back to the S3 endpoint override, which is where local engines that
-// implement it (moto) serve it. An overridden endpoint is used verbatim: the SDK's endpoint rules would put
-// the account ID in front of the host ("123456789012.127.0.0.1:5000"), which resolves on AWS but not for a
-// local engine or a proxy.
+// implement it (moto) serve it. An overridden endpoint (Endpoints, or a non-AWS one from the
+// environment) is used verbatim: the SDK's endpoint rules would put the account ID in front of the
+// host ("123456789012.127.0.0.1:5000"), which resolves on AWS but not for a local engine or a proxy.
 func (o Options) S3Control(cfg aws.Config, optFns ...func(*s3control.Options)) *s3control.Client {
 	fns := []func(*s3control.Options){func(so *s3control.Options) {
 		ep := o.Endpoints.S3Control
 		if ep == "" {
 			ep = o.Endpoints.S3
 		}
+		// An endpoint from the environment or the shared config (AWS_ENDPOINT_URL_S3_CONTROL,
+		// AWS_ENDPOINT_URL) too, unless it is AWS's own, where the account prefix is right.
+		if ep == "" && so.BaseEndpoint != nil && !isAWSEndpoint(*so.BaseEndpoint) {
+			ep = *so.BaseEndpoint
+		}
 		if u, err := url.Parse(ep); ep != "" && err == nil {
 			so.EndpointResolverV2 = verbatimEndpoint{uri: *u}
 		}
 	}}
 	return s3control.NewFromConfig(cfg, append(fns, optFns...)...)
+}
+
+// isAWSEndpoint reports whether raw is a URL on one of AWS's own domains.
+func isAWSEndpoint(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, domain := range []string{".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".c2s.ic.gov", ".sc2s.sgov.gov"} {
+		if strings.HasSuffix(host, domain) {
+			return true
+		}
+	}
+	return false
 }
 
 // verbatimEndpoint resolves every S3 Control operation to one URL.
