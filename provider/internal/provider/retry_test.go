@@ -36,7 +36,7 @@ func apiError(op, code string, status int) error {
 func onlyOperationAborted(err error) bool { return isAPIError(err, "OperationAborted") }
 
 // Timing slack for the scheduler on a loaded machine (the acceptance tests run engines in parallel).
-const retryTimingSlack = 150 * time.Millisecond
+const retryTimingSlack = 400 * time.Millisecond
 
 func TestRetryUntil(t *testing.T) {
 	t.Parallel()
