@@ -60,7 +60,7 @@ type Ledger struct {
 }
 
 // OpenLedger takes the overlap lock, opens (or creates) the ledger and checks the source
-// directory.
+// directory; with cfg.ReadOnly it takes no lock and creates nothing.
 func OpenLedger(ctx context.Context, cfg LedgerConfig) (*Ledger, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("ledger path is empty")
