@@ -57,7 +57,7 @@ type Table struct {
 }
 
 // OpenTable connects, checks that the table and columns exist, and for SQLite takes the
-// overlap lock.
+// overlap lock (not with cfg.ReadOnly).
 func OpenTable(ctx context.Context, cfg TableConfig) (*Table, error) {
 	if cfg.IDColumn == "" {
 		cfg.IDColumn = "id"
