@@ -277,21 +277,11 @@ func TestAccProvider_profile(t *testing.T) {
 	writeFile("credentials", fmt.Sprintf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", profile, m.AccessKey, m.SecretKey))
 
 	config := func(profile string) string {
-		return fmt.Sprintf(`
-provider "staticmedia" {
-  profile = %[1]q
-  endpoints {
-    s3        = %[2]q
-    iam       = %[2]q
-    sts       = %[2]q
-    s3control = %[2]q
-  }
-}
-
+		return testAccProviderConfig(fmt.Sprintf("  profile = %q\n", profile), m.Endpoint, m.Endpoint) + fmt.Sprintf(`
 resource "staticmedia_bucket" "media" {
-  bucket = %[3]q
+  bucket = %q
 }
-`, profile, m.Endpoint, bucket)
+`, bucket)
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -356,22 +346,11 @@ func TestAccProvider_credentialsNotLogged(t *testing.T) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				CheckDestroy:             checkBucketGone(adminS3(t, m), bucket),
 				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
-provider "staticmedia" {
-  region = %[1]q
-  %[2]s
-  endpoints {
-    s3        = %[3]q
-    iam       = %[3]q
-    sts       = %[3]q
-    s3control = %[3]q
-  }
-}
-
+					Config: testAccProviderConfig(fmt.Sprintf("  region = %q\n  %s\n", m.Region, credentials), m.Endpoint, m.Endpoint) + fmt.Sprintf(`
 resource "staticmedia_bucket" "media" {
-  bucket = %[4]q
+  bucket = %q
 }
-`, m.Region, credentials, m.Endpoint, bucket),
+`, bucket),
 				}},
 			})
 
@@ -506,24 +485,11 @@ func TestAccProvider_maxRetries(t *testing.T) {
 				PreCheck:                 func() { testAccPreCheck(t) },
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
-provider "staticmedia" {
-  region     = %[1]q
-  access_key = %[2]q
-  secret_key = %[3]q
-  %[6]s
-  endpoints {
-    s3        = %[4]q
-    iam       = %[5]q
-    sts       = %[5]q
-    s3control = %[5]q
-  }
-}
-
+					Config: testAccProviderConfig(motoKeys(m)+"  "+tt.setting+"\n", proxy.URL, m.Endpoint) + fmt.Sprintf(`
 resource "staticmedia_bucket" "test" {
-  bucket = %[7]q
+  bucket = %q
 }
-`, m.Region, m.AccessKey, m.SecretKey, proxy.URL, m.Endpoint, tt.setting, bucket),
+`, bucket),
 					ExpectError: regexp.MustCompile(`(?s)Unable to Create Bucket.*SlowDown`),
 				}},
 			})

@@ -58,19 +58,27 @@ func testAccMotoConfig(m *testbed.Moto, opts ...providerConfigOption) string {
 	for _, o := range opts {
 		o(&extra)
 	}
+	return testAccProviderConfig(motoKeys(m)+extra.String(), m.Endpoint, m.Endpoint)
+}
+
+// motoKeys are the provider settings for moto's region and admin keys, for testAccProviderConfig.
+func motoKeys(m *testbed.Moto) string {
+	return fmt.Sprintf("  region     = %q\n  access_key = %q\n  secret_key = %q\n", m.Region, m.AccessKey, m.SecretKey)
+}
+
+// testAccProviderConfig is a provider block with settings (lines written before its endpoints block),
+// S3 at s3 and IAM, STS and S3 Control at others: a fault proxy passed as s3 watches or faults S3 alone.
+func testAccProviderConfig(settings, s3, others string) string {
 	return fmt.Sprintf(`
 provider "staticmedia" {
-  region     = %[1]q
-  access_key = %[2]q
-  secret_key = %[3]q
-  endpoints {
-    s3        = %[4]q
-    iam       = %[4]q
-    sts       = %[4]q
-    s3control = %[4]q
+%[1]s  endpoints {
+    s3        = %[2]q
+    iam       = %[3]q
+    sts       = %[3]q
+    s3control = %[3]q
   }
-%[5]s}
-`, m.Region, m.AccessKey, m.SecretKey, m.Endpoint, extra.String())
+}
+`, settings, s3, others)
 }
 
 // testAccMinIOConfig is the provider block for MinIO, which has no STS GetCallerIdentity and no IAM.

@@ -58,28 +58,16 @@ func TestAccRefererPolicyResource_openBeforePolicy(t *testing.T) {
 	})
 
 	// Only S3 goes through the proxy; IAM, STS and S3 Control go to moto directly.
-	config := fmt.Sprintf(`
-provider "staticmedia" {
-  region     = %[1]q
-  access_key = %[2]q
-  secret_key = %[3]q
-  endpoints {
-    s3        = %[4]q
-    iam       = %[5]q
-    sts       = %[5]q
-    s3control = %[5]q
-  }
-}
-
+	config := testAccProviderConfig(motoKeys(m), proxy.URL, m.Endpoint) + fmt.Sprintf(`
 resource "staticmedia_bucket" "media" {
-  bucket = %[6]q
+  bucket = %q
 }
 
 resource "staticmedia_referer_policy" "test" {
   bucket          = staticmedia_bucket.media.bucket
   allowed_domains = ["example.com"]
 }
-`, m.Region, m.AccessKey, m.SecretKey, proxy.URL, m.Endpoint, bucket)
+`, bucket)
 
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },

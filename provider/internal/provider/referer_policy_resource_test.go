@@ -456,19 +456,7 @@ func TestAccRefererPolicyResource_accountBlockExplained(t *testing.T) {
 		Reply: testbed.S3Error{Status: 403, Code: "AccessDenied", Message: "Access Denied"},
 		Match: func(r *http.Request) bool { return r.Method == http.MethodPut && r.URL.Query().Has("policy") },
 	})
-	provider := fmt.Sprintf(`
-provider "staticmedia" {
-  region     = %[1]q
-  access_key = %[2]q
-  secret_key = %[3]q
-  endpoints {
-    s3        = %[4]q
-    iam       = %[5]q
-    sts       = %[5]q
-    s3control = %[5]q
-  }
-}
-`, m.Region, m.AccessKey, m.SecretKey, proxy.URL, m.Endpoint)
+	provider := testAccProviderConfig(motoKeys(m), proxy.URL, m.Endpoint)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{

@@ -174,10 +174,7 @@ func checkUserTags(t *testing.T, m *testbed.Moto, user string, want map[string]s
 func TestAccUploadUserResource_defaultTags(t *testing.T) {
 	t.Parallel()
 	m := testbed.StartMoto(t)
-	config := strings.Replace(testAccMotoConfig(m), "  endpoints {", `  default_tags {
-    tags = { owner = "platform", team = "default" }
-  }
-  endpoints {`, 1) + `
+	config := testAccMotoConfig(m, withDefaultTags(map[string]string{"owner": "platform", "team": "default"})) + `
 resource "staticmedia_upload_user" "test" {
   name   = "tagged"
   bucket = "media"
