@@ -460,16 +460,20 @@ func (r *refererPolicyResource) accountRestrictsPublicBuckets(ctx context.Contex
 		r.pd.accountID, accountBlockFix(r.pd.accountID))
 }
 
-// policyJSON builds the document from the model's inputs.
-func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition string) (string, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	var referers, domains []string
+// inputs reads allowed_referers and allowed_domains (nil when null).
+func (m refererPolicyResourceModel) inputs(ctx context.Context) (referers, domains []string, diags diag.Diagnostics) {
 	if !m.AllowedReferers.IsNull() {
 		diags.Append(m.AllowedReferers.ElementsAs(ctx, &referers, false)...)
 	}
 	if !m.AllowedDomains.IsNull() {
 		diags.Append(m.AllowedDomains.ElementsAs(ctx, &domains, false)...)
 	}
+	return referers, domains, diags
+}
+
+// policyJSON builds the document from the model's inputs.
+func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition string) (string, diag.Diagnostics) {
+	referers, domains, diags := m.inputs(ctx)
 	if diags.HasError() {
 		return "", diags
 	}
@@ -483,14 +487,7 @@ func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition st
 // patterns is referer_patterns: allowed_referers, then the expanded allowed_domains, without duplicates,
 // in the order the policy lists them.
 func (m refererPolicyResourceModel) patterns(ctx context.Context) (types.List, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	var referers, domains []string
-	if !m.AllowedReferers.IsNull() {
-		diags.Append(m.AllowedReferers.ElementsAs(ctx, &referers, false)...)
-	}
-	if !m.AllowedDomains.IsNull() {
-		diags.Append(m.AllowedDomains.ElementsAs(ctx, &domains, false)...)
-	}
+	referers, domains, diags := m.inputs(ctx)
 	if diags.HasError() {
 		return types.ListUnknown(types.StringType), diags
 	}
