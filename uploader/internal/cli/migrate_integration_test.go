@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -360,24 +362,13 @@ func TestMigrateMotoLeastPrivilegeLedgerAndPostgres(t *testing.T) {
 	})
 
 	t.Run("postgres", func(t *testing.T) {
-		db, err := sql.Open("pgx", pg.DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Exec(`CREATE TABLE photos (id bigserial PRIMARY KEY, file text NOT NULL, on_s3 boolean NOT NULL DEFAULT false, etag text)`); err != nil {
-			t.Fatal(err)
-		}
 		files := map[string][]byte{}
 		for i := range 25 {
 			files[fmt.Sprintf("p/%02d/photo-%d.jpg", i%4, i)] = randomContent(t, 700+i)
 		}
 		fx := newFixture(t, files)
-		for p := range files {
-			if _, err := db.Exec(`INSERT INTO photos (file) VALUES ($1)`, p); err != nil {
-				t.Fatal(err)
-			}
-		}
+		db := postgresTable(t, pg.DSN, `CREATE TABLE photos (id bigserial PRIMARY KEY, file text NOT NULL, on_s3 boolean NOT NULL DEFAULT false, etag text)`,
+			"photos", slices.Collect(maps.Keys(files)))
 		flagged := func() (n int) {
 			t.Helper()
 			if err := db.QueryRow(`SELECT count(*) FROM photos WHERE on_s3`).Scan(&n); err != nil {
@@ -411,6 +402,26 @@ func TestMigrateMotoLeastPrivilegeLedgerAndPostgres(t *testing.T) {
 			t.Errorf("rerun uploaded %d files, want 0", rep.Uploaded)
 		}
 	})
+}
+
+// postgresTable runs ddl on the PostgreSQL database at dsn and inserts a pending row into table for
+// each path (its file column); the connection closes when the test ends.
+func postgresTable(t *testing.T, dsn, ddl, table string, paths []string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(ddl); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		if _, err := db.Exec(`INSERT INTO `+table+` (file) VALUES ($1)`, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
 
 // minioWithBucket starts MinIO with an empty bucket and returns it with an admin client.
@@ -546,24 +557,13 @@ func TestMigratePostgres(t *testing.T) {
 	pg := testbed.StartPostgres(t)
 	const bucket = "media"
 	m, admin := minioWithBucket(t, bucket)
-	db, err := sql.Open("pgx", pg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE SCHEMA app; CREATE TABLE app.photos (id bigserial PRIMARY KEY, file text NOT NULL, on_s3 boolean NOT NULL DEFAULT false, etag text, uploaded_at timestamptz)`); err != nil {
-		t.Fatal(err)
-	}
 	files := map[string][]byte{}
 	for i := range 120 {
 		files[fmt.Sprintf("u/%03d/p %d.jpg", i%7, i)] = randomContent(t, 500+i)
 	}
 	fx := newFixture(t, files)
-	for p := range files {
-		if _, err := db.Exec(`INSERT INTO app.photos (file) VALUES ($1)`, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := postgresTable(t, pg.DSN, `CREATE SCHEMA app; CREATE TABLE app.photos (id bigserial PRIMARY KEY, file text NOT NULL, on_s3 boolean NOT NULL DEFAULT false, etag text, uploaded_at timestamptz)`,
+		"app.photos", slices.Collect(maps.Keys(files)))
 	if _, err := db.Exec(`INSERT INTO app.photos (file) VALUES ('gone.jpg'), ('../outside.jpg')`); err != nil {
 		t.Fatal(err)
 	}
