@@ -19,20 +19,21 @@ func RefererFromPattern(pattern string) (string, error) {
 		return fail("it does not start with http:// or https://")
 	}
 	host, path, hasPath := strings.Cut(rest, "/")
+	wildcards := strings.NewReplacer("*", "", "?", "a")
 	labels := strings.Split(host, ".")
 	for i, l := range labels {
 		if l != "" && strings.Trim(l, "*") == "" {
 			labels[i] = "www"
 			continue
 		}
-		labels[i] = strings.NewReplacer("*", "", "?", "a").Replace(l)
+		labels[i] = wildcards.Replace(l)
 		if labels[i] == "" {
 			return fail("its host has an empty label")
 		}
 	}
 	out := strings.ToLower(scheme) + "://" + strings.Join(labels, ".")
 	if hasPath {
-		out += "/" + strings.NewReplacer("*", "", "?", "a").Replace(path)
+		out += "/" + wildcards.Replace(path)
 	}
 	return out, nil
 }
