@@ -23,7 +23,8 @@ func registerCommonFlags(fs *flag.FlagSet, f *migrateFlags) {
 	// Defaults shown by --help are constants: no flag ever defaults to a secret or to the
 	// environment, so the help text can never print one.
 	fs.StringVar(&f.tfOutput, "tf-output", "", "read `FILE` holding what terraform output -json prints (- for stdin)")
-	fs.StringVar(&f.tfDir, "tf-dir", "", "run terraform -chdir=`DIR` output -json (terraform on PATH)")
+	fs.StringVar(&f.tfDir, "tf-dir", "", "run terraform -chdir=`DIR` output -json (terraform on PATH, else tofu; see --tf-binary)")
+	fs.StringVar(&f.tfBinary, "tf-binary", "", "with --tf-dir: the client to run, `NAME|PATH` (terraform or tofu; default terraform if on PATH, else tofu)")
 	fs.StringVar(&f.tfOutputName, "tf-output-name", tfoutput.DefaultName, "the Terraform output to read")
 	fs.StringVar(&f.source, "source", "", "the media `DIR` the catalog's paths are relative to (required)")
 	fs.StringVar(&f.db, "db", "", "application database `DSN`: postgres://..., mysql://user:pass@host:port/db or sqlite:PATH (or set "+dbEnv+"); without it, ledger mode")
@@ -67,6 +68,8 @@ func (f *migrateFlags) checkCommonFlags() error {
 		return usagef("--tf-output FILE (or - for stdin) or --tf-dir DIR is required: it tells the uploader the bucket and the key")
 	case f.tfOutput != "" && f.tfDir != "":
 		return usagef("--tf-output and --tf-dir are exclusive: pass one")
+	case f.tfBinary != "" && f.tfDir == "":
+		return usagef("--tf-binary is the client --tf-dir runs: pass --tf-dir DIR too, or drop it")
 	case f.source == "":
 		return usagef("--source DIR is required: the media directory the catalog's paths are relative to")
 	}

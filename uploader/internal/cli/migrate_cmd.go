@@ -28,6 +28,7 @@ const dbEnv = "UPLOADER_DB"
 // migrateFlags are the raw flags of `uploader migrate`.
 type migrateFlags struct {
 	tfOutput, tfDir, tfOutputName               string
+	tfBinary, webIdentityTokenFile              string
 	source                                      string
 	db, table, pathColumn, flagColumn, idColumn string
 	etagColumn, uploadedAtColumn                string
@@ -161,7 +162,11 @@ func checkTableFlags(f *migrateFlags) error {
 // readSettings reads the Terraform output named by the flags.
 func readSettings(ctx context.Context, f *migrateFlags) (tfoutput.Settings, error) {
 	if f.tfDir != "" {
-		return tfoutput.FromDir(ctx, f.tfDir, f.tfOutputName)
+		bin, err := tfoutput.FindBinary(f.tfBinary)
+		if err != nil {
+			return tfoutput.Settings{}, err
+		}
+		return tfoutput.FromDir(ctx, bin, f.tfDir, f.tfOutputName)
 	}
 	if f.tfOutput == "-" {
 		return tfoutput.Parse(f.stdin, f.tfOutputName)
