@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -45,7 +46,10 @@ type Options struct {
 	AccessKey    string
 	SecretKey    string
 	SessionToken string
-	Endpoints    Endpoints
+	// WebIdentity, when set, assumes a role with an OIDC token instead of using the keys or the
+	// default chain (exclusive with AccessKey).
+	WebIdentity *WebIdentity
+	Endpoints   Endpoints
 	// S3UsePathStyle forces path-style addressing (http://host/bucket/key). It is implied when
 	// Endpoints.S3 is set, because local engines rarely resolve bucket subdomains.
 	S3UsePathStyle bool
@@ -61,10 +65,58 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// WebIdentity is a role assumed with AssumeRoleWithWebIdentity: CI's OIDC token, read from
+// TokenFile at each exchange (CI may refresh it), buys short-lived credentials for RoleARN. No
+// long-lived secret is involved.
+type WebIdentity struct {
+	RoleARN   string
+	TokenFile string
+	// SessionName identifies the session in CloudTrail and in the assumed-role ARN.
+	SessionName string
+}
+
+// WebIdentityError is a failed exchange of the token for the role's credentials: the token file
+// unreadable, or STS refusing (trust policy, audience, unknown OIDC provider, expired token).
+type WebIdentityError struct {
+	RoleARN, TokenFile string
+	Err                error
+}
+
+func (e *WebIdentityError) Error() string {
+	return fmt.Sprintf("assuming role %s with the web identity token in %s: %v", e.RoleARN, e.TokenFile, e.Err)
+}
+
+func (e *WebIdentityError) Unwrap() error { return e.Err }
+
+// webIdentityProvider gives the exchange's errors their type, so a caller can tell them from the
+// errors of the request the credentials were for.
+type webIdentityProvider struct {
+	next aws.CredentialsProvider
+	w    WebIdentity
+}
+
+func (p webIdentityProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.next.Retrieve(ctx)
+	if err != nil {
+		return aws.Credentials{}, &WebIdentityError{RoleARN: p.w.RoleARN, TokenFile: p.w.TokenFile, Err: err}
+	}
+	return c, nil
+}
+
 // Validate reports settings that cannot work, naming the setting and the fix.
 func (o Options) Validate() error {
 	if (o.AccessKey == "") != (o.SecretKey == "") {
 		return errors.New("access_key and secret_key must be set together (or neither, to use the default credential chain)")
+	}
+	if w := o.WebIdentity; w != nil {
+		switch {
+		case o.AccessKey != "":
+			return errors.New("an access key and a web identity role are exclusive: pass one")
+		case w.RoleARN == "":
+			return errors.New("web identity: the role ARN is empty")
+		case w.TokenFile == "":
+			return errors.New("web identity: the token file is empty")
+		}
 	}
 	for name, raw := range map[string]string{"s3": o.Endpoints.S3, "iam": o.Endpoints.IAM, "sts": o.Endpoints.STS, "s3control": o.Endpoints.S3Control} {
 		if raw == "" {
@@ -135,6 +187,15 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("no AWS region: set region (or AWS_REGION / a profile with a region)")
+	}
+	if w := o.WebIdentity; w != nil {
+		// AssumeRoleWithWebIdentity is unsigned: the STS client needs no credentials of its own.
+		// It keeps the SDK's standard retryer: the requests the credentials are for retry with
+		// the caller's, and the two would multiply.
+		stsClient := o.STS(cfg, func(so *sts.Options) { so.Retryer = retry.NewStandard() })
+		provider := stscreds.NewWebIdentityRoleProvider(stsClient, w.RoleARN, stscreds.IdentityTokenFile(w.TokenFile),
+			func(wo *stscreds.WebIdentityRoleOptions) { wo.RoleSessionName = w.SessionName })
+		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w})
 	}
 	return cfg, nil
 }

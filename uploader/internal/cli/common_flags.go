@@ -25,6 +25,7 @@ func registerCommonFlags(fs *flag.FlagSet, f *migrateFlags) {
 	fs.StringVar(&f.tfOutput, "tf-output", "", "read `FILE` holding what terraform output -json prints (- for stdin)")
 	fs.StringVar(&f.tfDir, "tf-dir", "", "run terraform -chdir=`DIR` output -json (terraform on PATH, else tofu; see --tf-binary)")
 	fs.StringVar(&f.tfBinary, "tf-binary", "", "with --tf-dir: the client to run, `NAME|PATH` (terraform or tofu; default terraform if on PATH, else tofu)")
+	fs.StringVar(&f.webIdentityTokenFile, "web-identity-token-file", "", "when the output has role_arn: the `FILE` holding CI's OIDC token, exchanged for the role's credentials (default: $"+webIdentityTokenEnv+"; verify and prune make no AWS call and ignore it)")
 	fs.StringVar(&f.tfOutputName, "tf-output-name", tfoutput.DefaultName, "the Terraform output to read")
 	fs.StringVar(&f.source, "source", "", "the media `DIR` the catalog's paths are relative to (required)")
 	fs.StringVar(&f.db, "db", "", "application database `DSN`: postgres://..., mysql://user:pass@host:port/db or sqlite:PATH (or set "+dbEnv+"); without it, ledger mode")

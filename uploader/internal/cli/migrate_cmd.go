@@ -258,10 +258,14 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		}
 		return fail(ExitUsage, "invalid settings", err)
 	}
+	creds, err := f.credentials(settings)
+	if err != nil {
+		return fail(ExitUsage, "invalid credential settings", err)
+	}
 	logger.Info("starting", "version", version, "bucket", cfg.Bucket, "region", settings.Region,
 		"endpoint", settings.Endpoint, "key_prefix", cfg.KeyPrefix, "source", cfg.Source,
 		"concurrency", cfg.Concurrency, "dry_run", cfg.DryRun,
-		"credentials", credentialSource(settings))
+		"credentials", creds.source)
 
 	var walkErrors walkErrors
 	cat, err := openCatalog(ctx, f, logger, &walkErrors)
@@ -284,7 +288,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 
 	client, err := migrate.NewS3Client(ctx, migrate.ClientConfig{
 		Region: settings.Region, AccessKeyID: settings.AccessKeyID, SecretAccessKey: settings.SecretAccessKey,
-		Endpoint: settings.Endpoint, Concurrency: cfg.Concurrency, AppID: "staticmedia-uploader",
+		WebIdentity: creds.webIdentity, Endpoint: settings.Endpoint, Concurrency: cfg.Concurrency, AppID: "staticmedia-uploader",
 	})
 	if err != nil {
 		return fail(ExitUsage, "cannot configure the S3 client", err)
@@ -297,7 +301,8 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 			Failed: counters.Failed.Load(), Bytes: counters.Bytes.Load(),
 		}
 	})
-	rep, runErr := migrate.Run(ctx, cfg, migrate.Deps{S3: client, Catalog: cat, Logger: logger, Progress: &counters})
+	rep, runErr := migrate.Run(ctx, cfg, migrate.Deps{S3: client, Catalog: cat, Logger: logger, Progress: &counters,
+		Identity: creds.describeIdentity(client.Options().Credentials)})
 	stopDisplay()
 	walkErrors.addTo(&rep)
 
@@ -357,13 +362,6 @@ func writeReport(path string, stdout io.Writer, rep any) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o644) //nolint:gosec // G306: the report holds counts and paths, never secrets
-}
-
-func credentialSource(s tfoutput.Settings) string {
-	if s.AccessKeyID != "" {
-		return "access key " + s.AccessKeyID + " from the Terraform output"
-	}
-	return "the default AWS credential chain"
 }
 
 // openCatalog opens the application table (--db) or the ledger.

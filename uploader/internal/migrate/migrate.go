@@ -48,6 +48,9 @@ type Deps struct {
 	Progress *Progress
 	// Now is the clock for upload times and durations; nil means time.Now.
 	Now func() time.Time
+	// Identity, when set, names who S3 sees (a role and its session, an access key ID) without
+	// secrets; the preflight's error says who was refused. It is called only then.
+	Identity func(ctx context.Context) string
 }
 
 // Progress holds live counters a display can read while the run goes on.
@@ -142,6 +145,10 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	if err := Preflight(ctx, r.deps.S3, r.cfg.Bucket); err != nil {
 		if ctx.Err() != nil {
 			return finish(), fmt.Errorf("%w during preflight: %w", ErrInterrupted, ctx.Err())
+		}
+		var pe *PreflightError
+		if errors.As(err, &pe) && r.deps.Identity != nil {
+			pe.Identity = r.deps.Identity(ctx)
 		}
 		return finish(), err
 	}
