@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -87,6 +88,18 @@ func (e *WebIdentityError) Error() string {
 }
 
 func (e *WebIdentityError) Unwrap() error { return e.Err }
+
+// tokenFile is stscreds.IdentityTokenFile with the file's error kept (wrapped), so a caller can
+// tell an unreadable token file (errors.As *fs.PathError) from a refusal by STS.
+type tokenFile string
+
+func (f tokenFile) GetIdentityToken() ([]byte, error) {
+	b, err := os.ReadFile(string(f))
+	if err != nil {
+		return nil, fmt.Errorf("reading the token file: %w", err)
+	}
+	return b, nil
+}
 
 // webIdentityProvider gives the exchange's errors their type, so a caller can tell them from the
 // errors of the request the credentials were for.
@@ -165,9 +178,15 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
 	}
-	if o.AccessKey != "" {
+	switch {
+	case o.AccessKey != "":
 		loaders = append(loaders, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, o.SessionToken)))
+	case o.WebIdentity != nil:
+		// Replaced below, once the STS client exists. Without a provider the SDK would resolve
+		// its default chain now, which fails when the environment holds half of its own web
+		// identity settings (AWS_WEB_IDENTITY_TOKEN_FILE without AWS_ROLE_ARN).
+		loaders = append(loaders, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
 	switch {
 	case o.Retryer != nil:
@@ -193,7 +212,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		// It keeps the SDK's standard retryer: the requests the credentials are for retry with
 		// the caller's, and the two would multiply.
 		stsClient := o.STS(cfg, func(so *sts.Options) { so.Retryer = retry.NewStandard() })
-		provider := stscreds.NewWebIdentityRoleProvider(stsClient, w.RoleARN, stscreds.IdentityTokenFile(w.TokenFile),
+		provider := stscreds.NewWebIdentityRoleProvider(stsClient, w.RoleARN, tokenFile(w.TokenFile),
 			func(wo *stscreds.WebIdentityRoleOptions) { wo.RoleSessionName = w.SessionName })
 		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w})
 	}
