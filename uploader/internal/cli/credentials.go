@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -79,7 +80,7 @@ func checkTokenFile(path string) error {
 		return err
 	}
 	if strings.TrimSpace(string(data)) == "" {
-		return fmt.Errorf("the file is empty")
+		return errors.New("the file is empty")
 	}
 	return nil
 }

@@ -197,17 +197,10 @@ func TestMigrateWebIdentityMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs moto")
 	}
-	m := testbed.StartMoto(t)
-	m.EnableIAMEnforcement(t)
-	ctx := context.Background()
-	adminOpts := m.Options()
-	adminCfg := m.Config(t)
-	admin := adminOpts.S3(adminCfg)
-	iamc := adminOpts.IAM(adminCfg)
 	const bucket = "media"
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	m, admin := enforcingMotoWithBucket(t, bucket)
+	ctx := context.Background()
+	iamc := m.Options().IAM(m.Config(t))
 	provider, err := iamc.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
 		Url:            aws.String("https://" + githubIssuer),
 		ClientIDList:   []string{"sts.amazonaws.com"},
