@@ -1,7 +1,7 @@
-// Package cli is the uploader's command layer: it parses a subcommand's flags once into a plain
-// configuration, builds the collaborators (S3 client, catalog, logger, progress display), runs
-// the engine and turns the outcome into a report and an exit code. Nothing below it prints or
-// exits.
+// Package cli is the uploader's command layer: it parses a subcommand's flags (in the groups of
+// flag_groups.go) once into a plain configuration, builds the collaborators (S3 client,
+// catalog, logger, progress display), runs the engine and turns the outcome into a report and
+// an exit code. Nothing below it prints or exits; DESIGN.md says why.
 package cli
 
 import (

@@ -37,7 +37,7 @@ type uploadCredentials struct {
 // with the token file of --web-identity-token-file or AWS_WEB_IDENTITY_TOKEN_FILE, the output's
 // access key, or else the SDK's default chain. A role without a readable token file is a usage
 // error.
-func (f *migrateFlags) credentials(s tfoutput.Settings) (uploadCredentials, error) {
+func (f *outputFlags) credentials(s tfoutput.Settings) (uploadCredentials, error) {
 	flagGiven := f.webIdentityTokenFile != ""
 	switch {
 	case s.RoleARN != "":

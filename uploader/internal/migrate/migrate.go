@@ -2,10 +2,9 @@
 // each file with PutObject (multipart above a threshold) and a checksum S3 verifies, and marks
 // the records done in the catalog once S3 confirmed them.
 //
-// The engine never prints and never exits: it logs through the injected hclog.Logger, exposes
-// live counters in Progress, and returns a Report. Per-file problems are FileErrors counted in
-// the report; only problems that stop the whole run (configuration, preflight, catalog) are
-// returned as errors.
+// It never prints and never exits: per-file problems are FileErrors counted in the Report, and
+// only what stops the whole run (configuration, preflight, catalog) is returned as an error.
+// DESIGN.md says how every byte is verified and why.
 package migrate
 
 import (
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
 // S3 is everything the engine asks of S3; *s3.Client satisfies it.
@@ -66,7 +66,7 @@ type Progress struct {
 
 // ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted.
 // The flags already earned were written; a rerun continues where this one stopped.
-var ErrInterrupted = errors.New("interrupted")
+var ErrInterrupted = catalog.ErrInterrupted
 
 // CatalogError is a catalog failure that stopped the run (database unreachable, for instance).
 type CatalogError struct {
@@ -107,11 +107,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	root, err := newSourceRoot(cfg.Source)
+	src, err := source.New(cfg.Source)
 	if err != nil {
 		return Report{}, err
 	}
-	r := &run{cfg: cfg, deps: deps, log: deps.Logger, root: root}
+	r := &run{cfg: cfg, deps: deps, log: deps.Logger, src: src}
 	r.up = &uploader{
 		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
@@ -126,7 +126,7 @@ type run struct {
 	cfg   Config
 	deps  Deps
 	log   hclog.Logger
-	root  sourceRoot
+	src   source.Source
 	up    *uploader
 	tally tally
 	marks *flusher
@@ -238,13 +238,15 @@ func (r *run) page(dispatch, work context.Context, page []catalog.Record) error 
 
 // file handles one record from key derivation to the earned flag.
 func (r *run) file(ctx context.Context, rec catalog.Record) {
-	key, local, err := objectKey(r.root, r.cfg.KeyPrefix, rec.Path)
+	key, local, err := r.src.Key(r.cfg.KeyPrefix, rec.Path)
 	if err != nil {
 		r.fail(&FileError{Op: "resolve", Path: rec.Path, Err: err})
 		return
 	}
-	f, fi, fe := openSource(r.root, local)
-	if fe != nil {
+	f, fi, err := r.src.Open(local)
+	if err != nil {
+		fe := &FileError{Op: "open", Err: err}
+		errors.As(err, &fe)
 		fe.Path, fe.Key = rec.Path, key
 		r.fail(fe)
 		return

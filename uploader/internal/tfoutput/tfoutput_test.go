@@ -201,6 +201,18 @@ func TestFindBinary(t *testing.T) {
 		}
 		return dir
 	}
+	// A real OpenTofu on PATH (make engines builds one) reads the same state as well.
+	if tofu, err := exec.LookPath("tofu"); err == nil {
+		t.Run("real tofu", func(t *testing.T) {
+			got, err := FromDir(context.Background(), tofu, mod, DefaultName)
+			if err != nil {
+				t.Fatalf("FromDir with %s: %v", tofu, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("FromDir with %s = %#v, want %#v", tofu, got, want)
+			}
+		})
+	}
 	onlyTofu := pathWith("tofu")
 	both := pathWith("terraform", "tofu")
 	neither := pathWith()

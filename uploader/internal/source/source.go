@@ -1,4 +1,7 @@
-package migrate
+// Package source turns a catalog record's path into an object key and opens its file, with the
+// rules every command shares: migrate uploads what it resolves, and verify and prune look at the
+// same key and the same file. DESIGN.md says why the rules are what they are.
+package source
 
 import (
 	"io/fs"
@@ -6,12 +9,11 @@ import (
 )
 
 // Source is a source directory resolved once, with the rules a run uses to turn a record's
-// path into an object key and to open its file. The commands that check a run's work (verify,
-// prune) use it, so they look at the key and the file the run uploaded.
+// path into an object key and to open its file.
 type Source struct{ root sourceRoot }
 
-// NewSource resolves dir; the error is a *ConfigError naming the "source" setting.
-func NewSource(dir string) (Source, error) {
+// New resolves dir; the error is a *ConfigError naming the "source" setting.
+func New(dir string) (Source, error) {
 	root, err := newSourceRoot(dir)
 	if err != nil {
 		return Source{}, err
@@ -25,14 +27,14 @@ func (s Source) Dir() string     { return s.root.Lexical }
 func (s Source) RealDir() string { return s.root.Real }
 
 // Key derives a record's object key (prefix + the cleaned, slash-separated path relative to
-// the source) and the file's path under Dir, as a run does. Errors wrap ErrInvalid.
+// the source) and the file's path under Dir. Errors wrap ErrInvalid.
 func (s Source) Key(prefix, recordPath string) (key, local string, err error) {
 	return objectKey(s.root, prefix, recordPath)
 }
 
-// Open opens local for reading as a run does: symlinks are followed only when they resolve
-// inside the source, and only regular files are opened. The error is a *FileError wrapping
-// ErrMissing, ErrInvalid, ErrFileChanged or the system's error.
+// Open opens local for reading: symlinks are followed only when they resolve inside the
+// source, and only regular files are opened. The error is a *FileError (without Path and Key)
+// wrapping ErrMissing, ErrInvalid, ErrFileChanged or the system's error.
 func (s Source) Open(local string) (*os.File, fs.FileInfo, error) {
 	f, fi, ferr := openSource(s.root, local)
 	if ferr != nil {
