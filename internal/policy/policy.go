@@ -50,12 +50,13 @@ type Document struct {
 // grammar allows either a single string or a list, and the documents we ship use both forms
 // exactly as the blog post does (a list for the upload actions, a string for ListAllMyBuckets).
 // Builders in this package only store string, []string or map[string]any values in them.
+// Resource is left out when empty: a role's trust policy must not have one (IAM refuses it).
 type Statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal any                       `json:"Principal,omitempty"`
 	Action    any                       `json:"Action"`
-	Resource  any                       `json:"Resource"`
+	Resource  any                       `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
