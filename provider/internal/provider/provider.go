@@ -276,6 +276,7 @@ func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Res
 		NewBucketResource,
 		NewUploadUserResource,
 		NewUploadAccessKeyResource,
+		NewUploadRoleResource,
 	}
 }
 

@@ -116,22 +116,8 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "The bucket the user may upload into. Changing it rewrites the inline policy in place.",
 				Required:            true,
 			},
-			"key_prefix": schema.StringAttribute{
-				MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
-					"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
-				Optional:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			"extra_actions": schema.SetAttribute{
-				MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
-					"`s3:PutObjectTagging` or `s3:AbortMultipartUpload`. Full names without wildcards.",
-				ElementType: types.StringType,
-				Optional:    true,
-				Validators: []validator.Set{
-					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(s3ActionPattern, "must be a full S3 action name such as s3:PutObjectTagging, without wildcards")),
-				},
-			},
+			"key_prefix":    keyPrefixAttribute(),
+			"extra_actions": extraActionsAttribute(),
 			"policy_name": schema.StringAttribute{
 				MarkdownDescription: "Name of the inline policy. Defaults to `upload-only`. Changing it puts the policy under the " +
 					"new name, then deletes the old one.",
@@ -193,21 +179,51 @@ func (r *uploadUserResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	in, known, diags := uploadPolicyInput(ctx, &data, "")
-	resp.Diagnostics.Append(diags...)
-	if !known || resp.Diagnostics.HasError() {
-		return
+	resp.Diagnostics.Append(validateUploadPolicyConfig(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions)...)
+}
+
+// validateUploadPolicyConfig checks bucket, key_prefix and extra_actions with the policy package and
+// reports a problem on the attribute that causes it. The upload user and the upload role share it.
+func validateUploadPolicyConfig(ctx context.Context, bucket, keyPrefix types.String, extraActions types.Set) diag.Diagnostics {
+	in, known, diags := uploadPolicyInput(ctx, bucket, keyPrefix, extraActions, "")
+	if !known || diags.HasError() {
+		return diags
 	}
 	if err := policy.ValidateBucketName(in.Bucket); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("bucket"), "Invalid Bucket Name", err.Error())
-		return
+		diags.AddAttributeError(path.Root("bucket"), "Invalid Bucket Name", err.Error())
+		return diags
 	}
 	if _, err := policy.UploadOnly(policy.UploadOnlyInput{Bucket: in.Bucket, KeyPrefix: in.KeyPrefix}); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("key_prefix"), "Invalid Key Prefix", err.Error())
-		return
+		diags.AddAttributeError(path.Root("key_prefix"), "Invalid Key Prefix", err.Error())
+		return diags
 	}
 	if _, err := policy.UploadOnly(in); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("extra_actions"), "Invalid Upload Policy", err.Error())
+		diags.AddAttributeError(path.Root("extra_actions"), "Invalid Upload Policy", err.Error())
+	}
+	return diags
+}
+
+// keyPrefixAttribute is key_prefix, shared by the upload user and the upload role.
+func keyPrefixAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
+			"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
+		Optional:   true,
+		Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+}
+
+// extraActionsAttribute is extra_actions, shared by the upload user and the upload role.
+func extraActionsAttribute() schema.SetAttribute {
+	return schema.SetAttribute{
+		MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
+			"`s3:PutObjectTagging` or `s3:AbortMultipartUpload`. Full names without wildcards.",
+		ElementType: types.StringType,
+		Optional:    true,
+		Validators: []validator.Set{
+			setvalidator.SizeAtLeast(1),
+			setvalidator.ValueStringsAre(stringvalidator.RegexMatches(s3ActionPattern, "must be a full S3 action name such as s3:PutObjectTagging, without wildcards")),
+		},
 	}
 }
 
@@ -236,7 +252,7 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(diags...)
 	plan.TagsAll = tagsAll
 
-	in, known, diags := uploadPolicyInput(ctx, &plan, r.partition())
+	in, known, diags := uploadPolicyInput(ctx, plan.Bucket, plan.KeyPrefix, plan.ExtraActions, r.partition())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -407,7 +423,7 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	// Prefer the JSON already in state, then the document the attributes describe, as long as AWS holds
 	// an equivalent policy; AWS reformats documents, and a byte comparison would be a perpetual diff.
 	candidates := []string{data.PolicyJSON.ValueString()}
-	if in, known, _ := uploadPolicyInput(ctx, &data, r.partition()); known {
+	if in, known, _ := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition()); known {
 		if doc, err := buildUploadPolicy(in); err == nil {
 			candidates = append(candidates, doc)
 		}
@@ -573,7 +589,7 @@ func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResour
 	if !data.PolicyJSON.IsUnknown() && !data.PolicyJSON.IsNull() && data.PolicyJSON.ValueString() != "" {
 		return data.PolicyJSON.ValueString(), tagsAll, diags
 	}
-	in, _, d := uploadPolicyInput(ctx, data, r.partition())
+	in, _, d := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition())
 	diags.Append(d...)
 	if diags.HasError() {
 		return "", tagsAll, diags
@@ -605,20 +621,21 @@ func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll
 	return nil
 }
 
-// uploadPolicyInput reads the policy inputs out of a model; known is false while any is unknown.
-func uploadPolicyInput(ctx context.Context, data *uploadUserResourceModel, partition string) (policy.UploadOnlyInput, bool, diag.Diagnostics) {
-	in := policy.UploadOnlyInput{Partition: partition, Bucket: data.Bucket.ValueString(), KeyPrefix: data.KeyPrefix.ValueString()}
-	if data.Bucket.IsUnknown() || data.Bucket.IsNull() || data.KeyPrefix.IsUnknown() || data.ExtraActions.IsUnknown() {
+// uploadPolicyInput reads the policy inputs out of a model's bucket, key_prefix and extra_actions; known is
+// false while any is unknown.
+func uploadPolicyInput(ctx context.Context, bucket, keyPrefix types.String, extraActions types.Set, partition string) (policy.UploadOnlyInput, bool, diag.Diagnostics) {
+	in := policy.UploadOnlyInput{Partition: partition, Bucket: bucket.ValueString(), KeyPrefix: keyPrefix.ValueString()}
+	if bucket.IsUnknown() || bucket.IsNull() || keyPrefix.IsUnknown() || extraActions.IsUnknown() {
 		return in, false, nil
 	}
-	for _, e := range data.ExtraActions.Elements() {
+	for _, e := range extraActions.Elements() {
 		if e.IsUnknown() {
 			return in, false, nil
 		}
 	}
 	var diags diag.Diagnostics
-	if !data.ExtraActions.IsNull() {
-		diags = data.ExtraActions.ElementsAs(ctx, &in.ExtraActions, false)
+	if !extraActions.IsNull() {
+		diags = extraActions.ElementsAs(ctx, &in.ExtraActions, false)
 	}
 	return in, !diags.HasError(), diags
 }
