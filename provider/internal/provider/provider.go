@@ -289,5 +289,6 @@ func (p *staticmediaProvider) Functions(_ context.Context) []func() function.Fun
 		// One line per function; each lives in its own <name>_function.go.
 		NewUploadPolicyFunction,
 		NewRefererPolicyFunction,
+		NewCITrustPolicyFunction,
 	}
 }
