@@ -107,7 +107,7 @@ func CITrust(in CITrustInput) (Document, error) {
 	if audience == "" {
 		audience = DefaultCIAudience
 	}
-	if err := validateAudience(audience); err != nil {
+	if err := ValidateCIAudience(audience); err != nil {
 		return Document{}, err
 	}
 	subjects, err := ValidateCISubjects(provider, in.Subjects)
@@ -204,9 +204,9 @@ func subjectExample(platform CIPlatform) string {
 	return "the literal beginning of your CI's sub claim"
 }
 
-// validateAudience checks the aud claim value. It is compared with StringEquals, so wildcards would be
+// ValidateCIAudience checks the aud claim value a trust policy requires. It is compared with StringEquals, so wildcards would be
 // literal characters that no token carries.
-func validateAudience(audience string) error {
+func ValidateCIAudience(audience string) error {
 	switch {
 	case strings.ContainsFunc(audience, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
 		return fmt.Errorf("CI audience %q contains whitespace or a control character", audience)
