@@ -1,11 +1,13 @@
-// Package policy builds the two IAM policy documents staticmedia ships and compares policies read
+// Package policy builds the IAM policy documents staticmedia ships and compares policies read
 // back from AWS.
 //
 // The documents are the ones from the blog post the project started from: an identity policy that
 // lets a dedicated IAM user upload into one bucket and nothing else (UploadOnly), and a bucket
 // policy that lets anyone GET objects when the HTTP Referer is one of the site's pages or absent
-// (RefererRead). Both the Terraform resources and the provider functions call this package, so the
-// JSON a user sees in `policy_json` and the JSON a function returns are byte-for-byte the same.
+// (RefererRead). A third is the trust policy of the upload role, which carries the first as its
+// identity policy and which CI jobs assume with their OIDC token (CITrust). The Terraform resources
+// and the provider functions call this package, so the JSON a user sees in `policy_json` and the
+// JSON a function returns are byte-for-byte the same.
 //
 // The package is pure on purpose: no Terraform types and no AWS SDK types, so it can be
 // golden-tested on its own and reused by anything that needs the same documents.
