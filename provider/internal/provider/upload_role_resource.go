@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -404,7 +405,8 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if found && importing {
-		resp.Diagnostics.Append(recoverUploadInputs(ctx, &data, remote)...)
+		resp.Diagnostics.Append(recoverUploadInputs(ctx, remote, defaultUploadPolicyName, fmt.Sprintf("role %q", name),
+			&data.Bucket, &data.KeyPrefix, &data.ExtraActions)...)
 	}
 
 	// Prefer the JSON already in state, then the documents the attributes describe, as long as AWS holds an
@@ -622,23 +624,13 @@ func (r *uploadRoleResource) checkOIDCProvider(ctx context.Context, arn, audienc
 }
 
 func (r *uploadRoleResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
-	oldTags, _, d := mapFromTerraform(ctx, oldAll)
-	if d.HasError() {
-		return fmt.Errorf("reading the tags in state: %v", d)
-	}
-	removed, changed := tagChanges(oldTags, newTags)
-	if len(removed) > 0 {
-		slices.Sort(removed)
-		if _, err := r.pd.iam.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: removed}); err != nil {
-			return fmt.Errorf("untag role: %w", err)
-		}
-	}
-	if len(changed) > 0 {
-		if _, err := r.pd.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTags(changed)}); err != nil {
-			return fmt.Errorf("tag role: %w", err)
-		}
-	}
-	return nil
+	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
+		_, err := r.pd.iam.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
+		return err
+	}, func(tags []iamtypes.Tag) error {
+		_, err := r.pd.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: tags})
+		return err
+	})
 }
 
 // recoverTrustInputs fills oidc_provider_arn, audience and subjects of an imported role from its trust
@@ -659,30 +651,6 @@ func recoverTrustInputs(ctx context.Context, data *uploadRoleResourceModel, trus
 		data.Audience = types.StringValue(policy.DefaultCIAudience)
 	}
 	data.Subjects, diags = types.SetValueFrom(ctx, types.StringType, parsed.Subjects)
-	return diags
-}
-
-// recoverUploadInputs fills bucket, key_prefix and extra_actions of an imported role from its inline policy,
-// or warns that they cannot be recovered.
-func recoverUploadInputs(ctx context.Context, data *uploadRoleResourceModel, doc string) diag.Diagnostics {
-	var diags diag.Diagnostics
-	parsed, err := policy.ParseUploadOnly(doc)
-	if err != nil {
-		diags.AddWarning("Inline Policy Is Not an Upload-Only Policy",
-			fmt.Sprintf("The inline policy %q of role %q does not have the upload-only shape (%s), so bucket and key_prefix "+
-				"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
-				defaultUploadPolicyName, data.Name.ValueString(), err))
-		return diags
-	}
-	data.Bucket = types.StringValue(parsed.Bucket)
-	data.KeyPrefix = types.StringNull()
-	if parsed.KeyPrefix != "" {
-		data.KeyPrefix = types.StringValue(parsed.KeyPrefix)
-	}
-	data.ExtraActions = types.SetNull(types.StringType)
-	if len(parsed.ExtraActions) > 0 {
-		data.ExtraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
-	}
 	return diags
 }
 

@@ -400,24 +400,8 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 
 	if importing {
-		parsed, err := policy.ParseUploadOnly(remote)
-		if err == nil {
-			data.Bucket = types.StringValue(parsed.Bucket)
-			data.KeyPrefix = types.StringNull()
-			if parsed.KeyPrefix != "" {
-				data.KeyPrefix = types.StringValue(parsed.KeyPrefix)
-			}
-			data.ExtraActions = types.SetNull(types.StringType)
-			if len(parsed.ExtraActions) > 0 {
-				data.ExtraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
-				resp.Diagnostics.Append(diags...)
-			}
-		} else {
-			resp.Diagnostics.AddWarning("Inline Policy Is Not an Upload-Only Policy",
-				fmt.Sprintf("The inline policy %q of user %q does not have the upload-only shape (%s), so bucket and key_prefix "+
-					"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
-					data.PolicyName.ValueString(), name, err))
-		}
+		resp.Diagnostics.Append(recoverUploadInputs(ctx, remote, data.PolicyName.ValueString(), fmt.Sprintf("user %q", name),
+			&data.Bucket, &data.KeyPrefix, &data.ExtraActions)...)
 	}
 
 	// Prefer the JSON already in state, then the document the attributes describe, as long as AWS holds
@@ -602,6 +586,18 @@ func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResour
 }
 
 func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
+	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
+		_, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: keys})
+		return err
+	}, func(tags []iamtypes.Tag) error {
+		_, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: tags})
+		return err
+	})
+}
+
+// updateIAMTags applies the difference between the tags in state (oldAll) and newTags with untag and tag, the
+// IAM calls of a user or a role. Removed keys are sorted so requests are reproducible.
+func updateIAMTags(ctx context.Context, oldAll types.Map, newTags map[string]string, untag func([]string) error, tag func([]iamtypes.Tag) error) error {
 	oldTags, _, d := mapFromTerraform(ctx, oldAll)
 	if d.HasError() {
 		return fmt.Errorf("reading the tags in state: %v", d)
@@ -609,16 +605,40 @@ func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll
 	removed, changed := tagChanges(oldTags, newTags)
 	if len(removed) > 0 {
 		slices.Sort(removed)
-		if _, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: removed}); err != nil {
-			return fmt.Errorf("untag user: %w", err)
+		if err := untag(removed); err != nil {
+			return fmt.Errorf("untag: %w", err)
 		}
 	}
 	if len(changed) > 0 {
-		if _, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: iamTags(changed)}); err != nil {
-			return fmt.Errorf("tag user: %w", err)
+		if err := tag(iamTags(changed)); err != nil {
+			return fmt.Errorf("tag: %w", err)
 		}
 	}
 	return nil
+}
+
+// recoverUploadInputs fills bucket, key_prefix and extra_actions of an imported user or role (owner, as in
+// `user "name"`) from its inline policy doc, or warns that they cannot be recovered.
+func recoverUploadInputs(ctx context.Context, doc, policyName, owner string, bucket, keyPrefix *types.String, extraActions *types.Set) diag.Diagnostics {
+	var diags diag.Diagnostics
+	parsed, err := policy.ParseUploadOnly(doc)
+	if err != nil {
+		diags.AddWarning("Inline Policy Is Not an Upload-Only Policy",
+			fmt.Sprintf("The inline policy %q of %s does not have the upload-only shape (%s), so bucket and key_prefix "+
+				"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
+				policyName, owner, err))
+		return diags
+	}
+	*bucket = types.StringValue(parsed.Bucket)
+	*keyPrefix = types.StringNull()
+	if parsed.KeyPrefix != "" {
+		*keyPrefix = types.StringValue(parsed.KeyPrefix)
+	}
+	*extraActions = types.SetNull(types.StringType)
+	if len(parsed.ExtraActions) > 0 {
+		*extraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
+	}
+	return diags
 }
 
 // uploadPolicyInput reads the policy inputs out of a model's bucket, key_prefix and extra_actions; known is
