@@ -474,3 +474,73 @@ resource "staticmedia_upload_role" "test" {
 		}},
 	})
 }
+
+// TestAccUploadRoleResource_importHandMade imports a role built by hand the way AWS stores it (compact JSON,
+// one-element lists, a GitLab provider with its own audience): every argument is recovered from the two
+// policies, and the configuration that describes it plans nothing.
+func TestAccUploadRoleResource_importHandMade(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	ctx := context.Background()
+	gitlab := createTestOIDCProvider(t, m, "https://gitlab.com", "https://gitlab.com")
+	doc := expectedUploadPolicy(t, policy.UploadOnlyInput{Bucket: "legacy", KeyPrefix: "img/", ExtraActions: []string{"s3:AbortMultipartUpload"}})
+	trust := `{"Version":"2012-10-17","Statement":[{"Sid":"AssumeUploadRoleFromCI","Effect":"Allow","Principal":{"Federated":["` + gitlab + `"]},` +
+		`"Action":["sts:AssumeRoleWithWebIdentity"],"Condition":{"StringEquals":{"gitlab.com:aud":["https://gitlab.com"]},` +
+		`"StringLike":{"gitlab.com:sub":["project_path:media-team/site:ref_type:branch:ref:main"]}}}]}`
+	config := testAccMotoConfig(m) + fmt.Sprintf(`
+resource "staticmedia_upload_role" "test" {
+  name                 = "legacy-ci"
+  bucket               = "legacy"
+  key_prefix           = "img/"
+  extra_actions        = ["s3:AbortMultipartUpload"]
+  oidc_provider_arn    = %q
+  audience             = "https://gitlab.com"
+  subjects             = ["project_path:media-team/site:ref_type:branch:ref:main"]
+  max_session_duration = 7200
+}
+`, gitlab)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					client := adminIAM(t, m)
+					_, err := client.CreateRole(ctx, &iam.CreateRoleInput{
+						RoleName: aws.String("legacy-ci"), AssumeRolePolicyDocument: aws.String(trust), MaxSessionDuration: aws.Int32(7200),
+					})
+					mustDo(t, "create role", err)
+					_, err = client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+						RoleName: aws.String("legacy-ci"), PolicyName: aws.String("upload-only"), PolicyDocument: aws.String(strings.Join(strings.Fields(doc), "")),
+					})
+					mustDo(t, "put role policy", err)
+				},
+				Config:             config,
+				ResourceName:       testUploadRole,
+				ImportState:        true,
+				ImportStateId:      "legacy-ci",
+				ImportStatePersist: true,
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 {
+						return fmt.Errorf("imported %d resources, want 1", len(states))
+					}
+					a := states[0].Attributes
+					for k, want := range map[string]string{
+						"bucket": "legacy", "key_prefix": "img/", "extra_actions.#": "1", "extra_actions.0": "s3:AbortMultipartUpload",
+						"oidc_provider_arn": gitlab, "audience": "https://gitlab.com", "subjects.#": "1",
+						"subjects.0": "project_path:media-team/site:ref_type:branch:ref:main", "max_session_duration": "7200", "policy_json": doc,
+					} {
+						if a[k] != want {
+							return fmt.Errorf("imported %s = %q, want %q", k, a[k], want)
+						}
+					}
+					return nil
+				},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
