@@ -11,7 +11,8 @@ provider "staticmedia" {
 
 locals {
   # Each CI's issuer, the audience its job asks for, and the sub claim of the branch's jobs.
-  # GitLab's audience is the one its id_tokens declare in examples/ci (aud: https://gitlab.com).
+  # Both ask for the audience sts.amazonaws.com (GitLab's id_tokens declare it in examples/ci/gitlab-ci.yml), the
+  # default of staticmedia_upload_role's audience.
   issuers = {
     github = {
       url      = "https://token.actions.githubusercontent.com"
@@ -20,7 +21,7 @@ locals {
     }
     gitlab = {
       url      = "https://gitlab.com"
-      audience = "https://gitlab.com"
+      audience = "sts.amazonaws.com"
       subject  = "project_path:${var.repository}:ref_type:branch:ref:${var.branch}"
     }
   }

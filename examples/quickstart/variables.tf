@@ -65,7 +65,7 @@ variable "ci_subjects" {
 }
 
 variable "ci_audience" {
-  description = "Role mode: the aud claim the CI's token carries (sts.amazonaws.com for GitHub Actions; GitLab's id_tokens declare their own, for example https://gitlab.com)."
+  description = "Role mode: the aud claim the CI's token carries (sts.amazonaws.com, what both jobs in examples/ci ask for; any value works if both sides agree)."
   type        = string
   default     = "sts.amazonaws.com"
 }
