@@ -420,25 +420,44 @@ func idText(v any) string {
 	}
 }
 
-// MarkDone implements Catalog, in one transaction: with only the flag to set, one UPDATE per
-// markDoneChunk records ("id IN (...)"); with an etag or uploaded-at column, whose values differ
-// per row, one prepared UPDATE per record. A record whose row no longer exists is not an error;
-// re-marking a flagged row changes nothing but the optional columns.
-func (t *Table) MarkDone(ctx context.Context, done []Done) error {
+// MarkDone implements Catalog, in one transaction. A flag is written only where the row still
+// holds the path that was uploaded and is still pending, so a row the application changed while
+// its file was on the wire (a new path, or flagged) is counted in changed and left for the next
+// run. The same path with a reset flag is flagged: the engine compared the file's size and
+// mtime after the upload, so what S3 holds is the file under that path (an application that
+// rewrites a file in place should write a new name; see README). With only the flag to set, one
+// UPDATE per markDoneChunk records; with an etag or uploaded-at column, whose values differ per
+// row, one prepared UPDATE per record.
+func (t *Table) MarkDone(ctx context.Context, done []Done) (changed int, err error) {
 	if len(done) == 0 {
-		return nil
+		return 0, nil
 	}
 	if t.cfg.ReadOnly {
-		return fmt.Errorf("mark %d rows done in table %q: it was opened read-only, for a dry run", len(done), t.cfg.Table)
+		return 0, fmt.Errorf("mark %d rows done in table %q: it was opened read-only, for a dry run", len(done), t.cfg.Table)
 	}
-	err := t.markDone(ctx, done)
+	changed, err = t.markDone(ctx, done)
 	if err != nil {
-		return t.redact(fmt.Errorf("mark %d rows done in table %q: %w", len(done), t.cfg.Table, err))
+		return 0, t.redact(fmt.Errorf("mark %d rows done in table %q: %w", len(done), t.cfg.Table, err))
 	}
-	return nil
+	return changed, nil
 }
 
-func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
+// samePath is the condition that the path column holds the parameter p, compared byte for
+// byte: MySQL's default collations ignore case and trailing spaces, and a SQLite column may
+// be declared NOCASE.
+func (t *Table) samePath(p string) string {
+	col := t.dialect.ident(t.cfg.PathColumn)
+	switch t.dialect {
+	case mysqlDialect:
+		return "CAST(" + col + " AS BINARY) = CAST(" + p + " AS BINARY)"
+	case sqliteDialect:
+		return col + " = " + p + " COLLATE BINARY"
+	default:
+		return col + " = " + p
+	}
+}
+
+func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err error) {
 	d := t.dialect
 	set := []string{d.ident(t.cfg.FlagColumn) + " = " + t.flagTrue}
 	n := 0
@@ -450,11 +469,13 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 		n++
 		set = append(set, d.ident(t.cfg.UploadedAtColumn)+" = "+d.param(n))
 	}
-	update := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") + " WHERE " + d.ident(t.cfg.IDColumn)
+	flag, id := d.ident(t.cfg.FlagColumn), d.ident(t.cfg.IDColumn)
+	update := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") +
+		" WHERE (" + flag + " IS NULL OR " + flag + " = " + t.flagFalse + ") AND "
 
 	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if err != nil {
@@ -464,27 +485,35 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 	if n == 0 {
 		// Only the flag: the same SET for every row, so a few statements do the whole batch
 		// (a round trip and a statement execution per row was most of the database's work).
+		// Each row is matched on its id and path; the engines turn the ORs of id equalities
+		// into lookups on the id's index.
 		for start := 0; start < len(done); start += markDoneChunk {
 			chunk := done[start:min(start+markDoneChunk, len(done))]
-			params := make([]string, len(chunk))
-			args := make([]any, len(chunk))
+			match := make([]string, len(chunk))
+			args := make([]any, 0, 2*len(chunk))
 			for i, r := range chunk {
-				params[i] = d.param(i + 1)
-				args[i] = r.ID // as text; see below
+				match[i] = "(" + id + " = " + d.param(2*i+1) + " AND " + t.samePath(d.param(2*i+2)) + ")"
+				args = append(args, r.ID, r.Path) // the id as text; see below
 			}
-			if _, err := tx.ExecContext(ctx, update+" IN ("+strings.Join(params, ", ")+")", args...); err != nil {
-				return fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
+			res, err := tx.ExecContext(ctx, update+"("+strings.Join(match, " OR ")+")", args...)
+			if err != nil {
+				return 0, fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
 			}
+			flagged, err := res.RowsAffected()
+			if err != nil {
+				return 0, fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
+			}
+			changed += len(chunk) - int(flagged)
 		}
-		return tx.Commit()
+		return changed, tx.Commit()
 	}
-	stmt, err := tx.PrepareContext(ctx, update+" = "+d.param(n+1))
+	stmt, err := tx.PrepareContext(ctx, update+id+" = "+d.param(n+1)+" AND "+t.samePath(d.param(n+2)))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer stmt.Close()
 	for _, r := range done {
-		args := make([]any, 0, 3)
+		args := make([]any, 0, 4)
 		if t.cfg.ETagColumn != "" {
 			args = append(args, r.ETag)
 		}
@@ -494,12 +523,20 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 		// The id goes back as text: PostgreSQL parses it as the column's type, and MySQL
 		// and SQLite convert it for integer columns, so no native value needs to travel
 		// through the engine.
-		args = append(args, r.ID)
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("row %s: %w", r.ID, err)
+		args = append(args, r.ID, r.Path)
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("row %s: %w", r.ID, err)
+		}
+		flagged, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("row %s: %w", r.ID, err)
+		}
+		if flagged == 0 {
+			changed++
 		}
 	}
-	return tx.Commit()
+	return changed, tx.Commit()
 }
 
 // timeArg formats an upload time for the uploaded-at column. PostgreSQL gets text, which it

@@ -251,6 +251,9 @@ func summary(r migrate.Report, code int) []any {
 	if r.DryRun {
 		out = append(out, "dry_run", true, "would_upload", r.WouldUpload, "would_upload_bytes", r.WouldUploadBytes)
 	}
+	if r.Changed > 0 {
+		out = append(out, "changed", r.Changed)
+	}
 	if r.Abandoned > 0 {
 		out = append(out, "abandoned", r.Abandoned)
 	}
