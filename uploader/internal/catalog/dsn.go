@@ -102,7 +102,7 @@ func parseDSN(dsn string) (database, error) {
 		}
 		if _, err := os.Stat(abs); err != nil {
 			// Opening would silently create an empty database; the table is never in it.
-			return database{}, fmt.Errorf("sqlite database %s: %w", abs, err)
+			return database{}, fmt.Errorf("sqlite database %s cannot be used (give the application's database file; the uploader never creates one): %w", abs, err)
 		}
 		return database{dialect: sqliteDialect, driverName: "sqlite", dataSource: sqliteDataSource(abs), sqlitePath: abs}, nil
 	}

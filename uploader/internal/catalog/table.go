@@ -63,22 +63,22 @@ func OpenTable(ctx context.Context, cfg TableConfig) (*Table, error) {
 		cfg.IDColumn = "id"
 	}
 	if err := ValidateIdentifier(cfg.Table); err != nil {
-		return nil, fmt.Errorf("table name: %w", err)
+		return nil, configErr("table", fmt.Errorf("table name: %w", err))
 	}
 	for _, c := range cfg.columns() {
 		if c.name == "" {
 			if c.required {
-				return nil, fmt.Errorf("%s column is not set", c.role)
+				return nil, configErr(c.setting(), fmt.Errorf("%s column is not set", c.role))
 			}
 			continue
 		}
 		if err := validateColumn(c.name); err != nil {
-			return nil, fmt.Errorf("%s column: %w", c.role, err)
+			return nil, configErr(c.setting(), fmt.Errorf("%s column: %w", c.role, err))
 		}
 	}
 	dbi, err := parseDSN(cfg.DSN)
 	if err != nil {
-		return nil, err
+		return nil, configErr("db", err)
 	}
 	t := &Table{dialect: dbi.dialect, cfg: cfg, password: dbi.password, flagTrue: "TRUE", flagFalse: "FALSE"}
 	switch {
@@ -99,13 +99,13 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 	if dbi.mysql != nil {
 		connector, err := mysql.NewConnector(dbi.mysql)
 		if err != nil {
-			return fmt.Errorf("mysql dsn %s: %w", RedactDSN(t.cfg.DSN), err)
+			return configErr("db", fmt.Errorf("mysql dsn %s: %w", RedactDSN(t.cfg.DSN), err))
 		}
 		t.db = sql.OpenDB(connector)
 	} else {
 		db, err := sql.Open(dbi.driverName, dbi.dataSource)
 		if err != nil {
-			return fmt.Errorf("open %s: %w", RedactDSN(t.cfg.DSN), err)
+			return configErr("db", fmt.Errorf("open %s: %w", RedactDSN(t.cfg.DSN), err))
 		}
 		t.db = db
 	}
@@ -115,7 +115,11 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 		t.db.SetMaxOpenConns(1)
 	}
 	if err := t.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
+		err = fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
+		if unusableDSN(err) {
+			return configErr("db", err)
+		}
+		return err
 	}
 	if err := t.checkColumns(ctx); err != nil {
 		return err
@@ -137,6 +141,9 @@ type column struct {
 	required bool
 }
 
+// setting is the flag that names the column.
+func (c column) setting() string { return c.role + "-column" }
+
 func (c TableConfig) columns() []column {
 	return []column{
 		{"id", c.IDColumn, true},
@@ -153,7 +160,11 @@ func (t *Table) checkColumns(ctx context.Context) error {
 	table := t.dialect.ident(t.cfg.Table)
 	rows, err := t.db.QueryContext(ctx, "SELECT * FROM "+table+" LIMIT 0")
 	if err != nil {
-		return fmt.Errorf("table %q cannot be read (does it exist, and may this user select from it?): %w", t.cfg.Table, err)
+		err = fmt.Errorf("table %q cannot be read (does it exist, and may this user select from it?): %w", t.cfg.Table, err)
+		if missingObject(err) {
+			return configErr("table", err)
+		}
+		return err
 	}
 	have, err := rows.Columns()
 	rows.Close()
@@ -168,8 +179,12 @@ func (t *Table) checkColumns(ctx context.Context) error {
 		// literal, which would make any misspelt column look present.
 		rows, err := t.db.QueryContext(ctx, "SELECT c."+t.dialect.ident(c.name)+" FROM "+table+" AS c LIMIT 0")
 		if err != nil {
-			return fmt.Errorf("%s column %q not found in table %q (its columns: %s): %w",
+			err = fmt.Errorf("%s column %q not found in table %q (its columns: %s): %w",
 				c.role, c.name, t.cfg.Table, strings.Join(have, ", "), err)
+			if missingObject(err) {
+				return configErr(c.setting(), err)
+			}
+			return err
 		}
 		types, err := rows.ColumnTypes()
 		rows.Close()
@@ -184,7 +199,7 @@ func (t *Table) checkColumns(ctx context.Context) error {
 			case "INT2", "INT4", "INT8":
 				t.flagTrue, t.flagFalse = "1", "0"
 			default:
-				return fmt.Errorf("flag column %q of table %q has type %s: use a boolean or integer column", c.name, t.cfg.Table, strings.ToLower(typ))
+				return configErr("flag-column", fmt.Errorf("flag column %q of table %q has type %s: use a boolean or integer column", c.name, t.cfg.Table, strings.ToLower(typ)))
 			}
 		}
 	}

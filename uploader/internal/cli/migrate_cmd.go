@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/term"
 
-	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/progress"
 	"github.com/staticmedia/staticmedia/uploader/internal/tfoutput"
@@ -183,15 +182,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 	var walkErrors walkErrors
 	cat, err := f.catalogFlags.open(ctx, logger, f.dryRun, &walkErrors)
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return fail(ExitUsage, "invalid catalog settings", err)
-		}
-		var locked *catalog.LockedError
-		if errors.As(err, &locked) {
-			return fail(ExitFatal, "another uploader is running on this catalog: exiting without work (--lock-wait DURATION waits for it)", err)
-		}
-		return fail(ExitFatal, "cannot open the catalog", err)
+		return fail(catalogOpenError(err))
 	}
 	defer func() {
 		if err := cat.Close(); err != nil {
