@@ -46,8 +46,12 @@ type Table struct {
 	lock     *fileLock // SQLite only
 
 	// claim is the PostgreSQL or MySQL session that holds the advisory locks of the batch
-	// being worked on (see the package documentation); nil for SQLite.
+	// being worked on (see DESIGN.md); nil for SQLite and for a read-only (dry run) table,
+	// which claims nothing.
 	claim *sql.Conn
+	// lockSpace names the table in the locks whatever its spelling: its OID as an int4 on
+	// PostgreSQL, "database.table" on MySQL.
+	lockSpace any
 
 	flagTrue, flagFalse string // literals that suit the flag column's type
 
@@ -124,13 +128,49 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 	if err := t.checkColumns(ctx); err != nil {
 		return err
 	}
-	if t.dialect != sqliteDialect {
+	if t.dialect != sqliteDialect && !t.cfg.ReadOnly {
+		if err := t.resolveLockSpace(ctx); err != nil {
+			return err
+		}
 		conn, err := t.db.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
 		}
 		t.claim = conn
 	}
+	return nil
+}
+
+// resolveLockSpace names the table for the claims the way the server resolves it, so that
+// "photos", "public.photos" and any other spelling of one table claim the same rows.
+func (t *Table) resolveLockSpace(ctx context.Context) error {
+	var q string
+	args := []any{t.dialect.ident(t.cfg.Table)}
+	if t.dialect == mysqlDialect {
+		// Table names are case-sensitive unless lower_case_table_names folds them.
+		schema, name, qualified := strings.Cut(t.cfg.Table, ".")
+		var given any // NULL: the connection's database
+		if qualified {
+			given = schema
+		} else {
+			name = schema
+		}
+		q = "SELECT CONCAT(COALESCE(?, DATABASE()), '.', ?)"
+		q = "SELECT IF(@@lower_case_table_names > 0, LOWER(x.n), x.n) FROM (" + q + " AS n) x"
+		args = []any{given, name}
+	} else {
+		// An OID is an unsigned 32-bit number; the int4 cast keeps its bits, which is all a
+		// lock key needs.
+		q = "SELECT to_regclass($1)::oid::int4"
+	}
+	var space any
+	if err := t.db.QueryRowContext(ctx, q, args...).Scan(&space); err != nil {
+		return fmt.Errorf("resolve table %q: %w", t.cfg.Table, err)
+	}
+	if space == nil {
+		return configErr("table", fmt.Errorf("table %q not found", t.cfg.Table))
+	}
+	t.lockSpace = nativeID(space)
 	return nil
 }
 
@@ -221,13 +261,17 @@ func (t *Table) pendingWhere() string {
 // column's collation, the same order ORDER BY uses. Rows appended during the run are
 // picked up when their id sorts after the last one handed out.
 //
-// On PostgreSQL and MySQL each batch is claimed for as long as fn runs (see the package
-// documentation): fn should upload the batch and MarkDone it before it returns, and a
-// batch may be smaller than batchSize because rows other uploaders hold are skipped.
+// On PostgreSQL and MySQL (unless read-only) each batch is claimed for as long as fn runs
+// (DESIGN.md, "Overlapping runs"): fn should upload the batch and MarkDone it before it
+// returns, and a batch holds at most claimChunk rows, fewer when rows other uploaders hold
+// are skipped.
 // Pending must not run concurrently with itself on one Table.
 func (t *Table) Pending(ctx context.Context, batchSize int, fn func([]Record) error) error {
 	if batchSize <= 0 {
 		return fmt.Errorf("batch size must be positive, got %d", batchSize)
+	}
+	if t.claim != nil {
+		batchSize = min(batchSize, claimChunk)
 	}
 	var last any
 	for {
@@ -307,7 +351,7 @@ func (t *Table) selectBatch(ctx context.Context, last any, batchSize int) (batch
 // uploader that held it between our window's snapshot and our lock, so the rows still
 // pending are read again after locking, in a new snapshot.
 func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch []Record, next any, err error) {
-	args := []any{t.cfg.Table}
+	args := []any{t.lockSpace}
 	after := ""
 	if last != nil {
 		args, after = append(args, last), t.dialect.param(2)
@@ -376,19 +420,30 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 			batch = append(batch, r)
 		}
 	}
+	if len(batch) == 0 {
+		// Nothing left to work on: the claims end here rather than pile up until the next
+		// batch that is handed out (or until Close, when there is none).
+		return nil, next, t.releaseClaims(ctx)
+	}
 	return batch, next, nil
 }
 
+// claimChunk bounds the rows, and so the advisory locks, one uploader claims at a time on
+// PostgreSQL and MySQL, whatever the page size and the concurrency: a PostgreSQL server's
+// lock table has max_locks_per_transaction x max_connections slots (6,400 by default),
+// shared with the application. It also bounds the files in flight at once in that mode.
+const claimChunk = 500
+
 // tryLockSQL is the expression that tries, without waiting, to take the advisory lock of
-// row c.k of the table named by the first parameter, and says whether it did. The lock's
-// name covers the database, the table and the id. PostgreSQL's advisory locks live in the
-// current database already; MySQL's named locks are server-wide and at most 64 characters,
-// hence the database name and the MD5.
+// row c.k of the table whose lockSpace is the first parameter, and says whether it did.
+// PostgreSQL's advisory locks live in the current database already and are keyed on the
+// table's OID; MySQL's named locks are server-wide and at most 64 characters, hence the
+// database name in lockSpace and the MD5.
 func (t *Table) tryLockSQL() string {
 	if t.dialect == mysqlDialect {
-		return "GET_LOCK(CONCAT('staticmedia:', MD5(CONCAT(DATABASE(), '.', ?, ':', c.k))), 0)"
+		return "GET_LOCK(CONCAT('staticmedia:', MD5(CONCAT(?, ':', c.k))), 0)"
 	}
-	return "pg_try_advisory_lock(hashtext($1), hashtext(c.k::text))"
+	return "pg_try_advisory_lock($1::int4, hashtext(c.k::text))"
 }
 
 // releaseClaims drops every advisory lock of the claim session. It runs even when ctx

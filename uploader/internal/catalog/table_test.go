@@ -26,6 +26,8 @@ type tableEngine struct {
 	mediaTable string
 	// newDSN returns the DSN of a fresh database with testdata/<name>/schema.sql loaded.
 	newDSN func(t *testing.T) string
+	// heldLocks, where the engine can tell, counts the advisory locks held in the server.
+	heldLocks func(t *testing.T, db *sql.DB) int
 }
 
 // seedRows is how many rows each test table gets. Row i's flag is true when i%4 == 0,
