@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,7 +25,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // configErr wraps err as a problem of setting.
 func configErr(setting string, err error) error { return &ConfigError{Setting: setting, Err: err} }
 
-// names SQL states and error numbers that say a named thing is not there or not allowed, as
+// SQL states and error numbers that say a named thing is not there or not allowed, as
 // opposed to a connection or server failure.
 var (
 	// PostgreSQL: invalid_catalog_name (no such database), invalid_schema_name,
@@ -42,29 +43,21 @@ const sqliteError = 1
 // missingObject reports whether err says that a database, table or column does not exist or
 // may not be read.
 func missingObject(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		for _, c := range pgMissing {
-			if pe.Code == c {
-				return true
-			}
-		}
-		return false
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		for _, n := range mysqlMissing {
-			if me.Number == n {
-				return true
-			}
-		}
-		return false
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
+	var (
+		pe *pgconn.PgError
+		me *mysql.MySQLError
+		se *sqlite.Error
+	)
+	switch {
+	case errors.As(err, &pe):
+		return slices.Contains(pgMissing, pe.Code)
+	case errors.As(err, &me):
+		return slices.Contains(mysqlMissing, me.Number)
+	case errors.As(err, &se):
 		return se.Code()&0xff == sqliteError
+	default:
+		return false
 	}
-	return false
 }
 
 // unusableDSN reports whether a failed connection failed on the DSN itself: it does not parse,
