@@ -50,6 +50,11 @@ const (
 	// encrypted with S3-managed keys. They are read back so out-of-band changes show in the plan.
 	enforcedObjectOwnership = string(s3types.ObjectOwnershipBucketOwnerEnforced)
 	enforcedSSEAlgorithm    = string(s3types.ServerSideEncryptionAes256)
+
+	// bucketSettleTime bounds how long NoSuchBucket is taken for S3's eventual consistency right after
+	// CreateBucket. Past it, and at any time for a bucket that already existed, NoSuchBucket means the bucket
+	// is gone: waiting for the whole resource timeout would only hide that.
+	bucketSettleTime = 2 * time.Minute
 )
 
 var (
@@ -280,7 +285,10 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	r.setAddresses(&data, r.pd.region)
 	// From here on the bucket exists: on failure the state is still saved, so Terraform marks it tainted and
 	// replaces it on the next apply instead of forgetting a bucket it created.
-	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, createChanges(want), r.endpoint() != "")
+	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, createChanges(want), settingsOptions{
+		tolerateUnsupported: r.endpoint() != "",
+		settle:              bucketSettleTime,
+	})
 	if len(unsupported) > 0 {
 		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
 		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, unsupported)...)
@@ -396,13 +404,21 @@ func (r *bucketResource) Update(ctx context.Context, req resource.UpdateRequest,
 		objectOwnership: !plan.ObjectOwnership.Equal(state.ObjectOwnership),
 		sseAlgorithm:    !plan.SSEAlgorithm.Equal(state.SSEAlgorithm),
 	}
-	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, changes, r.endpoint() != "")
+	// The bucket existed when the plan was made, so NoSuchBucket is not retried: it was deleted since.
+	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, changes, settingsOptions{tolerateUnsupported: r.endpoint() != ""})
 	if len(unsupported) > 0 {
 		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
 		known, diags := loadUnsupported(ctx, req.Private)
 		resp.Diagnostics.Append(diags...)
 		maps.Copy(known, unsupported)
 		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, known)...)
+	}
+	if errors.Is(err, errBucketNotFound) {
+		resp.Diagnostics.AddError("Bucket Deleted Outside Terraform",
+			fmt.Sprintf("S3 bucket %q no longer exists: it was deleted outside Terraform after the plan was made (%v).\n\n"+
+				"Run terraform apply again: its refresh removes the bucket from the state and the plan creates it anew, "+
+				"empty. To keep it deleted, remove the resource from the configuration.", bucket, err))
+		return
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Update Bucket",
@@ -671,6 +687,8 @@ func createBucketIfFree(ctx context.Context, client *s3.Client, bucket, region s
 		return err
 	}
 	// S3 is eventually consistent: the new bucket can answer NoSuchBucket (or a bare 404) for a moment.
+	ctx, cancel := context.WithTimeout(ctx, bucketSettleTime)
+	defer cancel()
 	return retryUntil(ctx, func(err error) bool { return isNotFound(err) || retryableAfterCreate(err) }, func(ctx context.Context) error {
 		_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
 		if err != nil {
@@ -742,10 +760,20 @@ func storeUnsupported(ctx context.Context, private privateStateSetter, u unsuppo
 	return private.SetKey(ctx, privateUnsupportedKey, raw)
 }
 
-// applySettings puts the settings marked in changes, retrying the errors S3 documents as transient. With
-// tolerate (an S3 endpoint override is in effect, so this is not AWS), an enforced setting the engine does
-// not implement is skipped and returned in the set instead of failing; on AWS every error fails.
-func applySettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings, changes bucketChanges, tolerate bool) (unsupportedSettings, error) {
+// settingsOptions say how applySettings treats errors.
+type settingsOptions struct {
+	// tolerateUnsupported skips, instead of failing, an enforced setting the engine does not implement.
+	tolerateUnsupported bool
+	// settle is how long NoSuchBucket is retried: bucketSettleTime after CreateBucket, 0 for a bucket that
+	// already existed.
+	settle time.Duration
+}
+
+// applySettings puts the settings marked in changes, retrying the errors S3 documents as transient:
+// OperationAborted, and NoSuchBucket for opts.settle. A bucket still missing after that fails with
+// errBucketNotFound. With opts.tolerateUnsupported, an enforced setting the engine does not implement is
+// skipped and returned in the set instead of failing.
+func applySettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings, changes bucketChanges, opts settingsOptions) (unsupportedSettings, error) {
 	type step struct {
 		do      bool
 		setting string // non-empty when an engine may lack it
@@ -772,15 +800,22 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 			return putTags(ctx, client, bucket, want.tags)
 		}},
 	}
+	start := time.Now()
+	retryable := func(err error) bool {
+		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < opts.settle)
+	}
 	unsupported := unsupportedSettings{}
 	for _, s := range steps {
 		if !s.do {
 			continue
 		}
-		err := retryUntil(ctx, retryableAfterCreate, s.call)
-		if err != nil && tolerate && s.setting != "" && isUnsupported(err) {
+		err := retryUntil(ctx, retryable, s.call)
+		if err != nil && opts.tolerateUnsupported && s.setting != "" && isUnsupported(err) {
 			unsupported[s.setting] = true
 			continue
+		}
+		if isAPIError(err, "NoSuchBucket") {
+			return unsupported, fmt.Errorf("setting %s: %w: %w", s.what, errBucketNotFound, err)
 		}
 		if err != nil {
 			return unsupported, fmt.Errorf("setting %s: %w", s.what, err)
