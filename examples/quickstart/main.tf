@@ -22,14 +22,17 @@ resource "staticmedia_bucket" "media" {
 }
 
 # The IAM user the uploader runs as: s3:PutObject on the bucket, s3:ListAllMyBuckets for its preflight, nothing else.
+# It names the bucket by var.bucket, not staticmedia_bucket.media: Terraform carries the key's create_before_destroy
+# to everything the key depends on, and a bucket name cannot exist twice, so replacing the bucket would fail.
 resource "staticmedia_upload_user" "uploader" {
   name       = var.uploader_name
-  bucket     = staticmedia_bucket.media.bucket
+  bucket     = var.bucket
   key_prefix = var.key_prefix
 }
 
+# user is the user's id, unknown while the user is replaced, so the key is replaced with it.
 resource "staticmedia_upload_access_key" "uploader" {
-  user = staticmedia_upload_user.uploader.name
+  user = staticmedia_upload_user.uploader.id
 
   rotation_triggers = {
     rotation = var.key_rotation
@@ -41,8 +44,9 @@ resource "staticmedia_upload_access_key" "uploader" {
 }
 
 # Anyone may GET objects when the Referer is one of the site's pages, or when there is no Referer at all.
+# bucket is the bucket's id, unknown while the bucket is replaced, so the policy is put on the new bucket too.
 resource "staticmedia_referer_policy" "site" {
-  bucket              = staticmedia_bucket.media.bucket
+  bucket              = staticmedia_bucket.media.id
   allowed_domains     = var.site_domains
   allow_empty_referer = true
 }

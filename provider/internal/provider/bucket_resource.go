@@ -113,9 +113,13 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"This resource never touches the bucket policy.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "The bucket name.",
-				Computed:            true,
-				PlanModifiers:       stable,
+				MarkdownDescription: "The bucket name, known once the bucket exists. Reference `id`, not `bucket`, from " +
+					"resources that live in the bucket, such as `staticmedia_referer_policy` " +
+					"(`bucket = staticmedia_bucket.NAME.id`): when the bucket is replaced, `id` is unknown until the new " +
+					"bucket exists, so Terraform replaces them with it in the same apply. `bucket` stays the same and would " +
+					"leave them deleted with the old bucket until the next apply.",
+				Computed:      true,
+				PlanModifiers: stable,
 			},
 			"bucket": schema.StringAttribute{
 				MarkdownDescription: "Bucket name: 3 to 63 lower-case letters, digits, hyphens and dots, starting and ending with " +
@@ -228,7 +232,9 @@ func (r *bucketResource) Configure(_ context.Context, req resource.ConfigureRequ
 }
 
 // ModifyPlan fills tags_all and, once the bucket name is known, the addresses derived from it, so the plan
-// shows the ARN and public URL other resources will get instead of "known after apply".
+// shows the ARN and public URL other resources will get instead of "known after apply". id stays unknown
+// for a new bucket, a replacement included: resources that reference it are then replaced with the bucket,
+// where the unchanged name would leave them planned as they are, and deleted with the old bucket.
 func (r *bucketResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.pd == nil {
 		return
@@ -260,6 +266,9 @@ func (r *bucketResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 			}
 		}
 		r.setAddresses(&plan, region)
+		if req.State.Raw.IsNull() {
+			plan.ID = types.StringUnknown()
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

@@ -102,10 +102,12 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"bucket": schema.StringAttribute{
-				MarkdownDescription: "Name of an existing bucket. Changing it moves the policy to the new bucket (replacement).",
-				Required:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{bucketNameValidator{}},
+				MarkdownDescription: "Name of an existing bucket. Changing it moves the policy to the new bucket (replacement). " +
+					"With `staticmedia_bucket`, use its `id` (`staticmedia_bucket.NAME.id`): it is unknown while the bucket is " +
+					"being replaced, so the policy is put on the new bucket in the same apply.",
+				Required:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{bucketNameValidator{}},
 			},
 			"allowed_referers": schema.ListAttribute{
 				MarkdownDescription: "`aws:Referer` `StringLike` patterns, for example `https://example.com/*` and " +
@@ -217,17 +219,22 @@ func (r *refererPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if hasUnknown(plan.Bucket, plan.AllowedReferers, plan.AllowedDomains, plan.AllowEmptyReferer) {
+	if hasUnknown(plan.AllowedReferers, plan.AllowedDomains) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("referer_patterns"), types.ListUnknown(types.StringType))...)
 		return
 	}
+	// The patterns do not depend on the bucket: they stay known while a new bucket's id is not.
 	patterns, diags := plan.patterns(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("referer_patterns"), patterns)...)
+	if hasUnknown(plan.Bucket, plan.AllowEmptyReferer) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
+		return
+	}
 	doc, diags := plan.policyJSON(ctx, r.pd.partition)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
