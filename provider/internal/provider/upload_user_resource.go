@@ -92,9 +92,12 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"while a policy edited or deleted outside Terraform does and is restored by the next apply.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "The user name.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "The user name, known once the user exists. Reference `id`, not `name`, from its access " +
+					"keys (`user = staticmedia_upload_user.NAME.id`): when the user is replaced, `id` is unknown until the new " +
+					"user exists, so Terraform replaces the keys with it in the same apply (IAM cannot delete a user that " +
+					"still has keys).",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the IAM user. Changing it replaces the user (and so its access keys).",
@@ -303,6 +306,15 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 		Path:     aws.String(data.Path.ValueString()),
 		Tags:     iamTags(tagsAll),
 	})
+	if isAPIError(err, "EntityAlreadyExists") {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Upload User Already Exists",
+			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user exists outside Terraform, import it with "+
+				"`terraform import` or pick another name. If this is a replacement, an access key with "+
+				"lifecycle { create_before_destroy = true } makes Terraform create the new user before deleting the old one, "+
+				"which one name cannot allow: give the user a new name, or remove create_before_destroy from the key for "+
+				"the replacement.", name, err))
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create Upload User",
 			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user already exists, import it with "+
@@ -526,7 +538,10 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 			resp.Diagnostics.AddError("Upload User Still Has Access Keys",
 				fmt.Sprintf("User %q still has access keys not managed by this resource (%s), and IAM cannot delete a user "+
 					"with access keys.\n\nDelete the keys (or their staticmedia_upload_access_key resources), or set "+
-					"force_destroy = true on this user and apply before destroying.", name, strings.Join(keys, ", ")))
+					"force_destroy = true on this user and apply before destroying. If the user is being replaced and the "+
+					"keys belong to staticmedia_upload_access_key resources, set their user to this user's id "+
+					"(staticmedia_upload_user.NAME.id) rather than its name, so that they are replaced with it.",
+					name, strings.Join(keys, ", ")))
 			return
 		}
 	}
