@@ -7,6 +7,7 @@
 package awsconfig
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,13 +91,19 @@ func (e *WebIdentityError) Error() string {
 func (e *WebIdentityError) Unwrap() error { return e.Err }
 
 // tokenFile is stscreds.IdentityTokenFile with the file's error kept (wrapped), so a caller can
-// tell an unreadable token file (errors.As *fs.PathError) from a refusal by STS.
+// tell an unreadable token file (errors.As *fs.PathError) from a refusal by STS. White space
+// around the token is dropped: `echo "$TOKEN" > file` ends it with a line break, which STS
+// would take as part of the token, and a JWT holds no white space.
 type tokenFile string
 
 func (f tokenFile) GetIdentityToken() ([]byte, error) {
 	b, err := os.ReadFile(string(f))
 	if err != nil {
 		return nil, fmt.Errorf("reading the token file: %w", err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, errors.New("the token file is empty")
 	}
 	return b, nil
 }
