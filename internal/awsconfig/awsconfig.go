@@ -77,6 +77,12 @@ type WebIdentity struct {
 	SessionName string
 }
 
+// sessionRenewal is how long before its end a web identity session is renewed (the SDK's
+// margin for container credentials). Used to its last second, a session signs requests that
+// reach S3 after it ended, or that a clock behind S3's sends late, and S3 refuses them with
+// ExpiredToken, which the retryer does not retry: a long run would lose files at each renewal.
+const sessionRenewal = 5 * time.Minute
+
 // WebIdentityError is a failed exchange of the token for the role's credentials: the token file
 // unreadable, or STS refusing (trust policy, audience, unknown OIDC provider, expired token).
 type WebIdentityError struct {
@@ -221,7 +227,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		stsClient := o.STS(cfg, func(so *sts.Options) { so.Retryer = retry.NewStandard() })
 		provider := stscreds.NewWebIdentityRoleProvider(stsClient, w.RoleARN, tokenFile(w.TokenFile),
 			func(wo *stscreds.WebIdentityRoleOptions) { wo.RoleSessionName = w.SessionName })
-		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w})
+		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w},
+			func(co *aws.CredentialsCacheOptions) { co.ExpiryWindow = sessionRenewal })
 	}
 	return cfg, nil
 }

@@ -137,12 +137,38 @@ func TestWebIdentityTokenFile(t *testing.T) {
 		})
 	}
 
+	t.Run("a session about to expire is renewed before it is used", func(t *testing.T) {
+		rec := startSTSRecorder(t, m.Endpoint)
+		file := filepath.Join(t.TempDir(), "token")
+		write(t, file, token)
+		cfg, err := awsconfig.Load(ctx, load(t, rec, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two minutes left: a request signed now could reach S3 after the end (a slow link, a
+		// clock behind S3's) and be refused with ExpiredToken, which is not retried.
+		rec.expireSessionsAt(time.Now().Add(2 * time.Minute))
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rec.expireSessionsAt(time.Time{})
+		c, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(rec.sent()); got != 2 {
+			t.Errorf("%d exchanges, want 2: the session with two minutes left was used again instead of being renewed", got)
+		}
+		if left := time.Until(c.Expires); left < 30*time.Minute {
+			t.Errorf("the renewed session is taken to end in %v, want moto's hour minus the renewal margin", left)
+		}
+	})
+
 	t.Run("an expired session is renewed with the file's current token", func(t *testing.T) {
 		rec := startSTSRecorder(t, m.Endpoint)
 		file := filepath.Join(t.TempDir(), "token")
 		write(t, file, token+"1")
-		o := load(t, rec, file)
-		cfg, err := awsconfig.Load(ctx, o)
+		cfg, err := awsconfig.Load(ctx, load(t, rec, file))
 		if err != nil {
 			t.Fatal(err)
 		}
