@@ -449,6 +449,18 @@ func TestMigrateWebIdentityUsageErrors(t *testing.T) {
 	token := writeFile(t, filepath.Join(dir, "token"), fakeOIDCToken("usageMARKER"))
 	empty := writeFile(t, filepath.Join(dir, "empty-token"), "\n")
 	missing := filepath.Join(dir, "no-such-token")
+	// A pipe, as `--web-identity-token-file <(printf %s "$TOKEN")` passes: it holds the token
+	// once, and the exchange would find it empty.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pr.Close() })
+	if _, err := pw.WriteString(fakeOIDCToken("usageMARKER")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	pipe := fmt.Sprintf("/dev/fd/%d", pr.Fd())
 	tests := []struct {
 		name  string
 		out   string
@@ -464,6 +476,10 @@ func TestMigrateWebIdentityUsageErrors(t *testing.T) {
 			want: []string{webIdentityTokenEnv + " " + missing, "no such file"}},
 		{name: "empty token file", out: role, extra: []string{"--web-identity-token-file", empty},
 			want: []string{"--web-identity-token-file " + empty, "the file is empty"}},
+		{name: "token file is a pipe", out: role, extra: []string{"--web-identity-token-file", pipe},
+			want: []string{"--web-identity-token-file " + pipe, "not a regular file", "renews the role's session", "write the token to a file"}},
+		{name: "token file is a directory", out: role, extra: []string{"--web-identity-token-file", dir},
+			want: []string{"--web-identity-token-file " + dir, "not a regular file"}},
 		{name: "token file with an access key", out: key, extra: []string{"--web-identity-token-file", token},
 			want: []string{"--web-identity-token-file is for an output with role_arn", "has an access key"}},
 		{name: "token file without a role", out: none, extra: []string{"--web-identity-token-file", token},
