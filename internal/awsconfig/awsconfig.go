@@ -214,6 +214,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		loaders = append(loaders, config.WithAppID(o.AppID))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		// The SDK refuses a named profile it cannot find even when nothing is taken from it
+		// (a key or a role given here), and its message does not say where the name came from.
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: the profile %q (AWS_PROFILE, or the profile setting) is in no shared config file: "+
+			"unset AWS_PROFILE or name an existing profile: %w", noProfile.Profile, err)
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
