@@ -75,7 +75,14 @@ type WebIdentity struct {
 	TokenFile string
 	// SessionName identifies the session in CloudTrail and in the assumed-role ARN.
 	SessionName string
+	// Timeout bounds one exchange, retries included; 0 means DefaultExchangeTimeout.
+	Timeout time.Duration
 }
+
+// DefaultExchangeTimeout bounds an exchange of the token for a session. The SDK's credentials
+// cache runs the exchange without its caller's cancellation, and every request waits for it: an
+// STS endpoint that takes the request and never answers would otherwise hold the run forever.
+const DefaultExchangeTimeout = time.Minute
 
 // sessionRenewal is how long before its end a web identity session is renewed (the SDK's
 // margin for container credentials). Used to its last second, a session signs requests that
@@ -122,6 +129,12 @@ type webIdentityProvider struct {
 }
 
 func (p webIdentityProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	timeout := p.w.Timeout
+	if timeout == 0 {
+		timeout = DefaultExchangeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	c, err := p.next.Retrieve(ctx)
 	if err != nil {
 		return aws.Credentials{}, &WebIdentityError{RoleARN: p.w.RoleARN, TokenFile: p.w.TokenFile, Err: err}

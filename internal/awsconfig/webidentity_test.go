@@ -3,6 +3,7 @@ package awsconfig_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -189,4 +190,55 @@ func TestWebIdentityTokenFile(t *testing.T) {
 			t.Errorf("tokens sent = %q, want %q (one exchange per session, each with the file's content at the time)", got, want)
 		}
 	})
+}
+
+// TestWebIdentityExchangeTimeout points STS at a server that takes the exchange and never answers
+// (a stuck proxy, a wrong AWS_ENDPOINT_URL_STS). The SDK's credentials cache runs the exchange
+// without the caller's cancellation and the uploader's requests have no deadline, so without a
+// bound of its own every upload would wait for it forever; it must end with a web identity error.
+func TestWebIdentityExchangeTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	held := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		held++
+		mu.Unlock()
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: the held requests end, then the server
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("eyJ.eyJ.sig"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := awsconfig.Load(context.Background(), awsconfig.Options{Region: "us-east-1", Endpoints: awsconfig.Endpoints{STS: srv.URL},
+		WebIdentity: &awsconfig.WebIdentity{RoleARN: "arn:aws:iam::" + account + ":role/upload", TokenFile: file, SessionName: "test",
+			Timeout: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := cfg.Credentials.Retrieve(context.Background())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var wie *awsconfig.WebIdentityError
+		if !errors.As(err, &wie) {
+			t.Fatalf("Retrieve = %v, want a *WebIdentityError", err)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Retrieve = %v, want it to say the exchange timed out", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the exchange is still waiting for an answer after a minute: it has no bound")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if held == 0 {
+		t.Error("the exchange never reached the server")
+	}
 }
