@@ -21,15 +21,21 @@ resource "staticmedia_bucket" "media" {
   }
 }
 
-# The IAM user the uploader runs as: s3:PutObject on the bucket, s3:ListAllMyBuckets for its preflight, nothing else.
+# The identity the uploader runs as: s3:PutObject on the bucket, s3:ListAllMyBuckets for its preflight, nothing else.
+# uploader_identity = "key" (the default): an IAM user and its access key, whose secret is in the state.
+# uploader_identity = "role": a role CI jobs assume with their OIDC token, so no secret exists anywhere.
 resource "staticmedia_upload_user" "uploader" {
+  count = var.uploader_identity == "key" ? 1 : 0
+
   name       = var.uploader_name
   bucket     = staticmedia_bucket.media.bucket
-  key_prefix = var.key_prefix
+  key_prefix = var.key_prefix != "" ? var.key_prefix : null # "" is the whole bucket
 }
 
 resource "staticmedia_upload_access_key" "uploader" {
-  user = staticmedia_upload_user.uploader.name
+  count = var.uploader_identity == "key" ? 1 : 0
+
+  user = staticmedia_upload_user.uploader[0].name
 
   rotation_triggers = {
     rotation = var.key_rotation
@@ -38,6 +44,19 @@ resource "staticmedia_upload_access_key" "uploader" {
   lifecycle {
     create_before_destroy = true
   }
+}
+
+# The same upload-only policy on a role, trusted only for the CI subjects given (see examples/keyless-ci for
+# creating the OIDC provider, and the keyless CI guide).
+resource "staticmedia_upload_role" "uploader" {
+  count = var.uploader_identity == "role" ? 1 : 0
+
+  name              = var.uploader_name
+  bucket            = staticmedia_bucket.media.bucket
+  key_prefix        = var.key_prefix != "" ? var.key_prefix : null
+  oidc_provider_arn = var.oidc_provider_arn
+  audience          = var.ci_audience
+  subjects          = var.ci_subjects
 }
 
 # Anyone may GET objects when the Referer is one of the site's pages, or when there is no Referer at all.

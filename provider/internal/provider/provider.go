@@ -103,7 +103,8 @@ func (p *staticmediaProvider) Schema(_ context.Context, _ provider.SchemaRequest
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The staticmedia provider declares what you need to serve user-uploaded images from Amazon S3: " +
-			"the bucket, an upload-only IAM user with its access key, and a bucket policy that lets browsers fetch objects only " +
+			"the bucket, an upload-only IAM user with its access key (or a role CI assumes with its OIDC token), and a bucket " +
+			"policy that lets browsers fetch objects only " +
 			"when the HTTP Referer is your site (or absent). Authentication follows the AWS SDK's default chain unless set here.",
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
@@ -276,6 +277,7 @@ func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Res
 		NewBucketResource,
 		NewUploadUserResource,
 		NewUploadAccessKeyResource,
+		NewUploadRoleResource,
 	}
 }
 
@@ -288,5 +290,6 @@ func (p *staticmediaProvider) Functions(_ context.Context) []func() function.Fun
 		// One line per function; each lives in its own <name>_function.go.
 		NewUploadPolicyFunction,
 		NewRefererPolicyFunction,
+		NewCITrustPolicyFunction,
 	}
 }

@@ -64,8 +64,10 @@ type Catalog interface {
 	// batch, in a stable order (keyset pagination on the id column; never loads all rows).
 	// It stops at ctx cancellation or when fn errors.
 	Pending(ctx context.Context, batchSize int, fn func([]Record) error) error
-	// MarkDone flags the records in one transaction; idempotent (re-marking is fine).
-	MarkDone(ctx context.Context, done []Done) error
+	// MarkDone flags the records in one transaction. A record whose row changed since it was
+	// read (the application table's row holds another path, was flagged or is gone) is not
+	// flagged but counted in changed; the next run reads it again if it is still pending.
+	MarkDone(ctx context.Context, done []Done) (changed int, err error)
 	Close() error
 }
 

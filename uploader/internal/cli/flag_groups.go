@@ -239,6 +239,28 @@ func (f *catalogFlags) open(ctx context.Context, log hclog.Logger, readOnly bool
 	})
 }
 
+// catalogOpenError maps an error of catalogFlags.open to the exit code, the message to log
+// and the error: settings that cannot work exit 2 naming the flag to fix, a catalog another
+// uploader holds or a database that cannot be reached exit 3.
+func catalogOpenError(err error) (int, string, error) {
+	var (
+		ue     *usageError
+		ce     *catalog.ConfigError
+		locked *catalog.LockedError
+	)
+	switch {
+	case errors.As(err, &ue):
+		return ExitUsage, "invalid catalog settings", err
+	case errors.As(err, &ce):
+		// err, not ce.Err: err hides the DSN's password.
+		return ExitUsage, "invalid catalog settings", usagef("--%s: %v", ce.Setting, err)
+	case errors.As(err, &locked):
+		return ExitFatal, "another uploader is running on this catalog: exiting without work (--lock-wait DURATION waits for it)", err
+	default:
+		return ExitFatal, "cannot open the catalog", err
+	}
+}
+
 // walkErrors collects the parts of the source tree the ledger's walk could not read. They are
 // failures in the report: their files were never seen, so they could not be uploaded.
 type walkErrors struct {

@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/term"
 
-	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/progress"
 	"github.com/staticmedia/staticmedia/uploader/internal/tfoutput"
@@ -187,15 +186,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 	var walkErrors walkErrors
 	cat, err := f.catalogFlags.open(ctx, logger, f.dryRun, &walkErrors)
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return fail(ExitUsage, "invalid catalog settings", err)
-		}
-		var locked *catalog.LockedError
-		if errors.As(err, &locked) {
-			return fail(ExitFatal, "another uploader is running on this catalog: exiting without work (--lock-wait DURATION waits for it)", err)
-		}
-		return fail(ExitFatal, "cannot open the catalog", err)
+		return fail(catalogOpenError(err))
 	}
 	defer func() {
 		if err := cat.Close(); err != nil {
@@ -255,6 +246,9 @@ func summary(r migrate.Report, code int) []any {
 		"invalid", r.Invalid, "failed", r.Failed, "bytes", r.Bytes, "duration_seconds", fmt.Sprintf("%.3f", r.DurationSeconds)}
 	if r.DryRun {
 		out = append(out, "dry_run", true, "would_upload", r.WouldUpload, "would_upload_bytes", r.WouldUploadBytes)
+	}
+	if r.Changed > 0 {
+		out = append(out, "changed", r.Changed)
 	}
 	if r.Abandoned > 0 {
 		out = append(out, "abandoned", r.Abandoned)

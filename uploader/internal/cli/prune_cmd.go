@@ -48,8 +48,8 @@ Exit codes:
      skipped files are reported but do not fail the run
   1  some public copies are missing or differ, or a check or delete failed (those files are
      kept), or the run was interrupted
-  2  usage or configuration error
-  3  fatal: the catalog is unreachable or failed mid-run
+`+configErrorsHelp+`  3  fatal: the catalog is unreachable or failed mid-run, another uploader holds the SQLite
+     table's or ledger's lock (--lock-wait waits for it), or the report could not be written
 `)
 	}
 	return fs

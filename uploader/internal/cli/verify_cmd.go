@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -113,11 +112,7 @@ func (f *checkGroups) open(ctx context.Context, s streams, version string) (*che
 	}
 	cat, err := f.catalogFlags.open(ctx, logger, false, &walkErrors{})
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return fail(ExitUsage, "invalid catalog settings", err)
-		}
-		return fail(ExitFatal, "cannot open the catalog", err)
+		return fail(catalogOpenError(err))
 	}
 	lister, ok := cat.(verify.FlaggedLister)
 	if !ok {
@@ -171,8 +166,8 @@ Exit codes:
   0  every record checked answered as expected
   1  a public copy is missing or differs, a GET answered an unexpected status, a check failed,
      or the run was interrupted
-  2  usage or configuration error
-  3  fatal: the catalog is unreachable or failed mid-run
+`+configErrorsHelp+`  3  fatal: the catalog is unreachable or failed mid-run, another uploader holds the SQLite
+     table's or ledger's lock (--lock-wait waits for it), or the report could not be written
 `)
 	}
 	return fs

@@ -35,7 +35,7 @@ var _ S3 = (*s3.Client)(nil)
 // Catalog is the part of catalog.Catalog the engine uses (the caller opens and closes it).
 type Catalog interface {
 	Pending(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error
-	MarkDone(ctx context.Context, done []catalog.Done) error
+	MarkDone(ctx context.Context, done []catalog.Done) (changed int, err error)
 }
 
 // Deps are the engine's collaborators.

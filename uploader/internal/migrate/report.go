@@ -52,6 +52,10 @@ type Report struct {
 	DryRun           bool  `json:"dry_run,omitempty"`
 	WouldUpload      int64 `json:"would_upload,omitempty"`
 	WouldUploadBytes int64 `json:"would_upload_bytes,omitempty"`
+	// Changed records were uploaded but not flagged because the application changed their row
+	// while the file was on the wire (a new path, flagged, or gone); the next run reads them
+	// again if they are still pending.
+	Changed int64 `json:"changed,omitempty"`
 	// Abandoned files were in flight when the run stopped (signal after the grace period, or a
 	// fatal catalog error); the next run sends them again.
 	Abandoned int64 `json:"abandoned,omitempty"`
@@ -104,9 +108,10 @@ func (t *tally) abandoned() {
 	t.mu.Unlock()
 }
 
-func (t *tally) flagged(n int) {
+func (t *tally) flagged(n, changed int) {
 	t.mu.Lock()
 	t.r.Flagged += int64(n)
+	t.r.Changed += int64(changed)
 	t.mu.Unlock()
 }
 
