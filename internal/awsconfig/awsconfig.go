@@ -7,6 +7,7 @@
 package awsconfig
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,7 +75,20 @@ type WebIdentity struct {
 	TokenFile string
 	// SessionName identifies the session in CloudTrail and in the assumed-role ARN.
 	SessionName string
+	// Timeout bounds one exchange, retries included; 0 means DefaultExchangeTimeout.
+	Timeout time.Duration
 }
+
+// DefaultExchangeTimeout bounds an exchange of the token for a session. The SDK's credentials
+// cache runs the exchange without its caller's cancellation, and every request waits for it: an
+// STS endpoint that takes the request and never answers would otherwise hold the run forever.
+const DefaultExchangeTimeout = time.Minute
+
+// sessionRenewal is how long before its end a web identity session is renewed (the SDK's
+// margin for container credentials). Used to its last second, a session signs requests that
+// reach S3 after it ended, or that a clock behind S3's sends late, and S3 refuses them with
+// ExpiredToken, which the retryer does not retry: a long run would lose files at each renewal.
+const sessionRenewal = 5 * time.Minute
 
 // WebIdentityError is a failed exchange of the token for the role's credentials: the token file
 // unreadable, or STS refusing (trust policy, audience, unknown OIDC provider, expired token).
@@ -90,13 +104,19 @@ func (e *WebIdentityError) Error() string {
 func (e *WebIdentityError) Unwrap() error { return e.Err }
 
 // tokenFile is stscreds.IdentityTokenFile with the file's error kept (wrapped), so a caller can
-// tell an unreadable token file (errors.As *fs.PathError) from a refusal by STS.
+// tell an unreadable token file (errors.As *fs.PathError) from a refusal by STS. White space
+// around the token is dropped: `echo "$TOKEN" > file` ends it with a line break, which STS
+// would take as part of the token, and a JWT holds no white space.
 type tokenFile string
 
 func (f tokenFile) GetIdentityToken() ([]byte, error) {
 	b, err := os.ReadFile(string(f))
 	if err != nil {
 		return nil, fmt.Errorf("reading the token file: %w", err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, errors.New("the token file is empty")
 	}
 	return b, nil
 }
@@ -109,6 +129,12 @@ type webIdentityProvider struct {
 }
 
 func (p webIdentityProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	timeout := p.w.Timeout
+	if timeout == 0 {
+		timeout = DefaultExchangeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	c, err := p.next.Retrieve(ctx)
 	if err != nil {
 		return aws.Credentials{}, &WebIdentityError{RoleARN: p.w.RoleARN, TokenFile: p.w.TokenFile, Err: err}
@@ -201,6 +227,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		loaders = append(loaders, config.WithAppID(o.AppID))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		// The SDK refuses a named profile it cannot find even when nothing is taken from it
+		// (a key or a role given here), and its message does not say where the name came from.
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: the profile %q (AWS_PROFILE, or the profile setting) is in no shared config file: "+
+			"unset AWS_PROFILE or name an existing profile: %w", noProfile.Profile, err)
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
@@ -214,7 +247,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		stsClient := o.STS(cfg, func(so *sts.Options) { so.Retryer = retry.NewStandard() })
 		provider := stscreds.NewWebIdentityRoleProvider(stsClient, w.RoleARN, tokenFile(w.TokenFile),
 			func(wo *stscreds.WebIdentityRoleOptions) { wo.RoleSessionName = w.SessionName })
-		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w})
+		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w},
+			func(co *aws.CredentialsCacheOptions) { co.ExpiryWindow = sessionRenewal })
 	}
 	return cfg, nil
 }

@@ -72,9 +72,17 @@ func (f *outputFlags) credentials(s tfoutput.Settings) (uploadCredentials, error
 	return uploadCredentials{source: defaultChainSource()}, nil
 }
 
-// checkTokenFile checks that the token file can be read and is not empty, without keeping or
-// quoting the token.
+// checkTokenFile checks that the token file is a regular file that can be read and is not empty,
+// without keeping or quoting the token. A pipe (`<(printf %s "$TOKEN")`) gives the token once: this
+// check would drain it, and the exchange, and every renewal after it, would find nothing.
 func checkTokenFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return errors.New("not a regular file, and the uploader reads it again whenever it renews the role's session: write the token to a file")
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err

@@ -360,6 +360,35 @@ func TestMigrateWebIdentityMoto(t *testing.T) {
 		if strings.Contains(stderr, secret) {
 			t.Error("the log contains the secret key")
 		}
+
+		// The same key in the environment does not displace the output's role: CI often
+		// leaves another job's key there (Terraform's), and the uploader must hold only the
+		// upload role's session.
+		if _, err := db.Exec(`UPDATE photos SET on_s3 = NULL`); err != nil {
+			t.Fatal(err)
+		}
+		roleArgs := args(output("role", uploadRole), "--web-identity-token-file", tokenFile)
+		code, _, stderr = runUploader(t, 2*time.Minute, roleArgs, env, withEnv("AWS_ACCESS_KEY_ID="+keyID, "AWS_SECRET_ACCESS_KEY="+secret))
+		if code != ExitOK {
+			t.Fatalf("with a key in the environment: exit code %d, want 0 (the role signs); stderr:\n%s", code, stderr)
+		}
+		if want := "web identity: role " + uploadRole; !strings.Contains(stderr, want) {
+			t.Errorf("the startup line does not name %s:\n%s", want, stderr)
+		}
+		if rep := readReport(t, reportFile); rep.Uploaded != 3 || rep.Failed != 0 {
+			t.Fatalf("with a key in the environment: report = %+v, want the 3 files uploaded by the role", rep)
+		}
+
+		// A profile the machine does not define stops the run, as the SDK wants, with the fix.
+		code, _, stderr = runUploader(t, 2*time.Minute, roleArgs, env, withEnv("AWS_PROFILE=no-such-profile-here"))
+		if code != ExitUsage {
+			t.Fatalf("with AWS_PROFILE naming no profile: exit code %d, want %d; stderr:\n%s", code, ExitUsage, stderr)
+		}
+		for _, want := range []string{`profile \"no-such-profile-here\"`, "AWS_PROFILE", "unset AWS_PROFILE"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("the error does not contain %s:\n%s", want, stderr)
+			}
+		}
 	})
 }
 
@@ -449,6 +478,18 @@ func TestMigrateWebIdentityUsageErrors(t *testing.T) {
 	token := writeFile(t, filepath.Join(dir, "token"), fakeOIDCToken("usageMARKER"))
 	empty := writeFile(t, filepath.Join(dir, "empty-token"), "\n")
 	missing := filepath.Join(dir, "no-such-token")
+	// A pipe, as `--web-identity-token-file <(printf %s "$TOKEN")` passes: it holds the token
+	// once, and the exchange would find it empty.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pr.Close() })
+	if _, err := pw.WriteString(fakeOIDCToken("usageMARKER")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	pipe := fmt.Sprintf("/dev/fd/%d", pr.Fd())
 	tests := []struct {
 		name  string
 		out   string
@@ -464,6 +505,10 @@ func TestMigrateWebIdentityUsageErrors(t *testing.T) {
 			want: []string{webIdentityTokenEnv + " " + missing, "no such file"}},
 		{name: "empty token file", out: role, extra: []string{"--web-identity-token-file", empty},
 			want: []string{"--web-identity-token-file " + empty, "the file is empty"}},
+		{name: "token file is a pipe", out: role, extra: []string{"--web-identity-token-file", pipe},
+			want: []string{"--web-identity-token-file " + pipe, "not a regular file", "renews the role's session", "write the token to a file"}},
+		{name: "token file is a directory", out: role, extra: []string{"--web-identity-token-file", dir},
+			want: []string{"--web-identity-token-file " + dir, "not a regular file"}},
 		{name: "token file with an access key", out: key, extra: []string{"--web-identity-token-file", token},
 			want: []string{"--web-identity-token-file is for an output with role_arn", "has an access key"}},
 		{name: "token file without a role", out: none, extra: []string{"--web-identity-token-file", token},
