@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -293,9 +294,16 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateUser.", name, err))
 		return
 	}
+	created, err := userOf(out.User)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create Upload User",
+			fmt.Sprintf("IAM CreateUser for %q answered without the user: %s\n\nThe user may exist now; import it with "+
+				"`terraform import` or delete it, then apply again.", name, err))
+		return
+	}
 	data.ID = types.StringValue(name)
-	data.ARN = types.StringValue(aws.ToString(out.User.Arn))
-	data.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	data.ARN = types.StringValue(aws.ToString(created.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(created.UserId))
 	data.TagsAll = mapToTerraform(tagsAll)
 	tflog.Debug(ctx, "created upload user", map[string]any{"user": name, "arn": data.ARN.ValueString()})
 
@@ -340,10 +348,16 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 			fmt.Sprintf("IAM GetUser for %q failed: %s\n\nCheck that the caller may call iam:GetUser.", name, err))
 		return
 	}
+	user, err := userOf(out.User)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User",
+			fmt.Sprintf("IAM GetUser for %q answered without the user: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		return
+	}
 	data.ID = types.StringValue(name)
-	data.Path = types.StringValue(aws.ToString(out.User.Path))
-	data.ARN = types.StringValue(aws.ToString(out.User.Arn))
-	data.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	data.Path = types.StringValue(aws.ToString(user.Path))
+	data.ARN = types.StringValue(aws.ToString(user.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(user.UserId))
 
 	remoteTags, err := listUserTags(ctx, r.pd.iam, name)
 	if err != nil {
@@ -484,9 +498,14 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
 		return
 	}
+	user, err := userOf(out.User)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update answered without the user: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
+		return
+	}
 	plan.ID = types.StringValue(name)
-	plan.ARN = types.StringValue(aws.ToString(out.User.Arn))
-	plan.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	plan.ARN = types.StringValue(aws.ToString(user.Arn))
+	plan.UniqueID = types.StringValue(aws.ToString(user.UserId))
 	plan.PolicyJSON = types.StringValue(doc)
 	plan.TagsAll = mapToTerraform(tagsAll)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -826,6 +845,18 @@ func deleteUserDependencies(ctx context.Context, client *iam.Client, user string
 		}
 	}
 	return nil
+}
+
+// userOf checks that an IAM answer carries the user with the fields this resource stores, so a malformed
+// answer (an engine or proxy that drops them) is an error instead of a nil pointer dereference.
+func userOf(u *iamtypes.User) (*iamtypes.User, error) {
+	switch {
+	case u == nil:
+		return nil, errors.New("the response has no User element")
+	case aws.ToString(u.Arn) == "":
+		return nil, errors.New("the response names no user ARN")
+	}
+	return u, nil
 }
 
 // iamTags converts a tag map to IAM tags, sorted by key so requests are reproducible.
