@@ -18,8 +18,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -143,11 +141,7 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Tags for the bucket. They are merged over the provider's `default_tags`; a key set here wins.",
 				ElementType:         types.StringType,
 				Optional:            true,
-				Validators: []validator.Map{
-					mapvalidator.SizeAtMost(50),
-					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128)),
-					mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
-				},
+				Validators:          []validator.Map{tagsValidator{}},
 			},
 			"tags_all": schema.MapAttribute{
 				MarkdownDescription: "All tags on the bucket: the provider's `default_tags` merged with `tags`.",

@@ -145,6 +145,7 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Tags for the user. They override the provider's `default_tags` with the same key.",
 				ElementType:         types.StringType,
 				Optional:            true,
+				Validators:          []validator.Map{tagsValidator{}},
 			},
 			"tags_all": schema.MapAttribute{
 				MarkdownDescription: "All tags on the user: the provider's `default_tags` merged with `tags`.",
