@@ -119,9 +119,11 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"key_prefix": schema.StringAttribute{
 				MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
-					"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
-				Optional:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+					"inside `media/`, while `media` also allows `media-old/...`. `\"\"` (the default, also when omitted) " +
+					"allows the whole bucket, as in the `upload_policy` function.",
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(""),
 			},
 			"extra_actions": schema.SetAttribute{
 				MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
@@ -370,6 +372,11 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	resp.Diagnostics.Append(diags...)
 
 	importing := data.Bucket.IsNull()
+	// "" and null both meant the whole bucket before key_prefix defaulted to ""; a state written then is
+	// brought to the one form here, so the plan does not show null becoming "".
+	if data.KeyPrefix.IsNull() {
+		data.KeyPrefix = types.StringValue("")
+	}
 	if data.PolicyName.IsNull() {
 		data.PolicyName = types.StringValue(defaultUploadPolicyName)
 	}
@@ -402,10 +409,7 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 		parsed, err := policy.ParseUploadOnly(remote)
 		if err == nil {
 			data.Bucket = types.StringValue(parsed.Bucket)
-			data.KeyPrefix = types.StringNull()
-			if parsed.KeyPrefix != "" {
-				data.KeyPrefix = types.StringValue(parsed.KeyPrefix)
-			}
+			data.KeyPrefix = types.StringValue(parsed.KeyPrefix)
 			data.ExtraActions = types.SetNull(types.StringType)
 			if len(parsed.ExtraActions) > 0 {
 				data.ExtraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)

@@ -106,7 +106,7 @@ func TestAccUploadUserResource_basic(t *testing.T) {
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("unique_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[A-Za-z0-9]{16,128}$`))),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("policy_name"), knownvalue.StringExact("upload-only")),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("policy_json"), knownvalue.StringExact(first)),
-					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("key_prefix"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("key_prefix"), knownvalue.StringExact("")),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("force_destroy"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("tags_all"), knownvalue.MapExact(map[string]knownvalue.Check{
 						"team": knownvalue.StringExact("web"),
@@ -429,7 +429,6 @@ provider "staticmedia" {
 		{"wildcard action", "bucket = \"media\"\nextra_actions = [\"s3:*\"]", regexp.MustCompile(`full S3 action name`)},
 		{"user name", "bucket = \"media\"\nname = \"has space\"", regexp.MustCompile(`may contain only letters`)},
 		{"path", "bucket = \"media\"\npath = \"nopath\"", regexp.MustCompile(`must start and end with /`)},
-		{"empty prefix", "bucket = \"media\"\nkey_prefix = \"\"", regexp.MustCompile(`string length must be at least 1`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
