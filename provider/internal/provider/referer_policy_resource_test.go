@@ -601,7 +601,7 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 	model := func(bucket string) *refererPolicyResourceModel {
 		return &refererPolicyResourceModel{
 			Bucket:            types.StringValue(bucket),
-			AllowedReferers:   types.ListValueMust(types.StringType, []attr.Value{types.StringValue("https://example.com/*")}),
+			AllowedReferers:   types.SetValueMust(types.StringType, []attr.Value{types.StringValue("https://example.com/*")}),
 			AllowedDomains:    types.SetNull(types.StringType),
 			AllowEmptyReferer: types.BoolValue(true),
 			PolicyJSON:        types.StringUnknown(),
