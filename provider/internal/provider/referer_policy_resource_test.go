@@ -687,14 +687,13 @@ func TestRefererPolicyResource_validateConfig(t *testing.T) {
 	var sresp fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sresp)
 	objType := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	strList := tftypes.List{ElementType: tftypes.String}
 	strSet := tftypes.Set{ElementType: tftypes.String}
 	list := func(vs ...string) tftypes.Value {
 		var elems []tftypes.Value
 		for _, v := range vs {
 			elems = append(elems, tftypes.NewValue(tftypes.String, v))
 		}
-		return tftypes.NewValue(strList, elems)
+		return tftypes.NewValue(strSet, elems)
 	}
 
 	tests := []struct {
@@ -716,7 +715,7 @@ func TestRefererPolicyResource_validateConfig(t *testing.T) {
 			"allow_empty_referer": tftypes.NewValue(tftypes.Bool, false),
 		}, wantError: true},
 		{name: "unknown list", attrs: map[string]tftypes.Value{
-			"allowed_referers":    tftypes.NewValue(strList, tftypes.UnknownValue),
+			"allowed_referers":    tftypes.NewValue(strSet, tftypes.UnknownValue),
 			"allow_empty_referer": tftypes.NewValue(tftypes.Bool, false),
 		}},
 	}
