@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
@@ -96,5 +97,38 @@ func TestSplitDomains(t *testing.T) {
 				t.Errorf("splitDomains(%q) = %q, %q; want %q, %q", tt.patterns, referers, domains, tt.wantReferers, tt.wantDoms)
 			}
 		})
+	}
+}
+
+// TestRefererPolicyResource_listStateUpgrades reads a state written when allowed_referers was a list: the
+// same JSON array must load as the set it is now, with no upgrade step and no error.
+func TestRefererPolicyResource_listStateUpgrades(t *testing.T) {
+	t.Parallel()
+	server, err := testAccProtoV6ProviderFactories["staticmedia"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	const old = `{"id":"media","bucket":"media","allowed_referers":["https://www.example.net/*","http://example.com/*"],` +
+		`"allowed_domains":null,"allow_empty_referer":true,"referer_patterns":["https://www.example.net/*","http://example.com/*"],` +
+		`"policy_json":"{}","timeouts":null}`
+	resp, err := server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
+		TypeName: "staticmedia_referer_policy",
+		Version:  0,
+		RawState: &tfprotov6.RawState{JSON: []byte(old)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			t.Fatalf("upgrading a list state: %s: %s", d.Summary, d.Detail)
+		}
+	}
+	if resp.UpgradedState == nil {
+		t.Fatal("no upgraded state")
 	}
 }
