@@ -32,7 +32,7 @@ resource "staticmedia_upload_user" "uploader" {
 
   name       = var.uploader_name
   bucket     = var.bucket
-  key_prefix = var.key_prefix != "" ? var.key_prefix : null # "" is the whole bucket
+  key_prefix = var.key_prefix # "" is the whole bucket
 }
 
 # user is the user's id, unknown while the user is replaced, so the key is replaced with it.
@@ -57,7 +57,7 @@ resource "staticmedia_upload_role" "uploader" {
 
   name              = var.uploader_name
   bucket            = staticmedia_bucket.media.bucket
-  key_prefix        = var.key_prefix != "" ? var.key_prefix : null
+  key_prefix        = var.key_prefix
   oidc_provider_arn = var.oidc_provider_arn
   audience          = var.ci_audience
   subjects          = var.ci_subjects

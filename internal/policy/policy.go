@@ -193,13 +193,21 @@ func normalizePrincipals(doc string) (string, error) {
 // without pinning a list that would go stale when AWS adds one.
 var partitionRE = regexp.MustCompile(`^aws(-[a-z0-9]+)*$`)
 
+// ValidatePartition checks an explicit partition name ("aws", "aws-cn", "aws-us-gov", ...).
+func ValidatePartition(p string) error {
+	if !partitionRE.MatchString(p) {
+		return fmt.Errorf("partition %q is not an AWS partition name: use aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, ...", p)
+	}
+	return nil
+}
+
 // resolvePartition returns the partition to put in ARNs, defaulting to "aws".
 func resolvePartition(p string) (string, error) {
 	if p == "" {
 		return DefaultPartition, nil
 	}
-	if !partitionRE.MatchString(p) {
-		return "", fmt.Errorf("partition %q is not an AWS partition name: use aws, aws-cn, aws-us-gov, ... or leave it empty for aws", p)
+	if err := ValidatePartition(p); err != nil {
+		return "", fmt.Errorf("%w, or leave it empty for aws", err)
 	}
 	return p, nil
 }

@@ -5,3 +5,8 @@ resource "aws_iam_user_policy" "uploader" {
   user   = aws_iam_user.uploader.name
   policy = provider::staticmedia::upload_policy("example-media-assets", "media/")
 }
+
+# In China or GovCloud, name the partition as the last argument.
+output "upload_policy_china" {
+  value = provider::staticmedia::upload_policy("example-media-assets", "media/", "aws-cn")
+}

@@ -18,8 +18,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -157,11 +155,7 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Tags for the bucket. They are merged over the provider's `default_tags`; a key set here wins.",
 				ElementType:         types.StringType,
 				Optional:            true,
-				Validators: []validator.Map{
-					mapvalidator.SizeAtMost(50),
-					mapvalidator.KeysAre(stringvalidator.LengthBetween(1, 128)),
-					mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
-				},
+				Validators:          []validator.Map{tagsValidator{}},
 			},
 			"tags_all": schema.MapAttribute{
 				MarkdownDescription: "All tags on the bucket: the provider's `default_tags` merged with `tags`.",
@@ -210,8 +204,9 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			},
 			"public_base_url": schema.StringAttribute{
 				MarkdownDescription: "The URL objects are fetched from, ending in `/`: append the object key. On AWS the " +
-					"virtual-hosted form `https://BUCKET.s3.REGION.amazonaws.com/`; with `endpoints.s3` set, the path-style " +
-					"form `ENDPOINT/BUCKET/`.",
+					"virtual-hosted form `https://BUCKET.s3.REGION.amazonaws.com/`, or for a bucket name with dots (which S3's " +
+					"certificate cannot match) the path-style `https://s3.REGION.amazonaws.com/BUCKET/`; with `endpoints.s3` " +
+					"set, the path-style form `ENDPOINT/BUCKET/`.",
 				Computed:      true,
 				PlanModifiers: stable,
 			},
@@ -555,8 +550,13 @@ func bucketAddressesFor(bucket, region, s3Endpoint string) bucketAddresses {
 		publicBaseURL:      "https://" + domain + "/",
 		endpoint:           s3Endpoint,
 	}
-	if s3Endpoint != "" {
+	switch {
+	case s3Endpoint != "":
 		a.publicBaseURL = strings.TrimRight(s3Endpoint, "/") + "/" + bucket + "/"
+	case strings.Contains(bucket, "."):
+		// S3's wildcard certificate (*.s3.REGION.amazonaws.com) covers one label only, so a browser refuses
+		// https://my.media.s3...; the path-style URL is served under S3's own name and works.
+		a.publicBaseURL = "https://s3." + region + "." + dnsSuffix(partition) + "/" + bucket + "/"
 	}
 	return a
 }

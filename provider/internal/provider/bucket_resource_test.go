@@ -65,6 +65,22 @@ func TestBucketAddressesFor(t *testing.T) {
 			},
 		},
 		{
+			name: "a dotted name gets a path-style https URL", bucket: "media.example.com", region: "eu-west-1",
+			want: bucketAddresses{
+				arn:                "arn:aws:s3:::media.example.com",
+				regionalDomainName: "media.example.com.s3.eu-west-1.amazonaws.com",
+				publicBaseURL:      "https://s3.eu-west-1.amazonaws.com/media.example.com/",
+			},
+		},
+		{
+			name: "a dotted name in China", bucket: "media.example.cn", region: "cn-north-1",
+			want: bucketAddresses{
+				arn:                "arn:aws-cn:s3:::media.example.cn",
+				regionalDomainName: "media.example.cn.s3.cn-north-1.amazonaws.com.cn",
+				publicBaseURL:      "https://s3.cn-north-1.amazonaws.com.cn/media.example.cn/",
+			},
+		},
+		{
 			name: "endpoint override gives a path-style URL", bucket: "media", region: "us-east-1", endpoint: "http://127.0.0.1:9000",
 			want: bucketAddresses{
 				arn:                "arn:aws:s3:::media",

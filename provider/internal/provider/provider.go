@@ -5,16 +5,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -22,6 +27,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/staticmedia/staticmedia/internal/awsconfig"
@@ -49,17 +55,17 @@ type staticmediaProvider struct {
 // providerModel is the provider block. Its attribute names follow the hashicorp/aws provider so users can copy
 // their settings across.
 type providerModel struct {
-	Region                    types.String      `tfsdk:"region"`
-	Profile                   types.String      `tfsdk:"profile"`
-	AccessKey                 types.String      `tfsdk:"access_key"`
-	SecretKey                 types.String      `tfsdk:"secret_key"`
-	Token                     types.String      `tfsdk:"token"`
-	S3UsePathStyle            types.Bool        `tfsdk:"s3_use_path_style"`
-	MaxRetries                types.Int64       `tfsdk:"max_retries"`
-	SkipCredentialsValidation types.Bool        `tfsdk:"skip_credentials_validation"`
-	SkipUnsupportedBucketAPIs types.Bool        `tfsdk:"skip_unsupported_bucket_apis"`
-	Endpoints                 *endpointsModel   `tfsdk:"endpoints"`
-	DefaultTags               *defaultTagsModel `tfsdk:"default_tags"`
+	Region                    types.String `tfsdk:"region"`
+	Profile                   types.String `tfsdk:"profile"`
+	AccessKey                 types.String `tfsdk:"access_key"`
+	SecretKey                 types.String `tfsdk:"secret_key"`
+	Token                     types.String `tfsdk:"token"`
+	S3UsePathStyle            types.Bool   `tfsdk:"s3_use_path_style"`
+	MaxRetries                types.Int64  `tfsdk:"max_retries"`
+	SkipCredentialsValidation types.Bool   `tfsdk:"skip_credentials_validation"`
+	SkipUnsupportedBucketAPIs types.Bool   `tfsdk:"skip_unsupported_bucket_apis"`
+	Endpoints                 types.Object `tfsdk:"endpoints"`
+	DefaultTags               types.Object `tfsdk:"default_tags"`
 }
 
 type endpointsModel struct {
@@ -173,6 +179,7 @@ func (p *staticmediaProvider) Schema(_ context.Context, _ provider.SchemaRequest
 						MarkdownDescription: "Tag keys and values.",
 						ElementType:         types.StringType,
 						Optional:            true,
+						Validators:          []validator.Map{tagsValidator{}},
 					},
 				},
 			},
@@ -186,9 +193,8 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if hasUnknown(data.Region, data.Profile, data.AccessKey, data.SecretKey, data.Token) {
-		resp.Diagnostics.AddError("Unknown Provider Configuration",
-			"A provider setting depends on a value that is not known until apply. Set region and credentials to values known at plan time.")
+	endpoints, defaultTags := checkKnownSettings(ctx, &data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 
@@ -201,14 +207,12 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 		S3UsePathStyle: data.S3UsePathStyle.ValueBool(),
 		MaxRetries:     int(data.MaxRetries.ValueInt64()),
 		AppID:          "terraform-provider-staticmedia/" + p.version,
-	}
-	if data.Endpoints != nil {
-		opts.Endpoints = awsconfig.Endpoints{
-			S3:        data.Endpoints.S3.ValueString(),
-			IAM:       data.Endpoints.IAM.ValueString(),
-			STS:       data.Endpoints.STS.ValueString(),
-			S3Control: data.Endpoints.S3Control.ValueString(),
-		}
+		Endpoints: awsconfig.Endpoints{
+			S3:        endpoints.S3.ValueString(),
+			IAM:       endpoints.IAM.ValueString(),
+			STS:       endpoints.STS.ValueString(),
+			S3Control: endpoints.S3Control.ValueString(),
+		},
 	}
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		attr := "secret_key"
@@ -238,15 +242,11 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 
 		skipUnsupportedBucketAPIs: data.SkipUnsupportedBucketAPIs.ValueBool(),
 	}
-	if data.DefaultTags != nil && !data.DefaultTags.Tags.IsNull() {
-		resp.Diagnostics.Append(data.DefaultTags.Tags.ElementsAs(ctx, &pd.defaultTags, false)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-	}
+	// A null value in default_tags means "no such tag", as in a resource's tags: it is dropped, never sent as "".
+	pd.defaultTags, _, _ = mapFromTerraform(ctx, defaultTags.Tags)
 
 	if !data.SkipCredentialsValidation.ValueBool() {
-		accountID, err := validateCredentials(ctx, pd.sts)
+		accountID, partition, err := validateCredentials(ctx, pd.sts)
 		if err != nil {
 			resp.Diagnostics.AddError("Invalid AWS Credentials",
 				"STS GetCallerIdentity failed: "+err.Error()+
@@ -254,6 +254,11 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 			return
 		}
 		pd.accountID = accountID
+		// The caller's own ARN names the partition for certain; the region only suggests it (and an
+		// endpoint override can point a commercial region name at a China or GovCloud endpoint).
+		if partition != "" {
+			pd.partition = partition
+		}
 	}
 	tflog.Debug(ctx, "configured staticmedia provider", map[string]any{
 		"region":          pd.region,
@@ -269,20 +274,89 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 }
 
 // validateCredentials makes one bounded GetCallerIdentity call: a bad key must fail fast with a clear message,
-// not after a stack of retries.
-func validateCredentials(ctx context.Context, client *sts.Client) (string, error) {
+// not after a stack of retries. It returns the account ID and the partition of the caller's ARN ("" when the
+// answer has no parsable ARN).
+func validateCredentials(ctx context.Context, client *sts.Client) (accountID, partition string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
 		o.RetryMaxAttempts = 2
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if out.Account == nil {
-		return "", errors.New("the response named no account")
+	if aws.ToString(out.Account) == "" {
+		return "", "", errors.New("the response named no account")
 	}
-	return aws.ToString(out.Account), nil
+	if caller, err := arn.Parse(aws.ToString(out.Arn)); err == nil {
+		partition = caller.Partition
+	}
+	return aws.ToString(out.Account), partition, nil
+}
+
+// checkKnownSettings reports every provider setting that is unknown at plan time (set from a resource
+// attribute that only apply will know) on its own path, and returns the endpoints and default_tags blocks.
+// Unknown settings are errors rather than planned-as-unknown results: the provider talks to AWS while
+// planning (refresh, the credential check), so it must know where and as whom before any plan is right.
+func checkKnownSettings(ctx context.Context, data *providerModel, diags *diag.Diagnostics) (endpointsModel, defaultTagsModel) {
+	unknown := func(p path.Path, title string) {
+		diags.AddAttributeError(p, "Unknown "+title,
+			fmt.Sprintf("The provider cannot be configured: %s depends on a value that is only known after apply (such as "+
+				"another resource's attribute), and the provider needs it while planning to read resources and build "+
+				"their plans. Set it from a value known at plan time (a literal, a variable, a local or a data source), "+
+				"or create what it depends on first with `terraform apply -target=<that resource>`, then apply the rest.", p))
+	}
+	for _, s := range []struct {
+		name, title string
+		value       attr.Value
+	}{
+		{"region", "Region", data.Region},
+		{"profile", "Profile", data.Profile},
+		{"access_key", "Access Key", data.AccessKey},
+		{"secret_key", "Secret Key", data.SecretKey},
+		{"token", "Session Token", data.Token},
+		{"s3_use_path_style", "S3 Path-Style Setting", data.S3UsePathStyle},
+		{"max_retries", "Max Retries", data.MaxRetries},
+		{"skip_credentials_validation", "Credentials Validation Setting", data.SkipCredentialsValidation},
+		{"skip_unsupported_bucket_apis", "Unsupported Bucket APIs Setting", data.SkipUnsupportedBucketAPIs},
+		{"endpoints", "Endpoints", data.Endpoints},
+		{"default_tags", "Default Tags", data.DefaultTags},
+	} {
+		if s.value.IsUnknown() {
+			unknown(path.Root(s.name), s.title)
+		}
+	}
+	var endpoints endpointsModel
+	if !data.Endpoints.IsNull() && !data.Endpoints.IsUnknown() {
+		diags.Append(data.Endpoints.As(ctx, &endpoints, basetypes.ObjectAsOptions{})...)
+		for _, e := range []struct {
+			name, title string
+			value       types.String
+		}{
+			{"s3", "S3 Endpoint", endpoints.S3}, {"iam", "IAM Endpoint", endpoints.IAM},
+			{"sts", "STS Endpoint", endpoints.STS}, {"s3control", "S3 Control Endpoint", endpoints.S3Control},
+		} {
+			if e.value.IsUnknown() {
+				unknown(path.Root("endpoints").AtName(e.name), e.title)
+			}
+		}
+	}
+	defaultTags := defaultTagsModel{Tags: types.MapNull(types.StringType)}
+	if !data.DefaultTags.IsNull() && !data.DefaultTags.IsUnknown() {
+		diags.Append(data.DefaultTags.As(ctx, &defaultTags, basetypes.ObjectAsOptions{})...)
+		tagsPath := path.Root("default_tags").AtName("tags")
+		switch {
+		case defaultTags.Tags.IsUnknown():
+			unknown(tagsPath, "Default Tags")
+		default:
+			for _, k := range slices.Sorted(maps.Keys(defaultTags.Tags.Elements())) {
+				if defaultTags.Tags.Elements()[k].IsUnknown() {
+					unknown(tagsPath.AtMapKey(k), "Default Tag")
+				}
+			}
+		}
+	}
+	return endpoints, defaultTags
 }
 
 func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Resource {

@@ -27,7 +27,7 @@ func (f *refererPolicyFunction) Definition(_ context.Context, _ function.Definit
 		Summary: "Bucket policy that allows GET only with an allowed Referer",
 		MarkdownDescription: "Returns the bucket policy that `staticmedia_referer_policy` applies, as JSON, for use with " +
 			"`aws_s3_bucket_policy` from the AWS provider: anyone may `GET` objects when the `Referer` matches one of the " +
-			"patterns and, with `allow_empty_referer`, when there is none. ARNs use the `aws` partition.\n\n" +
+			"patterns and, with `allow_empty_referer`, when there is none. ARNs use the `aws` partition unless a `partition` argument names another (`aws-cn`, `aws-us-gov`, ...).\n\n" +
 			"Referer checks are hotlink protection, not access control: any client can send any `Referer`. The bucket's " +
 			"Block Public Access must allow public policies (`block_public_policy = false`, `restrict_public_buckets = false`) " +
 			"for AWS to accept and honour this policy.",
@@ -47,7 +47,8 @@ func (f *refererPolicyFunction) Definition(_ context.Context, _ function.Definit
 				MarkdownDescription: "Also allow requests without a `Referer` header (a second statement with a `Null` condition).",
 			},
 		},
-		Return: function.StringReturn{},
+		VariadicParameter: partitionParameter(),
+		Return:            function.StringReturn{},
 	}
 }
 
@@ -55,8 +56,14 @@ func (f *refererPolicyFunction) Run(ctx context.Context, req function.RunRequest
 	var bucket string
 	var referers []string
 	var allowEmpty bool
-	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &bucket, &referers, &allowEmpty))
+	var partitions []string
+	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &bucket, &referers, &allowEmpty, &partitions))
 	if resp.Error != nil {
+		return
+	}
+	partition, funcErr := partitionArgument(partitions, 3)
+	if funcErr != nil {
+		resp.Error = funcErr
 		return
 	}
 	// Inputs are checked one by one first so each error names the argument that caused it.
@@ -71,7 +78,7 @@ func (f *refererPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		}
 	}
 	doc, err := policy.RefererRead(policy.RefererReadInput{
-		Partition:         policy.DefaultPartition,
+		Partition:         partition,
 		Bucket:            bucket,
 		Referers:          referers,
 		AllowEmptyReferer: allowEmpty,

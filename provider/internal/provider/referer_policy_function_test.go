@@ -68,6 +68,16 @@ func TestRefererPolicyFunction(t *testing.T) {
 			golden: "referer_read_only_empty.json",
 		},
 		{
+			name:   "aws-cn partition",
+			call:   `referer_policy("bucketname", ["https://example.cn/*"], true, "aws-cn")`,
+			golden: "referer_read_aws_cn.json",
+		},
+		{
+			name:    "not a partition",
+			call:    `referer_policy("bucketname", ["https://example.cn/*"], true, "cn")`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "partition" parameter.*"cn"\s+is\s+not\s+an\s+AWS\s+partition\s+name`),
+		},
+		{
 			name:    "bad bucket",
 			call:    `referer_policy("Bucket_Name", ["https://example.com/*"], true)`,
 			wantErr: regexp.MustCompile(`(?s)Invalid value for "bucket" parameter.*Bucket_Name`),

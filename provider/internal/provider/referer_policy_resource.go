@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"time"
 
@@ -13,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -64,7 +65,7 @@ type refererPolicyResource struct {
 type refererPolicyResourceModel struct {
 	ID                types.String   `tfsdk:"id"`
 	Bucket            types.String   `tfsdk:"bucket"`
-	AllowedReferers   types.List     `tfsdk:"allowed_referers"`
+	AllowedReferers   types.Set      `tfsdk:"allowed_referers"`
 	AllowedDomains    types.Set      `tfsdk:"allowed_domains"`
 	AllowEmptyReferer types.Bool     `tfsdk:"allow_empty_referer"`
 	RefererPatterns   types.List     `tfsdk:"referer_patterns"`
@@ -109,23 +110,23 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{bucketNameValidator{}},
 			},
-			"allowed_referers": schema.ListAttribute{
+			"allowed_referers": schema.SetAttribute{
 				MarkdownDescription: "`aws:Referer` `StringLike` patterns, for example `https://example.com/*` and " +
 					"`https://*.example.com/*`. Each must start with `http://` or `https://` and have a path (a `Referer` " +
 					"always has at least `/`). `*` matches any run of characters, `?` one character; the match is " +
-					"case-sensitive and `http` and `https` are different patterns. Import lists the patterns sorted, " +
-					"because S3 engines do not keep the order of condition values.",
+					"case-sensitive and `http` and `https` are different patterns. A set: condition values have no order " +
+					"to S3, so the policy lists them sorted and reordering them changes nothing.",
 				ElementType: types.StringType,
 				Optional:    true,
-				Validators: []validator.List{listvalidator.ValueStringsAre(
+				Validators: []validator.Set{setvalidator.ValueStringsAre(
 					stringCheck{summary: "Invalid Referer Pattern", description: "must be an http:// or https:// Referer pattern with a path", check: policy.ValidateReferer},
 				)},
 			},
 			"allowed_domains": schema.SetAttribute{
 				MarkdownDescription: "Shorthand for sites: each bare domain, such as `example.com`, allows " +
 					"`http://example.com/*`, `https://example.com/*`, `http://*.example.com/*` and `https://*.example.com/*`. " +
-					"Combined with `allowed_referers`. Not recovered on import (the policy only holds the expanded patterns, " +
-					"which import puts in `allowed_referers`).",
+					"Combined with `allowed_referers`. Import recovers a domain wherever the policy holds all four of its " +
+					"patterns, and puts the other patterns in `allowed_referers`.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Validators: []validator.Set{setvalidator.ValueStringsAre(
@@ -143,8 +144,8 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Default:  booldefault.StaticBool(true),
 			},
 			"referer_patterns": schema.ListAttribute{
-				MarkdownDescription: "Every `Referer` pattern the policy allows, in policy order: `allowed_referers`, then " +
-					"the patterns `allowed_domains` expands to, without duplicates (empty when only requests without a " +
+				MarkdownDescription: "Every `Referer` pattern the policy allows, in policy order: `allowed_referers` sorted, " +
+					"then the patterns `allowed_domains` expands to (domains sorted), without duplicates (empty when only requests without a " +
 					"`Referer` are allowed). Put it in the uploader's output as `allowed_referers`: `uploader verify` " +
 					"derives its default `--referer` from the first. Known at plan time when the inputs are.",
 				ElementType: types.StringType,
@@ -535,7 +536,8 @@ func (r *refererPolicyResource) accountRestrictsPublicBuckets(ctx context.Contex
 		r.pd.accountID, accountBlockFix(r.pd.accountID))
 }
 
-// inputs reads allowed_referers and allowed_domains (nil when null).
+// inputs reads allowed_referers and allowed_domains (nil when null), each sorted: both are sets, and a
+// fixed order makes the document and referer_patterns the same however the configuration lists them.
 func (m refererPolicyResourceModel) inputs(ctx context.Context) (referers, domains []string, diags diag.Diagnostics) {
 	if !m.AllowedReferers.IsNull() {
 		diags.Append(m.AllowedReferers.ElementsAs(ctx, &referers, false)...)
@@ -543,6 +545,8 @@ func (m refererPolicyResourceModel) inputs(ctx context.Context) (referers, domai
 	if !m.AllowedDomains.IsNull() {
 		diags.Append(m.AllowedDomains.ElementsAs(ctx, &domains, false)...)
 	}
+	slices.Sort(referers)
+	slices.Sort(domains)
 	return referers, domains, diags
 }
 
@@ -594,10 +598,12 @@ func refererPatternList(referers, domains []string) ([]string, error) {
 	return all, nil
 }
 
-// importFrom fills the inputs from a stored policy. allowed_referers gets every StringLike aws:Referer
-// pattern, sorted, and allow_empty_referer whether a Null aws:Referer statement exists; allowed_domains cannot be told
-// apart from patterns and stays null. policy_json gets our canonical document when it is equivalent to the
-// stored one (engines reformat what they store), else the stored text so the next plan shows the change.
+// importFrom fills the inputs from a stored policy, in the canonical form a configuration describing it
+// plans empty against: allowed_domains gets every domain whose four patterns (http and https, the domain
+// and its subdomains) are all in the policy, allowed_referers the remaining StringLike aws:Referer
+// patterns, each null when empty, and allow_empty_referer whether a Null aws:Referer statement exists.
+// policy_json gets our canonical document when it is equivalent to the stored one (engines reformat what
+// they store), else the stored text so the next plan shows the change.
 func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, partition string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	parsed, err := policy.ParseRefererRead(remote)
@@ -606,24 +612,67 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 			fmt.Sprintf("The policy of bucket %q is not a policy document this resource can read: %s", m.Bucket.ValueString(), err))
 		return diags
 	}
-	referers, allowEmpty := parsed.Referers, parsed.AllowEmptyReferer
-	// Condition values are a set to S3: MinIO hands them back in a different order on each read, and AWS
-	// does not promise to keep it either. Sorting makes an import the same on every engine and every run.
-	slices.Sort(referers)
+	referers, domains := splitDomains(parsed.Referers)
+	allowEmpty := parsed.AllowEmptyReferer
 	m.ID = m.Bucket
-	m.AllowedDomains = types.SetNull(types.StringType)
 	m.AllowEmptyReferer = types.BoolValue(allowEmpty)
-	m.AllowedReferers = types.ListNull(types.StringType)
-	patterns, d := types.ListValueFrom(ctx, types.StringType, referers)
-	diags.Append(d...)
-	m.RefererPatterns = patterns
+	m.AllowedReferers, m.AllowedDomains = types.SetNull(types.StringType), types.SetNull(types.StringType)
+	var d diag.Diagnostics
 	if len(referers) > 0 {
-		m.AllowedReferers = patterns
+		m.AllowedReferers, d = types.SetValueFrom(ctx, types.StringType, referers)
+		diags.Append(d...)
 	}
+	if len(domains) > 0 {
+		m.AllowedDomains, d = types.SetValueFrom(ctx, types.StringType, domains)
+		diags.Append(d...)
+	}
+	all, err := refererPatternList(referers, domains)
+	if err != nil { // cannot happen: every domain came out of ExpandDomains
+		diags.AddError("Unable to Import Referer Policy", err.Error())
+		return diags
+	}
+	m.RefererPatterns, d = types.ListValueFrom(ctx, types.StringType, all)
+	diags.Append(d...)
 	// A document that cannot be built comes back "" with the error, and "" is never preferred.
-	doc, _ := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, nil, allowEmpty)
+	doc, _ := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, domains, allowEmpty)
 	m.PolicyJSON = types.StringValue(policy.PreferEquivalent(remote, doc))
 	return diags
+}
+
+// domainPattern is one of the four patterns ExpandDomains writes for a domain; the group is the domain.
+var domainPattern = regexp.MustCompile(`^https?://(?:\*\.)?([^/*?]+)/\*$`)
+
+// splitDomains takes apart what allowed_domains and allowed_referers put together: a domain whose four
+// expanded patterns are all present becomes a domain, every other pattern stays a pattern. Both come back
+// sorted and without duplicates, so an import is the same on every engine (MinIO reorders condition values
+// on each read) and on every run.
+func splitDomains(patterns []string) (referers, domains []string) {
+	present := make(map[string]bool, len(patterns))
+	for _, p := range patterns {
+		present[p] = true
+	}
+	taken := map[string]bool{}
+	for _, p := range slices.Sorted(maps.Keys(present)) {
+		match := domainPattern.FindStringSubmatch(p)
+		if match == nil || slices.Contains(domains, match[1]) {
+			continue
+		}
+		expanded, err := policy.ExpandDomains([]string{match[1]})
+		if err != nil || slices.ContainsFunc(expanded, func(e string) bool { return !present[e] }) {
+			continue
+		}
+		domains = append(domains, match[1])
+		for _, e := range expanded {
+			taken[e] = true
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(present)) {
+		if !taken[p] {
+			referers = append(referers, p)
+		}
+	}
+	slices.Sort(domains)
+	return referers, domains
 }
 
 // buildRefererPolicy expands the domains, appends them to the patterns and renders the document.

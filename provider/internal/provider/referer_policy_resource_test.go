@@ -601,7 +601,7 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 	model := func(bucket string) *refererPolicyResourceModel {
 		return &refererPolicyResourceModel{
 			Bucket:            types.StringValue(bucket),
-			AllowedReferers:   types.ListValueMust(types.StringType, []attr.Value{types.StringValue("https://example.com/*")}),
+			AllowedReferers:   types.SetValueMust(types.StringType, []attr.Value{types.StringValue("https://example.com/*")}),
 			AllowedDomains:    types.SetNull(types.StringType),
 			AllowEmptyReferer: types.BoolValue(true),
 			PolicyJSON:        types.StringUnknown(),
@@ -696,14 +696,13 @@ func TestRefererPolicyResource_validateConfig(t *testing.T) {
 	var sresp fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sresp)
 	objType := sresp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	strList := tftypes.List{ElementType: tftypes.String}
 	strSet := tftypes.Set{ElementType: tftypes.String}
 	list := func(vs ...string) tftypes.Value {
 		var elems []tftypes.Value
 		for _, v := range vs {
 			elems = append(elems, tftypes.NewValue(tftypes.String, v))
 		}
-		return tftypes.NewValue(strList, elems)
+		return tftypes.NewValue(strSet, elems)
 	}
 
 	tests := []struct {
@@ -725,7 +724,7 @@ func TestRefererPolicyResource_validateConfig(t *testing.T) {
 			"allow_empty_referer": tftypes.NewValue(tftypes.Bool, false),
 		}, wantError: true},
 		{name: "unknown list", attrs: map[string]tftypes.Value{
-			"allowed_referers":    tftypes.NewValue(strList, tftypes.UnknownValue),
+			"allowed_referers":    tftypes.NewValue(strSet, tftypes.UnknownValue),
 			"allow_empty_referer": tftypes.NewValue(tftypes.Bool, false),
 		}},
 	}

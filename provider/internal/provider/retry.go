@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -63,8 +64,14 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// isNotFound reports whether err means the thing is gone: drift, not failure, when reading.
+// notFoundCodes are the error codes with which S3 and IAM say that the thing asked about does not exist.
+var notFoundCodes = []string{"NoSuchBucket", "NoSuchEntity", "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration"}
+
+// isNotFound reports whether err means the thing is gone: drift, not failure, when reading. It needs the
+// service's own error code: a bare 404 (a wrong endpoint, a proxy, a path the engine does not route) is a
+// failure to report, not proof that the resource was deleted. The one code-less exception is S3's modeled
+// NotFound, which HEAD requests (HeadBucket) return because a HEAD answer has no body to carry a code.
 func isNotFound(err error) bool {
-	return isAPIError(err, "NoSuchBucket", "NotFound", "NoSuchEntity", "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration") ||
-		httpStatus(err) == 404
+	var headNotFound *s3types.NotFound
+	return isAPIError(err, notFoundCodes...) || errors.As(err, &headNotFound)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -191,17 +193,22 @@ func TestRetryPredicates(t *testing.T) {
 		Err:      errors.New("http response error StatusCode: 404"),
 	}}
 	errs := map[string]error{
-		"OperationAborted":         apiError("CreateBucket", "OperationAborted", http.StatusConflict),
-		"NoSuchBucket":             apiError("PutBucketVersioning", "NoSuchBucket", http.StatusNotFound),
-		"wrapped NoSuchBucket":     fmt.Errorf("waiting for the new bucket to appear: %w", apiError("HeadBucket", "NoSuchBucket", http.StatusNotFound)),
-		"NoSuchBucketPolicy":       apiError("GetBucketPolicy", "NoSuchBucketPolicy", http.StatusNotFound),
-		"bare 404":                 bare404,
-		"AccessDenied":             apiError("PutBucketPolicy", "AccessDenied", http.StatusForbidden),
-		"SlowDown":                 apiError("PutObject", "SlowDown", http.StatusServiceUnavailable),
-		"BucketNotEmpty":           apiError("DeleteBucket", "BucketNotEmpty", http.StatusConflict),
-		"deadline":                 context.DeadlineExceeded,
-		"plain error":              errors.New("OperationAborted"), // the code in a message is not an API error
-		"NotImplemented by status": apiError("GetBucketOwnershipControls", "", http.StatusNotImplemented),
+		"OperationAborted":     apiError("CreateBucket", "OperationAborted", http.StatusConflict),
+		"NoSuchBucket":         apiError("PutBucketVersioning", "NoSuchBucket", http.StatusNotFound),
+		"wrapped NoSuchBucket": fmt.Errorf("waiting for the new bucket to appear: %w", apiError("HeadBucket", "NoSuchBucket", http.StatusNotFound)),
+		"NoSuchBucketPolicy":   apiError("GetBucketPolicy", "NoSuchBucketPolicy", http.StatusNotFound),
+		"bare 404":             bare404,
+		"HeadBucket NotFound": &smithy.OperationError{ServiceID: "S3", OperationName: "HeadBucket", Err: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusNotFound}},
+			Err:      &s3types.NotFound{Message: aws.String("Not Found")},
+		}},
+		"404 with the generic code NotFound": apiError("GetBucketPolicy", "NotFound", http.StatusNotFound),
+		"AccessDenied":                       apiError("PutBucketPolicy", "AccessDenied", http.StatusForbidden),
+		"SlowDown":                           apiError("PutObject", "SlowDown", http.StatusServiceUnavailable),
+		"BucketNotEmpty":                     apiError("DeleteBucket", "BucketNotEmpty", http.StatusConflict),
+		"deadline":                           context.DeadlineExceeded,
+		"plain error":                        errors.New("OperationAborted"), // the code in a message is not an API error
+		"NotImplemented by status":           apiError("GetBucketOwnershipControls", "", http.StatusNotImplemented),
 	}
 	tests := []struct {
 		name string
@@ -209,7 +216,7 @@ func TestRetryPredicates(t *testing.T) {
 		want []string // the keys of errs it accepts
 	}{
 		{"retryableAfterCreate", retryableAfterCreate, []string{"OperationAborted", "NoSuchBucket", "wrapped NoSuchBucket"}},
-		{"isNotFound", isNotFound, []string{"NoSuchBucket", "wrapped NoSuchBucket", "NoSuchBucketPolicy", "bare 404"}},
+		{"isNotFound", isNotFound, []string{"NoSuchBucket", "wrapped NoSuchBucket", "NoSuchBucketPolicy", "HeadBucket NotFound"}},
 		{"isUnsupported", isUnsupported, []string{"NotImplemented by status"}},
 	}
 	for _, tt := range tests {
@@ -345,6 +352,68 @@ func TestRefererPolicyRetries(t *testing.T) {
 				if elapsed < tt.settle || elapsed > tt.settle+3*time.Second {
 					t.Errorf("gave up after %v, want soon after the %v settle time", elapsed, tt.settle)
 				}
+			}
+		})
+	}
+}
+
+// TestIsNotFound_engineAnswers feeds isNotFound what real endpoints answer: moto's not-found errors for a
+// user, a bucket and a bucket policy count as gone; the bare 404 of a loopback HTTP server that is not an
+// AWS endpoint at all (a wrong endpoint setting, a proxy's own 404) does not, whichever service asked.
+func TestIsNotFound_engineAnswers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testbed.StartMoto(t)
+	motoS3, motoIAM := m.Options().S3(m.Config(t)), m.Options().IAM(m.Config(t))
+	notAWS := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notAWS.Close)
+	wrong := m.Options()
+	wrong.Endpoints = awsconfig.Endpoints{S3: notAWS.URL, IAM: notAWS.URL}
+	wrongCfg, err := awsconfig.Load(ctx, wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongS3, wrongIAM := wrong.S3(wrongCfg), wrong.IAM(wrongCfg)
+	noRetry := func(o *s3.Options) { o.RetryMaxAttempts = 1 }
+
+	tests := []struct {
+		name string
+		call func() error
+		want bool
+	}{
+		{"moto GetUser of a missing user", func() error {
+			_, err := motoIAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")})
+			return err
+		}, true},
+		{"moto HeadBucket of a missing bucket", func() error {
+			_, err := motoS3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("no-such-bucket")})
+			return err
+		}, true},
+		{"moto GetBucketPolicy of a missing bucket", func() error {
+			_, err := motoS3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("no-such-bucket")})
+			return err
+		}, true},
+		{"bare 404 to GetBucketPolicy", func() error {
+			_, err := wrongS3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("media")}, noRetry)
+			return err
+		}, false},
+		{"bare 404 to GetBucketTagging", func() error {
+			_, err := wrongS3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("media")}, noRetry)
+			return err
+		}, false},
+		{"bare 404 to IAM GetUser", func() error {
+			_, err := wrongIAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("uploader")})
+			return err
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil {
+				t.Fatal("the call succeeded, want an error")
+			}
+			if got := isNotFound(err); got != tt.want {
+				t.Errorf("isNotFound(%v) = %v, want %v", err, got, tt.want)
 			}
 		})
 	}

@@ -2,10 +2,15 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -49,9 +54,27 @@ func readTags(ctx context.Context, defaults map[string]string, configured types.
 	own := ownTags(remote, defaults, prior)
 	tags = configured
 	if len(own) > 0 || !configured.IsNull() {
-		tags = mapToTerraform(own)
+		tags = withNullTags(own, configured)
 	}
 	return tags, mapToTerraform(remote), diags
+}
+
+// withNullTags converts own into a Terraform map and puts back the keys that configured holds with a null
+// value. A null tag value means "no such tag": it is never sent, so AWS cannot return it, but the state
+// must keep it as the configuration wrote it or every plan would show it being added again.
+func withNullTags(own map[string]string, configured types.Map) types.Map {
+	elems := make(map[string]attr.Value, len(own))
+	for k, v := range own {
+		elems[k] = types.StringValue(v)
+	}
+	if !configured.IsNull() && !configured.IsUnknown() {
+		for k, v := range configured.Elements() {
+			if _, set := own[k]; !set && v.IsNull() {
+				elems[k] = types.StringNull()
+			}
+		}
+	}
+	return types.MapValueMust(types.StringType, elems)
 }
 
 // mergeTags returns the provider's default tags overlaid with the resource's own.
@@ -96,6 +119,7 @@ func tagChanges(old, new map[string]string) (removed []string, changed map[strin
 }
 
 // mapFromTerraform converts a map of strings; known is false when the map or a value is not known yet.
+// Null values are dropped: a tag set to null is a tag not set.
 func mapFromTerraform(ctx context.Context, m types.Map) (map[string]string, bool, diag.Diagnostics) {
 	if m.IsNull() {
 		return nil, true, nil
@@ -113,6 +137,9 @@ func mapFromTerraform(ctx context.Context, m types.Map) (map[string]string, bool
 		if v.IsUnknown() {
 			return nil, false, diags
 		}
+		if v.IsNull() {
+			continue
+		}
 		out[k] = v.ValueString()
 	}
 	return out, true, diags
@@ -125,4 +152,59 @@ func mapToTerraform(m map[string]string) types.Map {
 		elems[k] = types.StringValue(v)
 	}
 	return types.MapValueMust(types.StringType, elems)
+}
+
+// AWS's tag limits, the same for S3 buckets and IAM users: keys and values count Unicode characters.
+const (
+	maxTags           = 50
+	maxTagKeyLength   = 128
+	maxTagValueLength = 256
+)
+
+// tagsValidator checks a tags map against the rules S3 and IAM both enforce, so every taggable resource and
+// default_tags refuse the same maps at plan time: at most 50 tags, keys of 1 to 128 characters that do not
+// start with the reserved "aws:", values of at most 256 characters. Null values are not tags and not counted.
+type tagsValidator struct{}
+
+var _ validator.Map = tagsValidator{}
+
+func (tagsValidator) Description(context.Context) string {
+	return fmt.Sprintf("at most %d tags; keys of 1 to %d characters not starting with \"aws:\"; values of at most %d characters",
+		maxTags, maxTagKeyLength, maxTagValueLength)
+}
+
+func (v tagsValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (tagsValidator) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	elems := req.ConfigValue.Elements()
+	count := 0
+	for _, k := range slices.Sorted(maps.Keys(elems)) {
+		v := elems[k]
+		if v.IsNull() {
+			continue
+		}
+		count++
+		p := req.Path.AtMapKey(k)
+		switch n := utf8.RuneCountInString(k); {
+		case n == 0 || n > maxTagKeyLength:
+			resp.Diagnostics.AddAttributeError(p, "Invalid Tag Key",
+				fmt.Sprintf("Tag key %q is %d characters long; AWS accepts 1 to %d. Shorten it.", k, n, maxTagKeyLength))
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			resp.Diagnostics.AddAttributeError(p, "Reserved Tag Key",
+				fmt.Sprintf("Tag key %q starts with \"aws:\", which AWS reserves for its own tags. Choose another key.", k))
+		}
+		if s, ok := v.(types.String); ok && !s.IsUnknown() {
+			if n := utf8.RuneCountInString(s.ValueString()); n > maxTagValueLength {
+				resp.Diagnostics.AddAttributeError(p, "Invalid Tag Value",
+					fmt.Sprintf("The value of tag %q is %d characters long; AWS accepts at most %d. Shorten it.", k, n, maxTagValueLength))
+			}
+		}
+	}
+	if count > maxTags {
+		resp.Diagnostics.AddAttributeError(req.Path, "Too Many Tags",
+			fmt.Sprintf("%d tags are set; AWS accepts at most %d per resource. Remove some.", count, maxTags))
+	}
 }

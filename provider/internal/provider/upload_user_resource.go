@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -133,6 +134,7 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Tags for the user. They override the provider's `default_tags` with the same key.",
 				ElementType:         types.StringType,
 				Optional:            true,
+				Validators:          []validator.Map{tagsValidator{}},
 			},
 			"tags_all": schema.MapAttribute{
 				MarkdownDescription: "All tags on the user: the provider's `default_tags` merged with `tags`.",
@@ -210,9 +212,11 @@ func validateUploadPolicyConfig(ctx context.Context, bucket, keyPrefix types.Str
 func keyPrefixAttribute() schema.StringAttribute {
 	return schema.StringAttribute{
 		MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
-			"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
-		Optional:   true,
-		Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			"inside `media/`, while `media` also allows `media-old/...`. `\"\"` (the default, also when omitted) " +
+			"allows the whole bucket, as in the `upload_policy` function.",
+		Optional: true,
+		Computed: true,
+		Default:  stringdefault.StaticString(""),
 	}
 }
 
@@ -321,9 +325,16 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateUser.", name, err))
 		return
 	}
+	created, err := userOf(out.User)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create Upload User",
+			fmt.Sprintf("IAM CreateUser for %q answered without the user: %s\n\nThe user may exist now; import it with "+
+				"`terraform import` or delete it, then apply again.", name, err))
+		return
+	}
 	data.ID = types.StringValue(name)
-	data.ARN = types.StringValue(aws.ToString(out.User.Arn))
-	data.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	data.ARN = types.StringValue(aws.ToString(created.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(created.UserId))
 	data.TagsAll = mapToTerraform(tagsAll)
 	tflog.Debug(ctx, "created upload user", map[string]any{"user": name, "arn": data.ARN.ValueString()})
 
@@ -368,10 +379,16 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 			fmt.Sprintf("IAM GetUser for %q failed: %s\n\nCheck that the caller may call iam:GetUser.", name, err))
 		return
 	}
+	user, err := userOf(out.User)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User",
+			fmt.Sprintf("IAM GetUser for %q answered without the user: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		return
+	}
 	data.ID = types.StringValue(name)
-	data.Path = types.StringValue(aws.ToString(out.User.Path))
-	data.ARN = types.StringValue(aws.ToString(out.User.Arn))
-	data.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	data.Path = types.StringValue(aws.ToString(user.Path))
+	data.ARN = types.StringValue(aws.ToString(user.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(user.UserId))
 
 	remoteTags, err := listUserTags(ctx, r.pd.iam, name)
 	if err != nil {
@@ -383,6 +400,11 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	resp.Diagnostics.Append(diags...)
 
 	importing := data.Bucket.IsNull()
+	// "" and null both meant the whole bucket before key_prefix defaulted to ""; a state written then is
+	// brought to the one form here, so the plan does not show null becoming "".
+	if data.KeyPrefix.IsNull() {
+		data.KeyPrefix = types.StringValue("")
+	}
 	if data.PolicyName.IsNull() {
 		data.PolicyName = types.StringValue(defaultUploadPolicyName)
 	}
@@ -496,9 +518,14 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
 		return
 	}
+	user, err := userOf(out.User)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update answered without the user: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
+		return
+	}
 	plan.ID = types.StringValue(name)
-	plan.ARN = types.StringValue(aws.ToString(out.User.Arn))
-	plan.UniqueID = types.StringValue(aws.ToString(out.User.UserId))
+	plan.ARN = types.StringValue(aws.ToString(user.Arn))
+	plan.UniqueID = types.StringValue(aws.ToString(user.UserId))
 	plan.PolicyJSON = types.StringValue(doc)
 	plan.TagsAll = mapToTerraform(tagsAll)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -645,10 +672,7 @@ func recoverUploadInputs(ctx context.Context, doc, policyName, owner string, buc
 		return diags
 	}
 	*bucket = types.StringValue(parsed.Bucket)
-	*keyPrefix = types.StringNull()
-	if parsed.KeyPrefix != "" {
-		*keyPrefix = types.StringValue(parsed.KeyPrefix)
-	}
+	*keyPrefix = types.StringValue(parsed.KeyPrefix)
 	*extraActions = types.SetNull(types.StringType)
 	if len(parsed.ExtraActions) > 0 {
 		*extraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
@@ -878,6 +902,18 @@ func deleteUserDependencies(ctx context.Context, client *iam.Client, user string
 		}
 	}
 	return nil
+}
+
+// userOf checks that an IAM answer carries the user with the fields this resource stores, so a malformed
+// answer (an engine or proxy that drops them) is an error instead of a nil pointer dereference.
+func userOf(u *iamtypes.User) (*iamtypes.User, error) {
+	switch {
+	case u == nil:
+		return nil, errors.New("the response has no User element")
+	case aws.ToString(u.Arn) == "":
+		return nil, errors.New("the response names no user ARN")
+	}
+	return u, nil
 }
 
 // iamTags converts a tag map to IAM tags, sorted by key so requests are reproducible.

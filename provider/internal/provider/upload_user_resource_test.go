@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -105,7 +106,7 @@ func TestAccUploadUserResource_basic(t *testing.T) {
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("unique_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[A-Za-z0-9]{16,128}$`))),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("policy_name"), knownvalue.StringExact("upload-only")),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("policy_json"), knownvalue.StringExact(first)),
-					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("key_prefix"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("key_prefix"), knownvalue.StringExact("")),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("force_destroy"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(testUploadUser, tfjsonpath.New("tags_all"), knownvalue.MapExact(map[string]knownvalue.Check{
 						"team": knownvalue.StringExact("web"),
@@ -428,7 +429,6 @@ provider "staticmedia" {
 		{"wildcard action", "bucket = \"media\"\nextra_actions = [\"s3:*\"]", regexp.MustCompile(`full S3 action name`)},
 		{"user name", "bucket = \"media\"\nname = \"has space\"", regexp.MustCompile(`may contain only letters`)},
 		{"path", "bucket = \"media\"\npath = \"nopath\"", regexp.MustCompile(`must start and end with /`)},
-		{"empty prefix", "bucket = \"media\"\nkey_prefix = \"\"", regexp.MustCompile(`string length must be at least 1`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -470,4 +470,37 @@ func TestDecodePolicyDocument(t *testing.T) {
 	if _, err := decodePolicyDocument("%zz"); err == nil {
 		t.Error("a malformed escape was accepted")
 	}
+}
+
+// TestAccUploadUserResource_userMissingFromAnswer puts a proxy in front of moto's IAM that drops the <User>
+// element from GetUser answers. The refresh after create must fail with a diagnostic that names the user,
+// not dereference the missing element and crash the provider.
+func TestAccUploadUserResource_userMissingFromAnswer(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	userElement := regexp.MustCompile(`(?s)<User>.*</User>`)
+	proxy := startInterceptProxy(t, m.Endpoint, nil, func(r *http.Request, body, response []byte) []byte {
+		if queryAction(r, body) != "GetUser" {
+			return response
+		}
+		return userElement.ReplaceAll(response, nil)
+	})
+	const name = "answer-without-user"
+	config := testAccProviderConfig(motoKeys(m), m.Endpoint, m.Endpoint) + fmt.Sprintf(`
+resource "staticmedia_upload_user" "test" {
+  name          = %q
+  bucket        = "some-bucket"
+  force_destroy = true
+}
+`, name)
+	config = strings.Replace(config, fmt.Sprintf("iam       = %q", m.Endpoint), fmt.Sprintf("iam       = %q", proxy.URL), 1)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      config,
+			ExpectError: regexp.MustCompile(`(?s)Unable to Read Upload User.*"answer-without-user" answered without the user`),
+		}},
+	})
 }
