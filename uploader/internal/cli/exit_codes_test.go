@@ -60,8 +60,9 @@ func TestCatalogSettingsExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, name := range []string{"migrate", "verify", "prune"} {
+			// Not parallel: the commands share app.db, and each takes the SQLite table's lock, so two at
+			// once would make one exit 3 with "another uploader is running".
 			t.Run(name+" "+tt.name, func(t *testing.T) {
-				t.Parallel()
 				args := append(append([]string{}, commands[name]...), tt.catalog...)
 				code, _, stderr := run(t, "", args...)
 				if code != tt.wantCode {
