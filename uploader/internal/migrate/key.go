@@ -40,9 +40,14 @@ func newSourceRoot(dir string) (sourceRoot, error) {
 
 // objectKey derives a record's object key and the local path of its file, without touching the
 // file system. The key is prefix followed by the path relative to the source root with forward
-// slashes, cleaned; nothing else about the name changes (spaces, unicode, '+', '#' stay as they
-// are; the SDK escapes them on the wire). Paths that leave the root, empty or non-UTF-8 paths,
-// and keys longer than S3's 1,024 bytes are ErrInvalid.
+// slashes; nothing about the name changes (spaces, unicode, '+', '#' stay as they are; the SDK
+// escapes them on the wire). Paths that leave the root, empty or non-UTF-8 paths, paths not in
+// canonical form, and keys longer than S3's 1,024 bytes are ErrInvalid.
+//
+// A path is never normalized: the site builds its URLs from the stored path, so "./a.jpg",
+// "sub/../a.jpg", "a.jpg/" or "a//b.jpg" uploaded as the key of their cleaned form would leave
+// the site linking a key that does not exist. Such a record is reported, with the form it should
+// have, for the application to fix.
 func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, err error) {
 	switch {
 	case recordPath == "":
@@ -51,6 +56,14 @@ func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, e
 		return "", "", fmt.Errorf("%w: path is not valid UTF-8, which S3 keys must be", ErrInvalid)
 	case strings.IndexByte(recordPath, 0) >= 0:
 		return "", "", fmt.Errorf("%w: path contains a NUL byte", ErrInvalid)
+	case filepath.Separator == '/' && strings.IndexByte(recordPath, '\\') >= 0:
+		// Browsers read a backslash in a URL's path as a slash, so the object would be
+		// requested under another key; a Windows path is written with forward slashes.
+		return "", "", fmt.Errorf("%w: path contains a backslash: write directories with forward slashes", ErrInvalid)
+	}
+	if clean := filepath.Clean(recordPath); filepath.ToSlash(clean) != filepath.ToSlash(recordPath) {
+		return "", "", fmt.Errorf("%w: path is not in canonical form (no \"./\", \"..\", \"//\" or trailing \"/\"): its canonical form is %q, "+
+			"and the object key is the stored path unchanged", ErrInvalid, filepath.ToSlash(clean))
 	}
 	var rel string
 	if filepath.IsAbs(recordPath) {
@@ -65,7 +78,7 @@ func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, e
 		if !filepath.IsLocal(recordPath) {
 			return "", "", fmt.Errorf("%w: path escapes the source directory", ErrInvalid)
 		}
-		rel = filepath.Clean(recordPath)
+		rel = recordPath
 	}
 	if rel == "." {
 		return "", "", fmt.Errorf("%w: path is the source directory itself", ErrInvalid)

@@ -21,12 +21,20 @@ func TestObjectKey(t *testing.T) {
 		{name: "plain", path: "photos/cat.jpg", wantKey: "photos/cat.jpg", wantLocal: "/srv/media/photos/cat.jpg"},
 		{name: "prefix verbatim", prefix: "media/", path: "cat.jpg", wantKey: "media/cat.jpg", wantLocal: "/srv/media/cat.jpg"},
 		{name: "prefix without slash", prefix: "v1-", path: "cat.jpg", wantKey: "v1-cat.jpg", wantLocal: "/srv/media/cat.jpg"},
-		{name: "cleaned", path: "./a//b/../c.png", wantKey: "a/c.png", wantLocal: "/srv/media/a/c.png"},
+		{name: "not canonical: dot slash", path: "./a.jpg", wantInvalid: true},
+		{name: "not canonical: dot dot inside", path: "sub/../a.jpg", wantInvalid: true},
+		{name: "not canonical: trailing slash", path: "a.jpg/", wantInvalid: true},
+		{name: "not canonical: double slash", path: "a//b.jpg", wantInvalid: true},
+		{name: "not canonical: inner dot", path: "a/./b.jpg", wantInvalid: true},
+		{name: "not canonical: mixed", path: "./a//b/../c.png", wantInvalid: true},
+		{name: "backslash", path: `sub\a.jpg`, wantInvalid: true},
+		{name: "dots in names kept", path: "a..b/.hidden/c...jpg", wantKey: "a..b/.hidden/c...jpg", wantLocal: "/srv/media/a..b/.hidden/c...jpg"},
 		{name: "tricky names kept", path: "sp ace/ü+#%?&=.jpg", wantKey: "sp ace/ü+#%?&=.jpg", wantLocal: "/srv/media/sp ace/ü+#%?&=.jpg"},
 		{name: "deep", path: "a/b/c/d/e/f/g/h.gif", wantKey: "a/b/c/d/e/f/g/h.gif", wantLocal: "/srv/media/a/b/c/d/e/f/g/h.gif"},
 		{name: "absolute inside", path: "/srv/media/x/y.jpg", wantKey: "x/y.jpg", wantLocal: "/srv/media/x/y.jpg"},
 		{name: "absolute inside the real root", path: "/mnt/disk/media/x/y.jpg", wantKey: "x/y.jpg", wantLocal: "/srv/media/x/y.jpg"},
-		{name: "absolute unclean inside", path: "/srv/media/x/../y.jpg", wantKey: "y.jpg", wantLocal: "/srv/media/y.jpg"},
+		{name: "absolute not canonical", path: "/srv/media/x/../y.jpg", wantInvalid: true},
+		{name: "absolute double slash", path: "/srv/media//y.jpg", wantInvalid: true},
 		{name: "absolute outside", path: "/etc/passwd", wantInvalid: true},
 		{name: "absolute sibling prefix", path: "/srv/media2/a.jpg", wantInvalid: true},
 		{name: "absolute escaping", path: "/srv/media/../secret.jpg", wantInvalid: true},
@@ -47,6 +55,10 @@ func TestObjectKey(t *testing.T) {
 			if tt.wantInvalid {
 				if !errors.Is(err, ErrInvalid) {
 					t.Fatalf("objectKey(%q) = %q, %v; want ErrInvalid", tt.path, key, err)
+				}
+				// The reason names the problem, so the application's owner can fix the row.
+				if strings.HasPrefix(tt.name, "not canonical") && !strings.Contains(err.Error(), "not in canonical form") {
+					t.Errorf("objectKey(%q) error = %v, want it to say the path is not in canonical form", tt.path, err)
 				}
 				return
 			}
