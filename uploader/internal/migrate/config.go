@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -89,6 +91,9 @@ type Config struct {
 	DryRun bool
 	// Limit stops the run after this many records were taken from the catalog (0 = no limit).
 	Limit int64
+	// ActiveContent says how files of an active or unknown type are stored: ActiveAttachment
+	// (the default), ActiveRefuse or ActiveAllow (contenttype.go).
+	ActiveContent string
 }
 
 // ConfigError is a setting that cannot work. Setting is the name the user knows it by
@@ -129,6 +134,9 @@ func (c Config) WithDefaults() Config {
 	if c.StopGrace == 0 {
 		c.StopGrace = DefaultStopGrace
 	}
+	if c.ActiveContent == "" {
+		c.ActiveContent = ActiveAttachment
+	}
 	return c
 }
 
@@ -161,6 +169,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"stop-grace", "must not be negative"}
 	case c.Limit < 0:
 		return &ConfigError{"limit", fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
+	case !slices.Contains(ActiveContentModes, c.ActiveContent):
+		return &ConfigError{"active-content", fmt.Sprintf("must be %s, got %q", strings.Join(ActiveContentModes, ", "), c.ActiveContent)}
 	}
 	return nil
 }

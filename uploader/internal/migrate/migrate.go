@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -243,12 +245,18 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		return
 	}
 	defer f.Close()
+	hdr, fe := r.contentHeaders(f, key)
+	if fe != nil {
+		fe.Path, fe.Key = rec.Path, key
+		r.fail(fe)
+		return
+	}
 	if r.cfg.DryRun {
 		r.tally.wouldUpload(fi.Size())
 		r.log.Debug("would upload", "path", rec.Path, "key", key, "bytes", fi.Size())
 		return
 	}
-	res, fe := r.up.upload(ctx, f, key)
+	res, fe := r.up.upload(ctx, f, key, hdr)
 	if fe != nil && ctx.Err() != nil {
 		// The run is stopping (grace period over, or a fatal catalog error): the file is not
 		// failed, it was abandoned, and the next run sends it again.
@@ -267,6 +275,25 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 	r.marks.add(catalog.Done{
 		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime, UploadedAt: r.deps.Now().UTC(),
 	})
+}
+
+// contentHeaders decides what the file is stored with (contenttype.go), reading its first bytes
+// only when the key's extension does not say.
+func (r *run) contentHeaders(f *os.File, key string) (contentHeaders, *FileError) {
+	var head []byte
+	if needsHead(key) {
+		head = make([]byte, 512)
+		n, err := f.ReadAt(head, 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return contentHeaders{}, &FileError{Op: "read", Err: err}
+		}
+		head = head[:n]
+	}
+	hdr, err := contentFor(key, head, r.cfg.ActiveContent)
+	if err != nil {
+		return contentHeaders{}, &FileError{Op: "content-type", Err: err}
+	}
+	return hdr, nil
 }
 
 func (r *run) fail(fe *FileError) {

@@ -23,7 +23,7 @@ var (
 
 // FileError is the outcome of one file that was not uploaded. The run goes on after it.
 type FileError struct {
-	// Op is the step that failed: "resolve", "stat", "open", "read", "put",
+	// Op is the step that failed: "resolve", "stat", "open", "content-type", "read", "put",
 	// "create-multipart", "upload-part", "complete-multipart".
 	Op   string
 	Path string

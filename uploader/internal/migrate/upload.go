@@ -10,10 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"mime"
-	"net/http"
 	"os"
-	"path"
 	"sync"
 	"time"
 
@@ -71,7 +68,7 @@ type uploader struct {
 // upload sends f (already opened and checked) to key. The file is sent a second time, once,
 // when it changed while it was read or sent (the object may hold bytes the file no longer has),
 // and when a multipart upload's completion answer was lost; then the error is reported.
-func (u *uploader) upload(ctx context.Context, f *os.File, key string) (uploaded, *FileError) {
+func (u *uploader) upload(ctx context.Context, f *os.File, key string, hdr contentHeaders) (uploaded, *FileError) {
 	var last *FileError
 	for range 2 {
 		fi, err := f.Stat()
@@ -80,9 +77,9 @@ func (u *uploader) upload(ctx context.Context, f *os.File, key string) (uploaded
 		}
 		var res uploaded
 		if fi.Size() > u.threshold {
-			res, last = u.multipart(ctx, f, fi, key)
+			res, last = u.multipart(ctx, f, fi, key, hdr)
 		} else {
-			res, last = u.single(ctx, f, fi, key)
+			res, last = u.single(ctx, f, fi, key, hdr)
 		}
 		if last == nil || !sendAgain(last) {
 			return res, last
@@ -109,7 +106,7 @@ func sendAgain(fe *FileError) bool {
 // what it received and refuses the PUT (BadDigest) when it differs; its answer echoes the
 // checksum it stored, which must be ours. CRC32C rather than Content-MD5 because the CPU has an
 // instruction for it: MD5 was 29% of the uploader's CPU on small images (uploader/bench/README.md).
-func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string) (uploaded, *FileError) {
+func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
 	if err := u.budget.Acquire(ctx, size); err != nil {
 		return uploaded{}, &FileError{Op: "read", Err: err}
@@ -128,14 +125,15 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	data := (*bufp)[:size]
 	sum := crc32cEncode(crc32c(data))
 	out, err := u.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:            aws.String(u.bucket),
-		Key:               aws.String(key),
-		Body:              bytes.NewReader(data),
-		ContentLength:     aws.Int64(size),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		ChecksumCRC32C:    aws.String(sum),
-		ContentType:       aws.String(contentType(key, data)),
-		CacheControl:      optional(u.cache),
+		Bucket:             aws.String(u.bucket),
+		Key:                aws.String(key),
+		Body:               bytes.NewReader(data),
+		ContentLength:      aws.Int64(size),
+		ChecksumAlgorithm:  types.ChecksumAlgorithmCrc32c,
+		ChecksumCRC32C:     aws.String(sum),
+		ContentType:        aws.String(hdr.Type),
+		ContentDisposition: optional(hdr.Disposition),
+		CacheControl:       optional(u.cache),
 	}, unsignedPayload)
 	if err != nil {
 		return uploaded{}, &FileError{Op: "put", Err: err}
@@ -191,7 +189,7 @@ func checkCRC32C(got, sent string) error {
 // multipart sends a large file in parts, each with its own CRC32C that S3 verifies and echoes,
 // and checks the whole object's composite checksum (the CRC32C of the parts' CRC32Cs, "-N") in
 // CompleteMultipartUpload's answer: S3 assembled exactly the parts sent, in order.
-func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, key string) (uploaded, *FileError) {
+func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
 	partSize := u.partSize
 	if (size+partSize-1)/partSize > maxParts {
@@ -200,17 +198,13 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	}
 	nparts := int((size + partSize - 1) / partSize)
 
-	head := make([]byte, 512)
-	hn, err := f.ReadAt(head, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return uploaded{}, &FileError{Op: "read", Err: err}
-	}
 	created, err := u.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:            aws.String(u.bucket),
-		Key:               aws.String(key),
-		ContentType:       aws.String(contentType(key, head[:hn])),
-		CacheControl:      optional(u.cache),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		Bucket:             aws.String(u.bucket),
+		Key:                aws.String(key),
+		ContentType:        aws.String(hdr.Type),
+		ContentDisposition: optional(hdr.Disposition),
+		CacheControl:       optional(u.cache),
+		ChecksumAlgorithm:  types.ChecksumAlgorithmCrc32c,
 	})
 	if err != nil {
 		return uploaded{}, &FileError{Op: "create-multipart", Err: err}
@@ -322,15 +316,6 @@ func roundUp(n int64) int64 {
 func changed(f *os.File, before fs.FileInfo) bool {
 	now, err := f.Stat()
 	return err != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime())
-}
-
-// contentType picks the type from the key's extension, sniffing the first bytes when the
-// extension is unknown.
-func contentType(key string, head []byte) string {
-	if t := mime.TypeByExtension(path.Ext(key)); t != "" {
-		return t
-	}
-	return http.DetectContentType(head[:min(len(head), 512)])
 }
 
 func optional(s string) *string {
