@@ -16,6 +16,9 @@ import (
 type sourceRoot struct {
 	Lexical string
 	Real    string
+	// beforeOpen, when set (by tests, through Deps), is called with the resolved path right
+	// before the file is opened: the moment another process can swap in something else.
+	beforeOpen func(path string)
 }
 
 // newSourceRoot resolves the source directory once per run.
@@ -100,9 +103,11 @@ func relativeInside(root, p string) string {
 }
 
 // openSource opens a record's file for reading after checking, with every symlink resolved, that
-// it is a regular file inside the source root. It never opens a FIFO or device (opening a FIFO
-// would block). The file system can change between the checks and the open; the caller compares
-// sizes and times again after reading.
+// it lies inside the source root, and returns it only when the opened handle is a regular file.
+// The check is made on the handle (fstat), not on the path before opening: the file system can
+// change between the two, and the open itself never blocks (O_NONBLOCK: a FIFO swapped in opens
+// at once and is refused) nor follows a symlink swapped in for the resolved file (O_NOFOLLOW).
+// The caller compares sizes and times again after reading.
 func openSource(root sourceRoot, local string) (*os.File, fs.FileInfo, *FileError) {
 	resolved, err := filepath.EvalSymlinks(local)
 	if err != nil {
@@ -114,33 +119,28 @@ func openSource(root sourceRoot, local string) (*os.File, fs.FileInfo, *FileErro
 	if relativeInside(root.Real, resolved) == "" {
 		return nil, nil, &FileError{Op: "stat", Err: fmt.Errorf("%w: a symlink resolves outside the source directory", ErrInvalid)}
 	}
-	fi, err := os.Lstat(resolved)
+	if root.beforeOpen != nil {
+		root.beforeOpen(resolved)
+	}
+	f, err := openNoFollow(resolved)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, &FileError{Op: "open", Err: ErrMissing}
+	case errors.Is(err, errIsSymlink):
+		return nil, nil, &FileError{Op: "open", Err: fmt.Errorf("%w: a symlink replaced the file after it was resolved", ErrFileChanged)}
+	case err != nil:
+		return nil, nil, &FileError{Op: "open", Err: err}
+	}
+	fi, err := f.Stat()
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &FileError{Op: "stat", Err: ErrMissing}
-		}
+		f.Close()
 		return nil, nil, &FileError{Op: "stat", Err: err}
 	}
 	if !fi.Mode().IsRegular() {
+		f.Close()
 		return nil, nil, &FileError{Op: "stat", Err: fmt.Errorf("%w: not a regular file (%s)", ErrInvalid, describeMode(fi.Mode()))}
 	}
-	f, err := os.Open(resolved)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &FileError{Op: "open", Err: ErrMissing}
-		}
-		return nil, nil, &FileError{Op: "open", Err: err}
-	}
-	opened, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, &FileError{Op: "stat", Err: err}
-	}
-	if !os.SameFile(fi, opened) || !opened.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, &FileError{Op: "open", Err: ErrFileChanged}
-	}
-	return f, opened, nil
+	return f, fi, nil
 }
 
 func describeMode(m fs.FileMode) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestObjectKey(t *testing.T) {
@@ -171,5 +172,79 @@ func TestNewSourceRootErrors(t *testing.T) {
 		if _, err := newSourceRoot(p); !errors.As(err, &ce) || ce.Setting != "source" {
 			t.Errorf("newSourceRoot(%s) = %v, want a ConfigError on source", p, err)
 		}
+	}
+}
+
+// TestOpenSourceFIFOSwappedIn swaps a FIFO in for a regular file right before the open, after
+// every check on the path: opening it must neither block (a FIFO without a writer blocks
+// open(2) forever, past SIGTERM) nor succeed, and the file is invalid.
+func TestOpenSourceFIFOSwappedIn(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	p := filepath.Join(src, "photo.jpg")
+	if err := os.WriteFile(p, []byte("jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := newSourceRoot(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.beforeOpen = func(path string) {
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	done := make(chan *FileError, 1)
+	go func() {
+		f, _, fe := openSource(root, filepath.Join(root.Lexical, "photo.jpg"))
+		if f != nil {
+			f.Close()
+		}
+		done <- fe
+	}()
+	select {
+	case fe := <-done:
+		if !errors.Is(fe, ErrInvalid) || !strings.Contains(fe.Error(), "named pipe") {
+			t.Fatalf("openSource = %v, want ErrInvalid naming the named pipe", fe)
+		}
+	case <-time.After(30 * time.Second):
+		// Unblock the open so the test process can end, then fail.
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("opening the swapped-in FIFO blocked")
+	}
+}
+
+// TestRunFIFOSwappedIn is TestOpenSourceFIFOSwappedIn through a whole run: the run finishes,
+// the swapped file is invalid and the others are uploaded.
+func TestRunFIFOSwappedIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	const bucket = "media"
+	up, _ := minioBucket(t, bucket)
+	files, paths := numberedFiles(t, 3)
+	src := tree(t, files)
+	swap := func(path string) {
+		if filepath.Base(path) != "f01.jpg" {
+			return
+		}
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	rep, _, err := runBounded(t, 60*time.Second, Config{Bucket: bucket, Source: src}, Deps{S3: up, Catalog: newMemCatalog(paths...), beforeOpen: swap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Uploaded != 2 || rep.Invalid != 1 || rep.Errors[0].Path != "f01.jpg" || !strings.Contains(rep.Errors[0].Message, "named pipe") {
+		t.Fatalf("report %s; want f01.jpg invalid (a named pipe) and the others uploaded", brief(rep))
 	}
 }

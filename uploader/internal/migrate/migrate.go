@@ -50,6 +50,8 @@ type Deps struct {
 	Progress *Progress
 	// Now is the clock for upload times and durations; nil means time.Now.
 	Now func() time.Time
+	// beforeOpen lets the package's tests act right before a file is opened.
+	beforeOpen func(path string)
 }
 
 // Progress holds live counters a display can read while the run goes on.
@@ -110,6 +112,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	root.beforeOpen = deps.beforeOpen
 	r := &run{cfg: cfg, deps: deps, log: deps.Logger, root: root}
 	r.up = &uploader{
 		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl,
