@@ -141,6 +141,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		rep := r.tally.report()
 		rep.DryRun = r.cfg.DryRun
 		rep.DurationSeconds = r.deps.Now().Sub(start).Seconds()
+		r.logSkipSummary(rep)
 		return rep
 	}
 
@@ -299,13 +300,29 @@ func (r *run) contentHeaders(f *os.File, key string) (contentHeaders, *FileError
 	return hdr, nil
 }
 
+// maxLoggedSkips is how many missing (and how many invalid) records a run logs one by one. A
+// catalog whose files were deleted would otherwise log a line per row on every scheduled run;
+// the report lists them (up to maxReportedErrors) and logSkipSummary counts the rest.
+const maxLoggedSkips = 10
+
 func (r *run) fail(fe *FileError) {
-	switch r.tally.fileError(fe) {
+	switch kind, nth := r.tally.fileError(fe); kind {
 	case KindFailed:
 		r.deps.Progress.Failed.Add(1)
 		r.log.Error("upload failed", "path", fe.Path, "key", fe.Key, "op", fe.Op, "error", fe.Err)
 	default:
 		r.deps.Progress.Skipped.Add(1)
-		r.log.Warn("skipped", "path", fe.Path, "key", fe.Key, "reason", fe.Err)
+		if nth <= maxLoggedSkips {
+			r.log.Warn("skipped", "kind", kind, "path", fe.Path, "key", fe.Key, "reason", fe.Err)
+		}
+	}
+}
+
+// logSkipSummary logs, in one line, how many skipped records were not logged one by one.
+func (r *run) logSkipSummary(rep Report) {
+	missing, invalid := max(0, rep.Missing-maxLoggedSkips), max(0, rep.Invalid-maxLoggedSkips)
+	if missing+invalid > 0 {
+		r.log.Warn(fmt.Sprintf("more records skipped than logged (the first %d of each kind were); the report lists them", maxLoggedSkips),
+			"missing_not_logged", missing, "invalid_not_logged", invalid, "missing", rep.Missing, "invalid", rep.Invalid)
 	}
 }

@@ -141,24 +141,28 @@ func (t *tally) flagged(n int) {
 	t.mu.Unlock()
 }
 
-func (t *tally) fileError(fe *FileError) string {
-	kind := fe.Kind()
+// fileError counts fe and returns its kind and how many of that kind were counted so far.
+func (t *tally) fileError(fe *FileError) (kind string, nth int64) {
+	kind = fe.Kind()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch kind {
 	case KindMissing:
 		t.r.Missing++
+		nth = t.r.Missing
 	case KindInvalid:
 		t.r.Invalid++
+		nth = t.r.Invalid
 	default:
 		t.r.Failed++
+		nth = t.r.Failed
 	}
 	if len(t.r.Errors) >= maxReportedErrors {
 		t.r.ErrorsOmitted++
-		return kind
+		return kind, nth
 	}
 	t.r.Errors = append(t.r.Errors, ReportError{Path: fe.Path, Key: fe.Key, Op: fe.Op, Kind: kind, Message: fe.Err.Error()})
-	return kind
+	return kind, nth
 }
 
 func (t *tally) report() Report {
