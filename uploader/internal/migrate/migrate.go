@@ -277,7 +277,8 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 	r.deps.Progress.Uploaded.Add(1)
 	r.log.Debug("uploaded", "path", rec.Path, "key", key, "bytes", res.Size, "etag", res.ETag)
 	r.marks.add(catalog.Done{
-		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime, UploadedAt: r.deps.Now().UTC(),
+		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime,
+		ChangeTime: res.ChangeTime, Inode: res.Inode, UploadedAt: r.deps.Now().UTC(),
 	})
 }
 

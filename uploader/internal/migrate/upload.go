@@ -21,6 +21,8 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 )
 
 // objectPutter sends one object in a single request.
@@ -47,9 +49,17 @@ func unsignedPayload(o *s3.Options) {
 
 // uploaded is what S3 confirmed for one file.
 type uploaded struct {
-	ETag    string
-	Size    int64
-	ModTime time.Time
+	ETag       string
+	Size       int64
+	ModTime    time.Time
+	ChangeTime time.Time
+	Inode      uint64
+}
+
+// confirmed is what S3 confirmed for the file fi describes.
+func confirmed(etag string, fi fs.FileInfo) uploaded {
+	ctime, inode := catalog.FileIdentity(fi)
+	return uploaded{ETag: etag, Size: fi.Size(), ModTime: fi.ModTime(), ChangeTime: ctime, Inode: inode}
 }
 
 // uploader sends files. It holds the buffers and the memory budget shared by all workers of a run.
@@ -147,7 +157,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		return uploaded{}, &FileError{Op: "put", Err: ErrFileChanged}
 	}
 	u.sent(size)
-	return uploaded{ETag: aws.ToString(out.ETag), Size: size, ModTime: fi.ModTime()}, nil
+	return confirmed(aws.ToString(out.ETag), fi), nil
 }
 
 // crc32c is data's CRC32C (Castagnoli), computed with the CPU's CRC32 instruction.
@@ -252,7 +262,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	if changed(f, fi) {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: ErrFileChanged}
 	}
-	return uploaded{ETag: aws.ToString(done.ETag), Size: size, ModTime: fi.ModTime()}, nil
+	return confirmed(aws.ToString(done.ETag), fi), nil
 }
 
 // part reads and sends one part and returns it as CompleteMultipartUpload lists it, with its
