@@ -91,6 +91,9 @@ type Config struct {
 	DryRun bool
 	// Limit stops the run after this many records were taken from the catalog (0 = no limit).
 	Limit int64
+	// MinAge skips files modified less than this long ago (files still being written); they
+	// are counted as too new and left pending for a later run.
+	MinAge time.Duration
 	// ActiveContent says how files of an active or unknown type are stored: ActiveAttachment
 	// (the default), ActiveRefuse or ActiveAllow (contenttype.go).
 	ActiveContent string
@@ -169,6 +172,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"stop-grace", "must not be negative"}
 	case c.Limit < 0:
 		return &ConfigError{"limit", fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
+	case c.MinAge < 0:
+		return &ConfigError{"min-age", "must not be negative"}
 	case !slices.Contains(ActiveContentModes, c.ActiveContent):
 		return &ConfigError{"active-content", fmt.Sprintf("must be %s, got %q", strings.Join(ActiveContentModes, ", "), c.ActiveContent)}
 	}

@@ -249,6 +249,13 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		return
 	}
 	defer f.Close()
+	if age := r.deps.Now().Sub(fi.ModTime()); r.cfg.MinAge > 0 && age < r.cfg.MinAge {
+		// Probably still being written: neither uploaded nor flagged, so a later run takes it.
+		r.tally.tooNew()
+		r.deps.Progress.Skipped.Add(1)
+		r.log.Debug("too new", "path", rec.Path, "key", key, "modified", fi.ModTime(), "min_age", r.cfg.MinAge)
+		return
+	}
 	hdr, fe := r.contentHeaders(f, key)
 	if fe != nil {
 		fe.Path, fe.Key = rec.Path, key

@@ -427,7 +427,7 @@ func TestReportJSONShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"uploaded": 3.0, "flagged": 3.0, "already_done": 0.0, "missing": 1.0, "invalid": 1.0, "failed": 1.0,
+		"uploaded": 3.0, "flagged": 3.0, "already_done": 0.0, "missing": 1.0, "invalid": 1.0, "failed": 1.0, "too_new": 0.0,
 		"bytes": 42.0, "duration_seconds": 1.5,
 		"errors": []any{map[string]any{"path": "a.jpg", "key": "m/a.jpg", "op": "put", "kind": "failed", "message": "boom"}},
 	}

@@ -76,6 +76,8 @@ type Report struct {
 	Missing     int64 `json:"missing"`
 	Invalid     int64 `json:"invalid"`
 	Failed      int64 `json:"failed"`
+	// TooNew files were modified less than Config.MinAge ago: left pending, for a later run.
+	TooNew int64 `json:"too_new"`
 	// Bytes is the total size of the uploaded files.
 	Bytes           int64   `json:"bytes"`
 	DurationSeconds float64 `json:"duration_seconds"`
@@ -126,6 +128,12 @@ func (t *tally) wouldUpload(size int64) {
 	t.mu.Lock()
 	t.r.WouldUpload++
 	t.r.WouldUploadBytes += size
+	t.mu.Unlock()
+}
+
+func (t *tally) tooNew() {
+	t.mu.Lock()
+	t.r.TooNew++
 	t.mu.Unlock()
 }
 
