@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Defaults. The concurrency, threshold, part size and batch size are starting points until the
@@ -91,6 +93,12 @@ type Config struct {
 	DryRun bool
 	// Limit stops the run after this many records were taken from the catalog (0 = no limit).
 	Limit int64
+	// Checksum is how S3 verifies each PUT: ChecksumCRC32C (the default, x-amz-checksum-crc32c)
+	// or ChecksumMD5 (Content-MD5, and the ETags checked), for S3-compatible services that
+	// ignore or reject additional checksums.
+	Checksum string
+	// StorageClass is sent with every object; empty sends none (the bucket's default).
+	StorageClass types.StorageClass
 	// MinAge skips files modified less than this long ago (files still being written); they
 	// are counted as too new and left pending for a later run.
 	MinAge time.Duration
@@ -137,6 +145,9 @@ func (c Config) WithDefaults() Config {
 	if c.StopGrace == 0 {
 		c.StopGrace = DefaultStopGrace
 	}
+	if c.Checksum == "" {
+		c.Checksum = ChecksumCRC32C
+	}
 	if c.ActiveContent == "" {
 		c.ActiveContent = ActiveAttachment
 	}
@@ -172,10 +183,41 @@ func (c Config) Validate() error {
 		return &ConfigError{"stop-grace", "must not be negative"}
 	case c.Limit < 0:
 		return &ConfigError{"limit", fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
+	case c.Checksum != ChecksumCRC32C && c.Checksum != ChecksumMD5:
+		return &ConfigError{"checksum", fmt.Sprintf("must be %s or %s, got %q", ChecksumCRC32C, ChecksumMD5, c.Checksum)}
+	case c.StorageClass != "" && !slices.Contains(StorageClasses(), c.StorageClass):
+		return &ConfigError{"storage-class", fmt.Sprintf("%q is not one of %s", c.StorageClass, joinClasses(StorageClasses()))}
 	case c.MinAge < 0:
 		return &ConfigError{"min-age", "must not be negative"}
 	case !slices.Contains(ActiveContentModes, c.ActiveContent):
 		return &ConfigError{"active-content", fmt.Sprintf("must be %s, got %q", strings.Join(ActiveContentModes, ", "), c.ActiveContent)}
 	}
 	return nil
+}
+
+// Checksum modes (Config.Checksum).
+const (
+	ChecksumCRC32C = "crc32c"
+	ChecksumMD5    = "md5"
+)
+
+// StorageClasses are the storage classes Config.StorageClass accepts: the SDK's, except those
+// whose objects cannot be read without a restore (GLACIER, DEEP_ARCHIVE), which a site cannot
+// serve.
+func StorageClasses() []types.StorageClass {
+	var out []types.StorageClass
+	for _, c := range types.StorageClass("").Values() {
+		if c != types.StorageClassGlacier && c != types.StorageClassDeepArchive {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func joinClasses(cs []types.StorageClass) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }

@@ -115,7 +115,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	root.beforeOpen = deps.beforeOpen
 	r := &run{cfg: cfg, deps: deps, log: deps.Logger, root: root}
 	r.up = &uploader{
-		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl,
+		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl, checksum: cfg.Checksum, class: cfg.StorageClass,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
 		budget: semaphore.NewWeighted(cfg.MemoryBudget),
 		sent:   func(n int64) { deps.Progress.Bytes.Add(n) },
