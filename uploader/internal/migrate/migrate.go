@@ -142,6 +142,11 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		rep.DryRun = r.cfg.DryRun
 		rep.DurationSeconds = r.deps.Now().Sub(start).Seconds()
 		r.logSkipSummary(rep)
+		if rep.DryRun {
+			r.log.Info("dry run: what the run would send", "objects", rep.WouldUpload, "bytes", rep.WouldUploadBytes,
+				"requests", rep.WouldRequests, "put_object", rep.WouldPutObject,
+				"multipart_uploads", rep.WouldMultipart, "upload_part", rep.WouldUploadPart)
+		}
 		return rep
 	}
 
@@ -263,7 +268,11 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		return
 	}
 	if r.cfg.DryRun {
-		r.tally.wouldUpload(fi.Size())
+		parts := 0
+		if fi.Size() > r.cfg.MultipartThreshold {
+			_, parts = r.up.layout(fi.Size())
+		}
+		r.tally.wouldUpload(fi.Size(), parts)
 		r.log.Debug("would upload", "path", rec.Path, "key", key, "bytes", fi.Size())
 		return
 	}

@@ -283,12 +283,19 @@ func TestRunDryRunAndLimit(t *testing.T) {
 	src := tree(t, files)
 	cat := newMemCatalog(append(paths, "gone.jpg")...)
 
-	rep, err := Run(ctx, Config{Bucket: bucket, Source: src, DryRun: true}, Deps{S3: up, Catalog: cat})
+	// Files above a 104-byte threshold would go up as multipart uploads of one 8 MiB part:
+	// create, part, complete.
+	rep, err := Run(ctx, Config{Bucket: bucket, Source: src, DryRun: true, MultipartThreshold: 104}, Deps{S3: up, Catalog: cat})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.DryRun || rep.WouldUpload != 10 || rep.Uploaded != 0 || rep.Missing != 1 || cat.calls != 0 {
 		t.Fatalf("dry run: report %+v, MarkDone calls %d", rep, cat.calls)
+	}
+	// numberedFiles are 100 to 109 bytes: f00..f04 in one PUT each, f05..f09 in one part each.
+	if rep.WouldPutObject != 5 || rep.WouldMultipart != 5 || rep.WouldUploadPart != 5 || rep.WouldRequests != 5+3*5 || rep.WouldUploadBytes != 1045 {
+		t.Fatalf("dry run: would send %d bytes in %d PUTs, %d multipart uploads, %d parts, %d requests; want 1045 bytes, 5, 5, 5, 20",
+			rep.WouldUploadBytes, rep.WouldPutObject, rep.WouldMultipart, rep.WouldUploadPart, rep.WouldRequests)
 	}
 	if objectExists(t, admin, bucket, "f00.jpg") {
 		t.Fatal("dry run uploaded an object")

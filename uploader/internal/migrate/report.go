@@ -81,10 +81,16 @@ type Report struct {
 	// Bytes is the total size of the uploaded files.
 	Bytes           int64   `json:"bytes"`
 	DurationSeconds float64 `json:"duration_seconds"`
-	// DryRun runs count what they would upload in WouldUpload and WouldUploadBytes.
+	// DryRun runs count what they would send: objects and bytes, and the requests: single
+	// PutObjects, multipart uploads (a create and a complete each) and their parts.
+	// WouldRequests is their sum.
 	DryRun           bool  `json:"dry_run,omitempty"`
 	WouldUpload      int64 `json:"would_upload,omitempty"`
 	WouldUploadBytes int64 `json:"would_upload_bytes,omitempty"`
+	WouldRequests    int64 `json:"would_requests,omitempty"`
+	WouldPutObject   int64 `json:"would_put_object,omitempty"`
+	WouldMultipart   int64 `json:"would_multipart_uploads,omitempty"`
+	WouldUploadPart  int64 `json:"would_upload_part,omitempty"`
 	// Abandoned files were in flight when the run stopped (signal after the grace period, or a
 	// fatal catalog error); the next run sends them again.
 	Abandoned int64 `json:"abandoned,omitempty"`
@@ -124,11 +130,20 @@ func (t *tally) uploaded(size int64) {
 	t.mu.Unlock()
 }
 
-func (t *tally) wouldUpload(size int64) {
+// wouldUpload counts a file a dry run would send, in one PUT (parts == 0) or in parts.
+func (t *tally) wouldUpload(size int64, parts int) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.r.WouldUpload++
 	t.r.WouldUploadBytes += size
-	t.mu.Unlock()
+	if parts == 0 {
+		t.r.WouldPutObject++
+		t.r.WouldRequests++
+		return
+	}
+	t.r.WouldMultipart++
+	t.r.WouldUploadPart += int64(parts)
+	t.r.WouldRequests += 2 + int64(parts)
 }
 
 func (t *tally) tooNew() {

@@ -239,12 +239,7 @@ func compositeMD5(parts [][md5.Size]byte) string {
 // CompleteMultipartUpload's answer: S3 assembled exactly the parts sent, in order.
 func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
-	partSize := u.partSize
-	if (size+partSize-1)/partSize > maxParts {
-		// Grow the part to the next MiB that keeps the file within S3's 10,000 parts.
-		partSize = ((size+maxParts-1)/maxParts + (1<<20 - 1)) &^ (1<<20 - 1)
-	}
-	nparts := int((size + partSize - 1) / partSize)
+	partSize, nparts := u.layout(size)
 
 	created, err := u.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:             aws.String(u.bucket),
@@ -308,6 +303,16 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: ErrFileChanged}
 	}
 	return confirmed(aws.ToString(done.ETag), fi), nil
+}
+
+// layout is the part size and number of parts of a multipart upload of size bytes.
+func (u *uploader) layout(size int64) (partSize int64, nparts int) {
+	partSize = u.partSize
+	if (size+partSize-1)/partSize > maxParts {
+		// Grow the part to the next MiB that keeps the file within S3's 10,000 parts.
+		partSize = ((size+maxParts-1)/maxParts + (1<<20 - 1)) &^ (1<<20 - 1)
+	}
+	return partSize, int((size + partSize - 1) / partSize)
 }
 
 // part reads and sends one part and returns it as CompleteMultipartUpload lists it, with its
