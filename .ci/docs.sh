@@ -10,8 +10,10 @@
 # no init), and hands tfplugindocs the schema file and a scratch copy of examples/ and templates/.
 set -euo pipefail
 
-# TFPLUGINDOCS is the pinned generator; bump it deliberately and regenerate.
-TFPLUGINDOCS=github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.25.0
+# The generator is pinned in .ci/versions; bump it deliberately and regenerate.
+# shellcheck source=/dev/null
+source "$(dirname "$0")/versions"
+TFPLUGINDOCS=$TFPLUGINDOCS_MODULE@$TFPLUGINDOCS_VERSION
 
 mode=${1:-}
 case "$mode" in

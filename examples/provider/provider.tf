@@ -20,7 +20,8 @@ provider "staticmedia" {
 }
 
 # Against a local engine instead (moto serves S3, IAM and STS on one port; MinIO has S3 only and
-# needs skip_credentials_validation = true):
+# needs skip_credentials_validation = true, and skip_unsupported_bucket_apis = true because it lacks
+# Object Ownership, Block Public Access, SSE-S3 without a KMS and abort-only lifecycle rules):
 #
 # provider "staticmedia" {
 #   region     = "us-east-1"

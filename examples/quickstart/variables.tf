@@ -41,6 +41,35 @@ variable "key_prefix" {
   }
 }
 
+variable "uploader_identity" {
+  description = "How the uploader authenticates: \"key\" (an IAM user and its access key, kept in the state) or \"role\" (a role CI jobs assume with their OIDC token; set oidc_provider_arn and ci_subjects)."
+  type        = string
+  default     = "key"
+
+  validation {
+    condition     = contains(["key", "role"], var.uploader_identity)
+    error_message = "uploader_identity must be \"key\" or \"role\"."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "Role mode: ARN of the IAM OIDC provider of the CI's token issuer (examples/keyless-ci creates one)."
+  type        = string
+  default     = ""
+}
+
+variable "ci_subjects" {
+  description = "Role mode: the sub claims allowed to assume the role, for example [\"repo:OWNER/NAME:ref:refs/heads/main\"] (GitHub) or [\"project_path:GROUP/PROJECT:ref_type:branch:ref:main\"] (GitLab)."
+  type        = list(string)
+  default     = []
+}
+
+variable "ci_audience" {
+  description = "Role mode: the aud claim the CI's token carries (sts.amazonaws.com, what both jobs in examples/ci ask for; any value works if both sides agree)."
+  type        = string
+  default     = "sts.amazonaws.com"
+}
+
 variable "key_rotation" {
   description = "Change this value (for example to a date) to rotate the uploader's access key on the next apply."
   type        = string

@@ -7,11 +7,13 @@
 package awsconfig
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -45,7 +48,10 @@ type Options struct {
 	AccessKey    string
 	SecretKey    string
 	SessionToken string
-	Endpoints    Endpoints
+	// WebIdentity, when set, assumes a role with an OIDC token instead of using the keys or the
+	// default chain (exclusive with AccessKey).
+	WebIdentity *WebIdentity
+	Endpoints   Endpoints
 	// S3UsePathStyle forces path-style addressing (http://host/bucket/key). It is implied when
 	// Endpoints.S3 is set, because local engines rarely resolve bucket subdomains.
 	S3UsePathStyle bool
@@ -61,10 +67,95 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// WebIdentity is a role assumed with AssumeRoleWithWebIdentity: CI's OIDC token, read from
+// TokenFile at each exchange (CI may refresh it), buys short-lived credentials for RoleARN. No
+// long-lived secret is involved.
+type WebIdentity struct {
+	RoleARN   string
+	TokenFile string
+	// SessionName identifies the session in CloudTrail and in the assumed-role ARN.
+	SessionName string
+	// Timeout bounds one exchange, retries included; 0 means DefaultExchangeTimeout.
+	Timeout time.Duration
+}
+
+// DefaultExchangeTimeout bounds an exchange of the token for a session. The SDK's credentials
+// cache runs the exchange without its caller's cancellation, and every request waits for it: an
+// STS endpoint that takes the request and never answers would otherwise hold the run forever.
+const DefaultExchangeTimeout = time.Minute
+
+// sessionRenewal is how long before its end a web identity session is renewed (the SDK's
+// margin for container credentials). Used to its last second, a session signs requests that
+// reach S3 after it ended, or that a clock behind S3's sends late, and S3 refuses them with
+// ExpiredToken, which the retryer does not retry: a long run would lose files at each renewal.
+const sessionRenewal = 5 * time.Minute
+
+// WebIdentityError is a failed exchange of the token for the role's credentials: the token file
+// unreadable, or STS refusing (trust policy, audience, unknown OIDC provider, expired token).
+type WebIdentityError struct {
+	RoleARN, TokenFile string
+	Err                error
+}
+
+func (e *WebIdentityError) Error() string {
+	return fmt.Sprintf("assuming role %s with the web identity token in %s: %v", e.RoleARN, e.TokenFile, e.Err)
+}
+
+func (e *WebIdentityError) Unwrap() error { return e.Err }
+
+// tokenFile is stscreds.IdentityTokenFile with the file's error kept (wrapped), so a caller can
+// tell an unreadable token file (errors.As *fs.PathError) from a refusal by STS. White space
+// around the token is dropped: `echo "$TOKEN" > file` ends it with a line break, which STS
+// would take as part of the token, and a JWT holds no white space.
+type tokenFile string
+
+func (f tokenFile) GetIdentityToken() ([]byte, error) {
+	b, err := os.ReadFile(string(f))
+	if err != nil {
+		return nil, fmt.Errorf("reading the token file: %w", err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, errors.New("the token file is empty")
+	}
+	return b, nil
+}
+
+// webIdentityProvider gives the exchange's errors their type, so a caller can tell them from the
+// errors of the request the credentials were for.
+type webIdentityProvider struct {
+	next aws.CredentialsProvider
+	w    WebIdentity
+}
+
+func (p webIdentityProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	timeout := p.w.Timeout
+	if timeout == 0 {
+		timeout = DefaultExchangeTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := p.next.Retrieve(ctx)
+	if err != nil {
+		return aws.Credentials{}, &WebIdentityError{RoleARN: p.w.RoleARN, TokenFile: p.w.TokenFile, Err: err}
+	}
+	return c, nil
+}
+
 // Validate reports settings that cannot work, naming the setting and the fix.
 func (o Options) Validate() error {
 	if (o.AccessKey == "") != (o.SecretKey == "") {
 		return errors.New("access_key and secret_key must be set together (or neither, to use the default credential chain)")
+	}
+	if w := o.WebIdentity; w != nil {
+		switch {
+		case o.AccessKey != "":
+			return errors.New("an access key and a web identity role are exclusive: pass one")
+		case w.RoleARN == "":
+			return errors.New("web identity: the role ARN is empty")
+		case w.TokenFile == "":
+			return errors.New("web identity: the token file is empty")
+		}
 	}
 	for name, raw := range map[string]string{"s3": o.Endpoints.S3, "iam": o.Endpoints.IAM, "sts": o.Endpoints.STS, "s3control": o.Endpoints.S3Control} {
 		if raw == "" {
@@ -113,9 +204,15 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
 	}
-	if o.AccessKey != "" {
+	switch {
+	case o.AccessKey != "":
 		loaders = append(loaders, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, o.SessionToken)))
+	case o.WebIdentity != nil:
+		// Replaced below, once the STS client exists. Without a provider the SDK would resolve
+		// its default chain now, which fails when the environment holds half of its own web
+		// identity settings (AWS_WEB_IDENTITY_TOKEN_FILE without AWS_ROLE_ARN).
+		loaders = append(loaders, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
 	switch {
 	case o.Retryer != nil:
@@ -130,11 +227,28 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		loaders = append(loaders, config.WithAppID(o.AppID))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		// The SDK refuses a named profile it cannot find even when nothing is taken from it
+		// (a key or a role given here), and its message does not say where the name came from.
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: the profile %q (AWS_PROFILE, or the profile setting) is in no shared config file: "+
+			"unset AWS_PROFILE or name an existing profile: %w", noProfile.Profile, err)
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("no AWS region: set region (or AWS_REGION / a profile with a region)")
+	}
+	if w := o.WebIdentity; w != nil {
+		// AssumeRoleWithWebIdentity is unsigned: the STS client needs no credentials of its own.
+		// It keeps the SDK's standard retryer: the requests the credentials are for retry with
+		// the caller's, and the two would multiply.
+		stsClient := o.STS(cfg, func(so *sts.Options) { so.Retryer = retry.NewStandard() })
+		provider := stscreds.NewWebIdentityRoleProvider(stsClient, w.RoleARN, tokenFile(w.TokenFile),
+			func(wo *stscreds.WebIdentityRoleOptions) { wo.RoleSessionName = w.SessionName })
+		cfg.Credentials = aws.NewCredentialsCache(webIdentityProvider{next: provider, w: *w},
+			func(co *aws.CredentialsCacheOptions) { co.ExpiryWindow = sessionRenewal })
 	}
 	return cfg, nil
 }

@@ -3,6 +3,7 @@ package awsconfig_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,4 +90,35 @@ func TestS3ControlEndpointFromEnvironment(t *testing.T) {
 			t.Errorf("request host = %q, want %q", got, want)
 		}
 	})
+}
+
+// TestWebIdentityValidate checks the web identity settings that cannot work.
+func TestWebIdentityValidate(t *testing.T) {
+	t.Parallel()
+	role := &awsconfig.WebIdentity{RoleARN: "arn:aws:iam::" + account + ":role/upload", TokenFile: "/run/token"}
+	tests := []struct {
+		name string
+		o    awsconfig.Options
+		want string // "" = valid
+	}{
+		{"role", awsconfig.Options{WebIdentity: role}, ""},
+		{"role and key", awsconfig.Options{WebIdentity: role, AccessKey: "AKIA", SecretKey: "s"}, "an access key and a web identity role are exclusive"},
+		{"no role ARN", awsconfig.Options{WebIdentity: &awsconfig.WebIdentity{TokenFile: "/run/token"}}, "the role ARN is empty"},
+		{"no token file", awsconfig.Options{WebIdentity: &awsconfig.WebIdentity{RoleARN: role.RoleARN}}, "the token file is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.o.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,14 +18,23 @@ import (
 // Null statement), and moto does not evaluate bucket-policy conditions at all. No engine we can
 // run reproduces AWS for a request without a Referer, so the rules are encoded here instead.
 //
-// It supports only what our documents use (Allow/Deny, Principal "*", Action, Resource,
-// StringLike and Null on aws:Referer) and fails the test on anything else rather than guess.
+// It supports only what our documents use (Allow/Deny, Principal "*" or a Federated principal,
+// Action, Resource, StringLike and Null on aws:Referer, StringEquals and StringLike on a web identity
+// token's claims) and fails the test on anything else rather than guess.
 
 // anonymousRequest is an unauthenticated S3 request as the policy evaluator sees it.
 type anonymousRequest struct {
 	action   string
 	resource string
 	referer  *string // nil: no Referer header, so aws:Referer is absent from the request context
+}
+
+// requestContext is what conditions are evaluated against: only aws:Referer, when present.
+func (r anonymousRequest) requestContext() map[string]string {
+	if r.referer == nil {
+		return map[string]string{}
+	}
+	return map[string]string{"aws:Referer": *r.referer}
 }
 
 // evaluate reports whether policyJSON allows req: an explicit Deny wins, otherwise any matching
@@ -46,7 +57,7 @@ func evaluate(t *testing.T, policyJSON string, req anonymousRequest) bool {
 		if !anyGlob(policyValues(t, st.Resource), req.resource) {
 			continue
 		}
-		if !conditionsHold(t, st.Condition, req) {
+		if !conditionsHold(t, st.Condition, req.requestContext(), []string{"aws:Referer"}) {
 			continue
 		}
 		switch st.Effect {
@@ -82,20 +93,32 @@ func matchesAnonymous(t *testing.T, principal any) bool {
 	return false
 }
 
-// conditionsHold ANDs every operator and every key; the values of one key are ORed.
-func conditionsHold(t *testing.T, conditions map[string]map[string]any, req anonymousRequest) bool {
+// conditionsHold ANDs every operator and every key; the values of one key are ORed. Condition keys are
+// case-insensitive in IAM, values are compared case-sensitively. A key outside supported fails the test.
+func conditionsHold(t *testing.T, conditions map[string]map[string]any, context map[string]string, supported []string) bool {
 	t.Helper()
 	for op, keys := range conditions {
 		for key, raw := range keys {
-			if key != "aws:Referer" {
+			name := ""
+			for _, k := range supported {
+				if strings.EqualFold(k, key) {
+					name = k
+				}
+			}
+			if name == "" {
 				t.Fatalf("evaluator: unsupported condition key %q", key)
 			}
+			actual, present := context[name]
 			values := policyValues(t, raw)
 			switch op {
 			case "StringLike":
-				// Without the key in the request context a StringLike condition is false
+				// Without the key in the request context a StringLike or StringEquals condition is false
 				// (only the ...IfExists variants would be true).
-				if req.referer == nil || !anyGlob(values, *req.referer) {
+				if !present || !anyGlob(values, actual) {
+					return false
+				}
+			case "StringEquals":
+				if !present || !slices.Contains(values, actual) {
 					return false
 				}
 			case "Null":
@@ -106,7 +129,7 @@ func conditionsHold(t *testing.T, conditions map[string]map[string]any, req anon
 				if err != nil {
 					t.Fatalf("evaluator: Null value %q is not a boolean", values[0])
 				}
-				if (req.referer == nil) != wantAbsent {
+				if present == wantAbsent {
 					return false
 				}
 			default:
@@ -115,6 +138,52 @@ func conditionsHold(t *testing.T, conditions map[string]map[string]any, req anon
 		}
 	}
 	return true
+}
+
+// webIdentityRequest is an sts:AssumeRoleWithWebIdentity call as a role's trust policy sees it: the
+// OIDC provider that verified the token, and the token's claims as condition keys (ISSUER:sub, ...).
+type webIdentityRequest struct {
+	provider string
+	claims   map[string]string
+}
+
+// evaluateTrust reports whether a trust policy lets req assume the role. Like evaluate, an explicit
+// Deny wins and the default is deny; the Principal must name the request's provider as Federated.
+func evaluateTrust(t *testing.T, policyJSON string, req webIdentityRequest) bool {
+	t.Helper()
+	var doc Document
+	if err := json.Unmarshal([]byte(policyJSON), &doc); err != nil {
+		t.Fatalf("evaluator: unmarshal trust policy: %v", err)
+	}
+	supported := slices.Collect(maps.Keys(req.claims))
+	allowed := false
+	for _, st := range doc.Statement {
+		if st.Resource != nil {
+			t.Fatal("evaluator: a trust policy statement with a Resource, which IAM refuses")
+		}
+		principal, ok := st.Principal.(map[string]any)
+		if !ok || len(principal) != 1 {
+			t.Fatalf("evaluator: unsupported trust policy Principal %#v", st.Principal)
+		}
+		if !slices.Contains(policyValues(t, principal["Federated"]), req.provider) {
+			continue
+		}
+		if !anyGlob(lowerAll(policyValues(t, st.Action)), "sts:assumerolewithwebidentity") {
+			continue
+		}
+		if !conditionsHold(t, st.Condition, req.claims, supported) {
+			continue
+		}
+		switch st.Effect {
+		case "Deny":
+			return false
+		case "Allow":
+			allowed = true
+		default:
+			t.Fatalf("evaluator: unknown Effect %q", st.Effect)
+		}
+	}
+	return allowed
 }
 
 // policyValues reads a policy element that may be a string, a boolean or a list of them, the way

@@ -116,6 +116,7 @@ func ParseRefererRead(doc string) (RefererReadInput, error) {
 // rawStatement is a statement as stored, with the elements that may be a string or a list left raw.
 type rawStatement struct {
 	Effect    string                                `json:"Effect"`
+	Principal json.RawMessage                       `json:"Principal"`
 	Action    json.RawMessage                       `json:"Action"`
 	Resource  json.RawMessage                       `json:"Resource"`
 	Condition map[string]map[string]json.RawMessage `json:"Condition"`

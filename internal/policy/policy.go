@@ -1,11 +1,13 @@
-// Package policy builds the two IAM policy documents staticmedia ships and compares policies read
+// Package policy builds the IAM policy documents staticmedia ships and compares policies read
 // back from AWS.
 //
 // The documents are the ones from the blog post the project started from: an identity policy that
 // lets a dedicated IAM user upload into one bucket and nothing else (UploadOnly), and a bucket
 // policy that lets anyone GET objects when the HTTP Referer is one of the site's pages or absent
-// (RefererRead). Both the Terraform resources and the provider functions call this package, so the
-// JSON a user sees in `policy_json` and the JSON a function returns are byte-for-byte the same.
+// (RefererRead). A third is the trust policy of the upload role, which carries the first as its
+// identity policy and which CI jobs assume with their OIDC token (CITrust). The Terraform resources
+// and the provider functions call this package, so the JSON a user sees in `policy_json` and the
+// JSON a function returns are byte-for-byte the same.
 //
 // The package is pure on purpose: no Terraform types and no AWS SDK types, so it can be
 // golden-tested on its own and reused by anything that needs the same documents.
@@ -50,12 +52,13 @@ type Document struct {
 // grammar allows either a single string or a list, and the documents we ship use both forms
 // exactly as the blog post does (a list for the upload actions, a string for ListAllMyBuckets).
 // Builders in this package only store string, []string or map[string]any values in them.
+// Resource is left out when empty: a role's trust policy must not have one (IAM refuses it).
 type Statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal any                       `json:"Principal,omitempty"`
 	Action    any                       `json:"Action"`
-	Resource  any                       `json:"Resource"`
+	Resource  any                       `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 

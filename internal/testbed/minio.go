@@ -19,7 +19,7 @@ import (
 )
 
 // MinIOInstallHint says how to install MinIO into RepoRoot/.bin.
-const MinIOInstallHint = "make engines (go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c into .bin/), or set STATICMEDIA_MINIO"
+const MinIOInstallHint = "make engines (builds the MinIO pinned in .ci/versions and links it as .bin/minio), or set STATICMEDIA_MINIO"
 
 // MinIO is a single-drive MinIO server on 127.0.0.1, reached with its root credentials.
 type MinIO struct {

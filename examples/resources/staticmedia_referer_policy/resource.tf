@@ -5,7 +5,7 @@ resource "staticmedia_bucket" "media" {
 # Browsers may load images from the bucket when they are shown on example.com (http or https, any
 # subdomain) or on the explicitly listed page prefix, and when they send no Referer at all.
 resource "staticmedia_referer_policy" "media" {
-  bucket           = staticmedia_bucket.media.bucket
+  bucket           = staticmedia_bucket.media.id
   allowed_domains  = ["example.com"]
   allowed_referers = ["https://partner.example.net/gallery/*"]
 

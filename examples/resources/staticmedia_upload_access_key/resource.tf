@@ -7,7 +7,7 @@ resource "staticmedia_upload_user" "uploader" {
 # `terraform apply` can use it. Change rotation_triggers to rotate: with create_before_destroy the
 # new key exists before the old one is deleted.
 resource "staticmedia_upload_access_key" "uploader" {
-  user = staticmedia_upload_user.uploader.name
+  user = staticmedia_upload_user.uploader.id
 
   rotation_triggers = {
     rotated = "2025-01"

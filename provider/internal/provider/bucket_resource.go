@@ -50,6 +50,11 @@ const (
 	// encrypted with S3-managed keys. They are read back so out-of-band changes show in the plan.
 	enforcedObjectOwnership = string(s3types.ObjectOwnershipBucketOwnerEnforced)
 	enforcedSSEAlgorithm    = string(s3types.ServerSideEncryptionAes256)
+
+	// bucketSettleTime bounds how long NoSuchBucket is taken for S3's eventual consistency right after
+	// CreateBucket. Past it, and at any time for a bucket that already existed, NoSuchBucket means the bucket
+	// is gone: waiting for the whole resource timeout would only hide that.
+	bucketSettleTime = 2 * time.Minute
 )
 
 var (
@@ -64,8 +69,9 @@ func NewBucketResource() resource.Resource {
 }
 
 // bucketResource manages the S3 bucket that holds the uploaded media. It owns versioning, one lifecycle rule,
-// tags, Object Ownership and default encryption. It sets Block Public Access all on at creation and never
-// touches it again: staticmedia_referer_policy owns the public-policy half of it and the bucket policy.
+// tags, Object Ownership, default encryption and the two ACL switches of Block Public Access. It sets all four
+// Block Public Access switches on at creation; afterwards staticmedia_referer_policy owns the two
+// public-policy switches and the bucket policy, which this resource never reads or writes.
 type bucketResource struct {
 	pd *providerData
 }
@@ -80,6 +86,8 @@ type bucketResourceModel struct {
 	TagsAll                      types.Map      `tfsdk:"tags_all"`
 	ObjectOwnership              types.String   `tfsdk:"object_ownership"`
 	SSEAlgorithm                 types.String   `tfsdk:"sse_algorithm"`
+	BlockPublicAcls              types.Bool     `tfsdk:"block_public_acls"`
+	IgnorePublicAcls             types.Bool     `tfsdk:"ignore_public_acls"`
 	ARN                          types.String   `tfsdk:"arn"`
 	Region                       types.String   `tfsdk:"region"`
 	BucketRegionalDomainName     types.String   `tfsdk:"bucket_regional_domain_name"`
@@ -98,14 +106,20 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 		MarkdownDescription: "An S3 bucket for user-uploaded media, with safe settings that are not options: Object Ownership " +
 			"`BucketOwnerEnforced` (ACLs off), default encryption with S3-managed keys (SSE-S3), and S3 Block Public Access " +
 			"all on at creation. A lifecycle rule aborts incomplete multipart uploads, because the upload-only key cannot.\n\n" +
-			"Block Public Access is set only when the bucket is created and is not read back afterwards: " +
-			"`staticmedia_referer_policy` opens the public-policy settings it needs, so the two resources never fight. " +
+			"Block Public Access is switched all on when the bucket is created. Afterwards this resource owns the two ACL " +
+			"switches (`block_public_acls`, `ignore_public_acls`): it reads them, so a change made outside Terraform shows " +
+			"in the plan, and the next apply turns them back on. The two public-policy switches belong to " +
+			"`staticmedia_referer_policy`, which opens them for its policy, so the two resources never fight. " +
 			"This resource never touches the bucket policy.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "The bucket name.",
-				Computed:            true,
-				PlanModifiers:       stable,
+				MarkdownDescription: "The bucket name, known once the bucket exists. Reference `id`, not `bucket`, from " +
+					"resources that live in the bucket, such as `staticmedia_referer_policy` " +
+					"(`bucket = staticmedia_bucket.NAME.id`): when the bucket is replaced, `id` is unknown until the new " +
+					"bucket exists, so Terraform replaces them with it in the same apply. `bucket` stays the same and would " +
+					"leave them deleted with the old bucket until the next apply.",
+				Computed:      true,
+				PlanModifiers: stable,
 			},
 			"bucket": schema.StringAttribute{
 				MarkdownDescription: "Bucket name: 3 to 63 lower-case letters, digits, hyphens and dots, starting and ending with " +
@@ -166,6 +180,18 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Computed: true,
 				Default:  stringdefault.StaticString(enforcedSSEAlgorithm),
 			},
+			"block_public_acls": schema.BoolAttribute{
+				MarkdownDescription: "Always `true`: the Block Public Access switch `BlockPublicAcls`. Read back so that a " +
+					"change made outside Terraform shows in the plan and the next apply restores it.",
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
+			"ignore_public_acls": schema.BoolAttribute{
+				MarkdownDescription: "Always `true`: the Block Public Access switch `IgnorePublicAcls`. Read back so that a " +
+					"change made outside Terraform shows in the plan and the next apply restores it.",
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "The bucket ARN, `arn:PARTITION:s3:::BUCKET`.",
 				Computed:            true,
@@ -206,7 +232,9 @@ func (r *bucketResource) Configure(_ context.Context, req resource.ConfigureRequ
 }
 
 // ModifyPlan fills tags_all and, once the bucket name is known, the addresses derived from it, so the plan
-// shows the ARN and public URL other resources will get instead of "known after apply".
+// shows the ARN and public URL other resources will get instead of "known after apply". id stays unknown
+// for a new bucket, a replacement included: resources that reference it are then replaced with the bucket,
+// where the unchanged name would leave them planned as they are, and deleted with the old bucket.
 func (r *bucketResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.pd == nil {
 		return
@@ -238,6 +266,9 @@ func (r *bucketResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 			}
 		}
 		r.setAddresses(&plan, region)
+		if req.State.Raw.IsNull() {
+			plan.ID = types.StringUnknown()
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -280,7 +311,10 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	r.setAddresses(&data, r.pd.region)
 	// From here on the bucket exists: on failure the state is still saved, so Terraform marks it tainted and
 	// replaces it on the next apply instead of forgetting a bucket it created.
-	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, createChanges(want), r.endpoint() != "")
+	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, createChanges(want), settingsOptions{
+		tolerateUnsupported: r.pd.skipUnsupportedBucketAPIs,
+		settle:              bucketSettleTime,
+	})
 	if len(unsupported) > 0 {
 		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
 		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, unsupported)...)
@@ -338,9 +372,18 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 		data.ForceDestroy = types.BoolValue(false)
 	}
 	data.Versioning = types.BoolValue(got.versioning)
+	if lacking := got.notImplemented(); len(lacking) > 0 && !r.pd.skipUnsupportedBucketAPIs {
+		resp.Diagnostics.AddError("Bucket Settings Not Supported by This Endpoint", notImplementedError(bucket, r.endpoint(), lacking))
+		return
+	}
 	// Settings the endpoint refused as not implemented keep their state value: there is nothing to compare.
-	unsupported, diags := loadUnsupported(ctx, req.Private)
-	resp.Diagnostics.Append(diags...)
+	// Only with skip_unsupported_bucket_apis: without it the record is ignored, so the plan shows them and the
+	// apply fails on them with the error that names the setting.
+	unsupported := unsupportedSettings{}
+	if r.pd.skipUnsupportedBucketAPIs {
+		unsupported, diags = loadUnsupported(ctx, req.Private)
+		resp.Diagnostics.Append(diags...)
+	}
 	if !unsupported[settingAbortDays] || data.AbortIncompleteMultipartDays.IsNull() {
 		data.AbortIncompleteMultipartDays = types.Int64Value(int64(got.abortDays))
 	}
@@ -349,6 +392,14 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	if !unsupported[settingSSEAlgorithm] || data.SSEAlgorithm.IsNull() {
 		data.SSEAlgorithm = types.StringValue(readBack(got.sseAlgorithm, enforcedSSEAlgorithm))
+	}
+	if got.blockPublicAccessUnsupported || unsupported[settingBlockPublicAccess] {
+		// Nothing to compare: keep the state's values, or the enforced ones after an import.
+		data.BlockPublicAcls = types.BoolValue(data.BlockPublicAcls.IsNull() || data.BlockPublicAcls.ValueBool())
+		data.IgnorePublicAcls = types.BoolValue(data.IgnorePublicAcls.IsNull() || data.IgnorePublicAcls.ValueBool())
+	} else {
+		data.BlockPublicAcls = types.BoolValue(got.blockPublicAcls)
+		data.IgnorePublicAcls = types.BoolValue(got.ignorePublicAcls)
 	}
 
 	data.Tags, data.TagsAll, diags = readTags(ctx, r.pd.defaultTags, data.Tags, got.tags)
@@ -395,14 +446,23 @@ func (r *bucketResource) Update(ctx context.Context, req resource.UpdateRequest,
 		tags:            !plan.TagsAll.Equal(state.TagsAll),
 		objectOwnership: !plan.ObjectOwnership.Equal(state.ObjectOwnership),
 		sseAlgorithm:    !plan.SSEAlgorithm.Equal(state.SSEAlgorithm),
+		aclBlocks:       !plan.BlockPublicAcls.Equal(state.BlockPublicAcls) || !plan.IgnorePublicAcls.Equal(state.IgnorePublicAcls),
 	}
-	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, changes, r.endpoint() != "")
+	// The bucket existed when the plan was made, so NoSuchBucket is not retried: it was deleted since.
+	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, changes, settingsOptions{tolerateUnsupported: r.pd.skipUnsupportedBucketAPIs})
 	if len(unsupported) > 0 {
 		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
 		known, diags := loadUnsupported(ctx, req.Private)
 		resp.Diagnostics.Append(diags...)
 		maps.Copy(known, unsupported)
 		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, known)...)
+	}
+	if errors.Is(err, errBucketNotFound) {
+		resp.Diagnostics.AddError("Bucket Deleted Outside Terraform",
+			fmt.Sprintf("S3 bucket %q no longer exists: it was deleted outside Terraform after the plan was made (%v).\n\n"+
+				"Run terraform apply again: its refresh removes the bucket from the state and the plan creates it anew, "+
+				"empty. To keep it deleted, remove the resource from the configuration.", bucket, err))
+		return
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Update Bucket",
@@ -617,6 +677,25 @@ type bucketSettings struct {
 	tags            map[string]string
 	objectOwnership string // "" when unset, unsupportedSetting when the endpoint lacks the API
 	sseAlgorithm    string // likewise
+	// blockPublicAcls and ignorePublicAcls are the two Block Public Access switches this resource owns;
+	// false when the bucket has no Block Public Access configuration.
+	blockPublicAcls, ignorePublicAcls bool
+	blockPublicAccessUnsupported      bool // the endpoint does not implement GetPublicAccessBlock
+}
+
+// notImplemented lists the settings the endpoint answered as not implemented when they were read.
+func (s bucketSettings) notImplemented() unsupportedSettings {
+	u := unsupportedSettings{}
+	if s.objectOwnership == unsupportedSetting {
+		u[settingObjectOwnership] = true
+	}
+	if s.sseAlgorithm == unsupportedSetting {
+		u[settingSSEAlgorithm] = true
+	}
+	if s.blockPublicAccessUnsupported {
+		u[settingBlockPublicAccess] = true
+	}
+	return u
 }
 
 // retryableAfterCreate are the errors AWS documents as transient around bucket creation and deletion.
@@ -627,7 +706,8 @@ func retryableAfterCreate(err error) bool {
 // isUnsupported reports that an S3-compatible engine does not implement a call. MinIO answers
 // NotImplemented (501) for Get of Object Ownership and Block Public Access and for SSE-S3 without a KMS,
 // MalformedXML for their Put, and InvalidArgument for a lifecycle rule whose only action is aborting
-// multipart uploads. Callers only consult it when an endpoint override is in effect, never on AWS.
+// multipart uploads. Callers tolerate it only with skip_unsupported_bucket_apis; otherwise it fails with
+// unsupportedSettingError, whose message names that setting.
 func isUnsupported(err error) bool {
 	return isNotImplemented(err) || isAPIError(err, "MalformedXML", "InvalidArgument")
 }
@@ -671,6 +751,8 @@ func createBucketIfFree(ctx context.Context, client *s3.Client, bucket, region s
 		return err
 	}
 	// S3 is eventually consistent: the new bucket can answer NoSuchBucket (or a bare 404) for a moment.
+	ctx, cancel := context.WithTimeout(ctx, bucketSettleTime)
+	defer cancel()
 	return retryUntil(ctx, func(err error) bool { return isNotFound(err) || retryableAfterCreate(err) }, func(ctx context.Context) error {
 		_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
 		if err != nil {
@@ -680,9 +762,10 @@ func createBucketIfFree(ctx context.Context, client *s3.Client, bucket, region s
 	})
 }
 
-// bucketChanges says which settings to put. blockPublicAccess is only ever set at creation.
+// bucketChanges says which settings to put. blockPublicAccess, all four switches on, is only ever set at
+// creation; aclBlocks turns the two ACL switches back on and leaves the public-policy ones as they are.
 type bucketChanges struct {
-	objectOwnership, sseAlgorithm, blockPublicAccess, versioning, abortDays, tags bool
+	objectOwnership, sseAlgorithm, blockPublicAccess, aclBlocks, versioning, abortDays, tags bool
 }
 
 // createChanges are the settings a new bucket gets: all of them, except versioning and tags when there are
@@ -742,10 +825,20 @@ func storeUnsupported(ctx context.Context, private privateStateSetter, u unsuppo
 	return private.SetKey(ctx, privateUnsupportedKey, raw)
 }
 
-// applySettings puts the settings marked in changes, retrying the errors S3 documents as transient. With
-// tolerate (an S3 endpoint override is in effect, so this is not AWS), an enforced setting the engine does
-// not implement is skipped and returned in the set instead of failing; on AWS every error fails.
-func applySettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings, changes bucketChanges, tolerate bool) (unsupportedSettings, error) {
+// settingsOptions say how applySettings treats errors.
+type settingsOptions struct {
+	// tolerateUnsupported skips, instead of failing, an enforced setting the engine does not implement.
+	tolerateUnsupported bool
+	// settle is how long NoSuchBucket is retried: bucketSettleTime after CreateBucket, 0 for a bucket that
+	// already existed.
+	settle time.Duration
+}
+
+// applySettings puts the settings marked in changes, retrying the errors S3 documents as transient:
+// OperationAborted, and NoSuchBucket for opts.settle. A bucket still missing after that fails with
+// errBucketNotFound. With opts.tolerateUnsupported, an enforced setting the engine does not implement is
+// skipped and returned in the set instead of failing.
+func applySettings(ctx context.Context, client *s3.Client, bucket string, want bucketSettings, changes bucketChanges, opts settingsOptions) (unsupportedSettings, error) {
 	type step struct {
 		do      bool
 		setting string // non-empty when an engine may lack it
@@ -762,6 +855,9 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 		{changes.blockPublicAccess, settingBlockPublicAccess, "Block Public Access", func(ctx context.Context) error {
 			return putBlockPublicAccess(ctx, client, bucket)
 		}},
+		{changes.aclBlocks, settingBlockPublicAccess, "the Block Public Access ACL switches", func(ctx context.Context) error {
+			return putACLBlocks(ctx, client, bucket)
+		}},
 		{changes.versioning, "", "versioning", func(ctx context.Context) error {
 			return putVersioning(ctx, client, bucket, want.versioning)
 		}},
@@ -772,15 +868,25 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 			return putTags(ctx, client, bucket, want.tags)
 		}},
 	}
+	start := time.Now()
+	retryable := func(err error) bool {
+		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < opts.settle)
+	}
 	unsupported := unsupportedSettings{}
 	for _, s := range steps {
 		if !s.do {
 			continue
 		}
-		err := retryUntil(ctx, retryableAfterCreate, s.call)
-		if err != nil && tolerate && s.setting != "" && isUnsupported(err) {
+		err := retryUntil(ctx, retryable, s.call)
+		if err != nil && s.setting != "" && isUnsupported(err) {
+			if !opts.tolerateUnsupported {
+				return unsupported, fmt.Errorf("setting %s: %w", s.what, &unsupportedSettingError{setting: s.setting, err: err})
+			}
 			unsupported[s.setting] = true
 			continue
+		}
+		if isAPIError(err, "NoSuchBucket") {
+			return unsupported, fmt.Errorf("setting %s: %w: %w", s.what, errBucketNotFound, err)
 		}
 		if err != nil {
 			return unsupported, fmt.Errorf("setting %s: %w", s.what, err)
@@ -792,8 +898,53 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 // unsupportedWarning explains a skipped setting to the user.
 func unsupportedWarning(bucket, endpoint string, u unsupportedSettings) string {
 	return fmt.Sprintf("The S3 endpoint %s refused these settings of bucket %q as not implemented, so the bucket does "+
-		"without them: %s. AWS implements all of them; expect this only on local S3-compatible engines such as MinIO.",
-		endpoint, bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
+		"without them: %s. skip_unsupported_bucket_apis = true allows this; AWS implements all of them, so expect "+
+		"it only on S3-compatible engines such as MinIO.",
+		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
+}
+
+// notImplementedError explains a setting the endpoint does not implement when the provider does not allow that.
+func notImplementedError(bucket, endpoint string, u unsupportedSettings) string {
+	return fmt.Sprintf("The S3 endpoint %s answered that it does not implement these settings of bucket %q: %s. "+
+		"They protect the bucket (ACLs off, encryption, Block Public Access, cleanup of abandoned uploads), so this is "+
+		"an error.\n\nIf the endpoint is an S3-compatible engine that lacks them, such as MinIO, set "+
+		"skip_unsupported_bucket_apis = true in the provider block: the bucket then does without them, with a warning. "+
+		"On AWS, check the endpoint settings instead.",
+		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
+}
+
+// unsupportedSettingError reports a setting the endpoint refused as not implemented while
+// skip_unsupported_bucket_apis is off. Its message names the setting to change.
+type unsupportedSettingError struct {
+	setting string
+	err     error
+}
+
+func (e *unsupportedSettingError) Error() string {
+	return fmt.Sprintf("the S3 endpoint refused %s as not implemented or not understood (%v); if the endpoint is an "+
+		"S3-compatible engine that lacks this API, such as MinIO, set skip_unsupported_bucket_apis = true in the "+
+		"provider block to do without it", e.setting, e.err)
+}
+
+func (e *unsupportedSettingError) Unwrap() error { return e.err }
+
+// putACLBlocks turns the two ACL switches of Block Public Access on and keeps the two public-policy switches
+// as they are: those belong to staticmedia_referer_policy while it exists.
+func putACLBlocks(ctx context.Context, client *s3.Client, bucket string) error {
+	var cfg s3types.PublicAccessBlockConfiguration
+	out, err := client.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
+	switch {
+	case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+		// No configuration means all four off; the public-policy ones stay so.
+	case err != nil:
+		return err
+	case out.PublicAccessBlockConfiguration != nil:
+		cfg = *out.PublicAccessBlockConfiguration
+	}
+	cfg.BlockPublicAcls, cfg.IgnorePublicAcls = aws.Bool(true), aws.Bool(true)
+	cfg.BlockPublicPolicy, cfg.RestrictPublicBuckets = aws.Bool(aws.ToBool(cfg.BlockPublicPolicy)), aws.Bool(aws.ToBool(cfg.RestrictPublicBuckets))
+	_, err = client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(bucket), PublicAccessBlockConfiguration: &cfg})
+	return err
 }
 
 func putBlockPublicAccess(ctx context.Context, client *s3.Client, bucket string) error {
@@ -950,6 +1101,22 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 			}
 			if out.OwnershipControls != nil && len(out.OwnershipControls.Rules) > 0 {
 				got.objectOwnership = string(out.OwnershipControls.Rules[0].ObjectOwnership)
+			}
+			return nil
+		}},
+		{"Block Public Access", func(ctx context.Context) error {
+			out, err := client.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
+			switch {
+			case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+				return nil
+			case isNotImplemented(err):
+				got.blockPublicAccessUnsupported = true
+				return nil
+			case err != nil:
+				return err
+			}
+			if c := out.PublicAccessBlockConfiguration; c != nil {
+				got.blockPublicAcls, got.ignorePublicAcls = aws.ToBool(c.BlockPublicAcls), aws.ToBool(c.IgnorePublicAcls)
 			}
 			return nil
 		}},

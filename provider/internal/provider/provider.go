@@ -57,6 +57,7 @@ type providerModel struct {
 	S3UsePathStyle            types.Bool        `tfsdk:"s3_use_path_style"`
 	MaxRetries                types.Int64       `tfsdk:"max_retries"`
 	SkipCredentialsValidation types.Bool        `tfsdk:"skip_credentials_validation"`
+	SkipUnsupportedBucketAPIs types.Bool        `tfsdk:"skip_unsupported_bucket_apis"`
 	Endpoints                 *endpointsModel   `tfsdk:"endpoints"`
 	DefaultTags               *defaultTagsModel `tfsdk:"default_tags"`
 }
@@ -85,6 +86,9 @@ type providerData struct {
 	partition   string
 	accountID   string // empty when skip_credentials_validation is set
 	defaultTags map[string]string
+	// skipUnsupportedBucketAPIs lets bucket settings the S3 endpoint does not implement be skipped with a
+	// warning (skip_unsupported_bucket_apis); without it they are errors.
+	skipUnsupportedBucketAPIs bool
 }
 
 func (p *staticmediaProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -103,7 +107,8 @@ func (p *staticmediaProvider) Schema(_ context.Context, _ provider.SchemaRequest
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The staticmedia provider declares what you need to serve user-uploaded images from Amazon S3: " +
-			"the bucket, an upload-only IAM user with its access key, and a bucket policy that lets browsers fetch objects only " +
+			"the bucket, an upload-only IAM user with its access key (or a role CI assumes with its OIDC token), and a bucket " +
+			"policy that lets browsers fetch objects only " +
 			"when the HTTP Referer is your site (or absent). Authentication follows the AWS SDK's default chain unless set here.",
 		Attributes: map[string]schema.Attribute{
 			"region": schema.StringAttribute{
@@ -140,6 +145,15 @@ func (p *staticmediaProvider) Schema(_ context.Context, _ provider.SchemaRequest
 			"skip_credentials_validation": schema.BoolAttribute{
 				MarkdownDescription: "Skip the STS GetCallerIdentity check at configuration time. Needed for S3-only engines such as MinIO.",
 				Optional:            true,
+			},
+			"skip_unsupported_bucket_apis": schema.BoolAttribute{
+				MarkdownDescription: "For S3-compatible engines that lack some bucket APIs, such as MinIO (Object Ownership, " +
+					"Block Public Access, SSE-S3 without a KMS, a lifecycle rule that only aborts multipart uploads): when " +
+					"`true`, a setting the endpoint answers as not implemented (`NotImplemented`, or MinIO's `MalformedXML` " +
+					"and `InvalidArgument` to these calls) is skipped with a warning and no longer checked for drift. " +
+					"Defaults to `false`: any such answer is an error, as it must be on AWS, where every one of these settings " +
+					"protects the bucket. An endpoint override alone never relaxes anything.",
+				Optional: true,
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -221,6 +235,8 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 		s3control: opts.S3Control(cfg),
 		region:    cfg.Region,
 		partition: awsconfig.Partition(cfg.Region),
+
+		skipUnsupportedBucketAPIs: data.SkipUnsupportedBucketAPIs.ValueBool(),
 	}
 	if data.DefaultTags != nil && !data.DefaultTags.Tags.IsNull() {
 		resp.Diagnostics.Append(data.DefaultTags.Tags.ElementsAs(ctx, &pd.defaultTags, false)...)
@@ -276,6 +292,7 @@ func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Res
 		NewBucketResource,
 		NewUploadUserResource,
 		NewUploadAccessKeyResource,
+		NewUploadRoleResource,
 	}
 }
 
@@ -288,5 +305,6 @@ func (p *staticmediaProvider) Functions(_ context.Context) []func() function.Fun
 		// One line per function; each lives in its own <name>_function.go.
 		NewUploadPolicyFunction,
 		NewRefererPolicyFunction,
+		NewCITrustPolicyFunction,
 	}
 }

@@ -81,14 +81,16 @@ provider "staticmedia" {
 `, settings, s3, others)
 }
 
-// testAccMinIOConfig is the provider block for MinIO, which has no STS GetCallerIdentity and no IAM.
+// testAccMinIOConfig is the provider block for MinIO, which has no STS GetCallerIdentity and no IAM, and
+// lacks some bucket APIs (skip_unsupported_bucket_apis).
 func testAccMinIOConfig(m *testbed.MinIO) string {
 	return fmt.Sprintf(`
 provider "staticmedia" {
-  region                      = %[1]q
-  access_key                  = %[2]q
-  secret_key                  = %[3]q
-  skip_credentials_validation = true
+  region                       = %[1]q
+  access_key                   = %[2]q
+  secret_key                   = %[3]q
+  skip_credentials_validation  = true
+  skip_unsupported_bucket_apis = true
   endpoints {
     s3 = %[4]q
   }

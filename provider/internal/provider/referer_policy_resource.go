@@ -69,6 +69,8 @@ type refererPolicyResourceModel struct {
 	AllowEmptyReferer types.Bool     `tfsdk:"allow_empty_referer"`
 	RefererPatterns   types.List     `tfsdk:"referer_patterns"`
 	PolicyJSON        types.String   `tfsdk:"policy_json"`
+	BlockPublicPolicy types.Bool     `tfsdk:"block_public_policy"`
+	RestrictPublic    types.Bool     `tfsdk:"restrict_public_buckets"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -87,9 +89,12 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"AWS counts a `Principal \"*\"` policy as public even with a condition, so before `PutBucketPolicy` this " +
 			"resource turns the bucket's Block Public Access settings `BlockPublicPolicy` and `RestrictPublicBuckets` " +
 			"off (the ACL blocks stay on), and on destroy it deletes the policy and turns all four settings back on. " +
-			"It owns those two settings and the bucket policy: do not manage them elsewhere. If the account-level Block " +
-			"Public Access still denies the policy, the error says which setting to change.\n\n" +
-			"S3-compatible engines without the Block Public Access API (MinIO) get a warning and the policy is applied anyway.",
+			"It owns those two settings and the bucket policy: do not manage them elsewhere. It reads them back, so a " +
+			"switch turned on outside Terraform (which makes every image answer 403) shows in the plan and the next apply " +
+			"turns it off again. If the account-level Block Public Access still denies the policy, the error says which " +
+			"setting to change.\n\n" +
+			"S3-compatible engines without the Block Public Access API (MinIO) fail with an error that names the provider " +
+			"setting `skip_unsupported_bucket_apis`; with it set, they get a warning and the policy is applied anyway.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The bucket name.",
@@ -97,10 +102,12 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"bucket": schema.StringAttribute{
-				MarkdownDescription: "Name of an existing bucket. Changing it moves the policy to the new bucket (replacement).",
-				Required:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{bucketNameValidator{}},
+				MarkdownDescription: "Name of an existing bucket. Changing it moves the policy to the new bucket (replacement). " +
+					"With `staticmedia_bucket`, use its `id` (`staticmedia_bucket.NAME.id`): it is unknown while the bucket is " +
+					"being replaced, so the policy is put on the new bucket in the same apply.",
+				Required:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{bucketNameValidator{}},
 			},
 			"allowed_referers": schema.ListAttribute{
 				MarkdownDescription: "`aws:Referer` `StringLike` patterns, for example `https://example.com/*` and " +
@@ -146,6 +153,20 @@ func (r *refererPolicyResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"policy_json": schema.StringAttribute{
 				MarkdownDescription: "The bucket policy document as applied. Known at plan time when the inputs are.",
 				Computed:            true,
+			},
+			"block_public_policy": schema.BoolAttribute{
+				MarkdownDescription: "Always `false`: the bucket's Block Public Access switch `BlockPublicPolicy`, which " +
+					"would refuse this policy. Read back so that a change made outside Terraform shows in the plan and the " +
+					"next apply restores it.",
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"restrict_public_buckets": schema.BoolAttribute{
+				MarkdownDescription: "Always `false`: the bucket's Block Public Access switch `RestrictPublicBuckets`, which " +
+					"would make S3 ignore this policy's public grants (every image answers 403). Read back so that a change " +
+					"made outside Terraform shows in the plan and the next apply restores it.",
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -198,17 +219,22 @@ func (r *refererPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if hasUnknown(plan.Bucket, plan.AllowedReferers, plan.AllowedDomains, plan.AllowEmptyReferer) {
+	if hasUnknown(plan.AllowedReferers, plan.AllowedDomains) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("referer_patterns"), types.ListUnknown(types.StringType))...)
 		return
 	}
+	// The patterns do not depend on the bucket: they stay known while a new bucket's id is not.
 	patterns, diags := plan.patterns(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("referer_patterns"), patterns)...)
+	if hasUnknown(plan.Bucket, plan.AllowEmptyReferer) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
+		return
+	}
 	doc, diags := plan.policyJSON(ctx, r.pd.partition)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -248,6 +274,10 @@ func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadReque
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Read Bucket Policy",
 			fmt.Sprintf("GetBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:GetBucketPolicy on it, then retry.", bucket, err))
+		return
+	}
+	resp.Diagnostics.Append(r.readPublicPolicySwitches(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 
@@ -305,10 +335,13 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 
 	err = putPublicAccessBlock(ctx, r.pd.s3, bucket, fullBlock(), 0)
 	switch {
+	case errors.Is(err, errNoBlockPublicAccessAPI) && !r.pd.skipUnsupportedBucketAPIs:
+		resp.Diagnostics.AddError("Block Public Access Not Supported",
+			fmt.Sprintf("The bucket policy of %q was deleted, but turning its Block Public Access back on failed. %s", bucket, noBlockPublicAccessError(bucket, err)))
 	case errors.Is(err, errNoBlockPublicAccessAPI):
 		resp.Diagnostics.AddWarning("Block Public Access Not Supported",
 			fmt.Sprintf("The bucket policy of %q was deleted, but the S3 endpoint does not implement Block Public Access (%s), so it could not be turned back on. "+
-				"This is expected on S3-compatible engines such as MinIO.", bucket, errors.Unwrap(err)))
+				"This is expected on S3-compatible engines such as MinIO.", bucket, err))
 	case isAPIError(err, "NoSuchBucket"):
 	case err != nil:
 		resp.Diagnostics.AddError("Unable to Restore Block Public Access",
@@ -367,11 +400,14 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed(), refererPolicySettleTime)
 	bpaSupported := true
 	switch {
+	case errors.Is(err, errNoBlockPublicAccessAPI) && !r.pd.skipUnsupportedBucketAPIs:
+		diags.AddError("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
+		return diags
 	case errors.Is(err, errNoBlockPublicAccessAPI):
 		bpaSupported = false
 		diags.AddWarning("Block Public Access Not Supported",
 			fmt.Sprintf("The S3 endpoint does not implement Block Public Access (%s), so the settings of bucket %q were left alone "+
-				"and the policy is applied anyway. This is expected on S3-compatible engines such as MinIO.", errors.Unwrap(err), bucket))
+				"and the policy is applied anyway. This is expected on S3-compatible engines such as MinIO.", err, bucket))
 	case err != nil:
 		diags.AddError("Unable to "+verb+" Referer Policy",
 			fmt.Sprintf("Turning off BlockPublicPolicy and RestrictPublicBuckets on bucket %q (needed before a public bucket policy) failed: %s\n\n"+
@@ -409,6 +445,45 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 		data.RefererPatterns = patterns
 	}
 	return diags
+}
+
+// readPublicPolicySwitches fills block_public_policy and restrict_public_buckets from the bucket's Block
+// Public Access. No configuration at all means both off. An endpoint without the API keeps the state's values
+// (false after an import) when skip_unsupported_bucket_apis allows it, and is an error otherwise.
+func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, data *refererPolicyResourceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	bucket := data.Bucket.ValueString()
+	out, err := r.pd.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
+	switch {
+	case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+		data.BlockPublicPolicy, data.RestrictPublic = types.BoolValue(false), types.BoolValue(false)
+	case isNotImplemented(err) && r.pd.skipUnsupportedBucketAPIs:
+		data.BlockPublicPolicy = types.BoolValue(data.BlockPublicPolicy.ValueBool())
+		data.RestrictPublic = types.BoolValue(data.RestrictPublic.ValueBool())
+	case isNotImplemented(err):
+		diags.AddError("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
+	case err != nil:
+		diags.AddError("Unable to Read Block Public Access",
+			fmt.Sprintf("GetPublicAccessBlock on bucket %q failed: %s\n\nCheck that the credentials may call "+
+				"s3:GetBucketPublicAccessBlock on it, then retry.", bucket, err))
+	default:
+		c := out.PublicAccessBlockConfiguration
+		if c == nil {
+			c = &s3types.PublicAccessBlockConfiguration{}
+		}
+		data.BlockPublicPolicy = types.BoolValue(aws.ToBool(c.BlockPublicPolicy))
+		data.RestrictPublic = types.BoolValue(aws.ToBool(c.RestrictPublicBuckets))
+	}
+	return diags
+}
+
+// noBlockPublicAccessError explains an endpoint without Block Public Access when the provider does not allow that.
+func noBlockPublicAccessError(bucket string, err error) string {
+	return fmt.Sprintf("The S3 endpoint answered a Block Public Access call on bucket %q as not implemented or not "+
+		"understood (%v), so its switches cannot be set or checked. On AWS they decide whether the policy works at all, "+
+		"so this is an error.\n\nIf the endpoint is an S3-compatible engine that lacks this API, such as MinIO, set "+
+		"skip_unsupported_bucket_apis = true in the provider block: the policy is then applied with a warning.",
+		bucket, err)
 }
 
 // accountBlocksPublicPolicies reports whether the account-level BlockPublicPolicy is on, which denies every

@@ -623,8 +623,17 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 		const bucket = "referer-warn-minio"
 		refererTestBucket(t, pd.s3, bucket, false)
 		r := &refererPolicyResource{pd: pd}
+		// Without skip_unsupported_bucket_apis the missing API is an error that names the setting.
+		diags := r.apply(ctx, model(bucket), "Create")
+		if !diags.HasError() || !strings.Contains(diags.Errors()[0].Detail(), "skip_unsupported_bucket_apis = true") {
+			t.Fatalf("apply on MinIO without skip_unsupported_bucket_apis: want an error naming it, got %v", diags)
+		}
+		if _, err := getBucketPolicy(ctx, pd.s3, bucket); !isAPIError(err, "NoSuchBucketPolicy") {
+			t.Fatalf("the refused apply must not put the policy: GetBucketPolicy = %v", err)
+		}
+		pd.skipUnsupportedBucketAPIs = true
 		data := model(bucket)
-		diags := r.apply(ctx, data, "Create")
+		diags = r.apply(ctx, data, "Create")
 		if diags.HasError() || !hasWarning(diags, "Block Public Access Not Supported") {
 			t.Fatalf("apply on MinIO: want only the Block Public Access warning, got %v", diags)
 		}

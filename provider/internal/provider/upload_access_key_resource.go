@@ -70,7 +70,11 @@ func (r *uploadAccessKeyResource) Schema(ctx context.Context, _ resource.SchemaR
 		MarkdownDescription: "An access key for an upload user. The secret is stored in Terraform state (mark outputs that " +
 			"carry it `sensitive`) and can only be read when the key is created: an imported key has no `secret`.\n\n" +
 			"To rotate without downtime, change a value in `rotation_triggers` with `lifecycle { create_before_destroy = true }`: " +
-			"the new key is created, and waited for, before the old one is deleted. IAM allows two keys per user.",
+			"the new key is created, and waited for, before the old one is deleted. IAM allows two keys per user.\n\n" +
+			"Terraform carries `create_before_destroy` to everything the key depends on. The user then cannot be " +
+			"replaced under the same name (IAM names are unique), and if the user's `bucket` references a " +
+			"`staticmedia_bucket`, neither can the bucket: give the user the bucket's name as a value or variable " +
+			"instead, as `examples/quickstart` does.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The access key ID (`AKIA...`).",
@@ -78,8 +82,9 @@ func (r *uploadAccessKeyResource) Schema(ctx context.Context, _ resource.SchemaR
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"user": schema.StringAttribute{
-				MarkdownDescription: "Name of the IAM user the key belongs to, usually `staticmedia_upload_user.<name>.name`. " +
-					"Changing it replaces the key.",
+				MarkdownDescription: "Name of the IAM user the key belongs to: `staticmedia_upload_user.<name>.id`, which is " +
+					"unknown while the user is being replaced, so the key is replaced with it in the same apply (with `.name` " +
+					"the user's deletion would fail, as IAM cannot delete a user that has keys). Changing it replaces the key.",
 				Required:      true,
 				Validators:    []validator.String{stringvalidator.LengthBetween(1, 64), stringvalidator.RegexMatches(iamNamePattern, "must be an IAM user name")},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},

@@ -339,62 +339,7 @@ resource "staticmedia_upload_access_key" "test" {
 			}
 		}()
 
-		opts := awsconfig.Options{Region: m.Region, AccessKey: id, SecretKey: secret, Endpoints: awsconfig.Endpoints{S3: m.Endpoint}}
-		cfg, err := awsconfig.Load(ctx, opts)
-		if err != nil {
-			return err
-		}
-		upload := opts.S3(cfg, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
-		put := func(b, key string) error {
-			_, err := upload.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(key), Body: strings.NewReader("image bytes")})
-			return err
-		}
-
-		var errs []error
-		allowed := map[string]error{
-			"PutObject uploads/photo.jpg": put(bucket, "uploads/photo.jpg"),
-			"ListBuckets": func() error {
-				_, err := upload.ListBuckets(ctx, &s3.ListBucketsInput{})
-				return err
-			}(),
-		}
-		for op, err := range allowed {
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s with the upload key failed, want success: %w", op, err))
-			}
-		}
-		denied := map[string]error{
-			"GetObject": func() error {
-				_, err := upload.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/existing.txt")})
-				return err
-			}(),
-			"HeadObject": func() error {
-				_, err := upload.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/existing.txt")})
-				return err
-			}(),
-			"ListObjectsV2": func() error {
-				_, err := upload.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-				return err
-			}(),
-			"DeleteObject": func() error {
-				_, err := upload.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/existing.txt")})
-				return err
-			}(),
-			"PutObject outside the key prefix": put(bucket, "elsewhere/photo.jpg"),
-			"PutObject into another bucket":    put(other, "uploads/photo.jpg"),
-		}
-		for op, err := range denied {
-			var apiErr smithy.APIError
-			switch {
-			case !errors.As(err, &apiErr):
-				errs = append(errs, fmt.Errorf("%s with the upload key: got %w, want AccessDenied", op, err))
-			// HEAD responses carry no body, so S3 clients only see the status: 403 Forbidden.
-			case op == "HeadObject" && apiErr.ErrorCode() == "Forbidden":
-			case apiErr.ErrorCode() != "AccessDenied":
-				errs = append(errs, fmt.Errorf("%s with the upload key: got error code %s, want AccessDenied", op, apiErr.ErrorCode()))
-			}
-		}
-		return errors.Join(errs...)
+		return checkUploadOnly(ctx, m, awsconfig.Options{AccessKey: id, SecretKey: secret}, "the upload key", bucket, "uploads/", other)
 	}
 
 	resource.Test(t, resource.TestCase{
@@ -419,6 +364,70 @@ func disableMotoIAMEnforcement(m *testbed.Moto) error {
 		return fmt.Errorf("turning moto IAM enforcement off: status %d: %s", resp.StatusCode, body)
 	}
 	return nil
+}
+
+// checkUploadOnly proves on moto with IAM enforcement on that creds (an access key, or a role's session) may
+// upload into bucket below prefix and list buckets, and may not read, head, list or delete the object
+// prefix+"existing.txt" (which must exist), upload outside prefix, or upload into other.
+func checkUploadOnly(ctx context.Context, m *testbed.Moto, creds awsconfig.Options, who, bucket, prefix, other string) error {
+	opts := awsconfig.Options{Region: m.Region, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, SessionToken: creds.SessionToken,
+		Endpoints: awsconfig.Endpoints{S3: m.Endpoint}}
+	cfg, err := awsconfig.Load(ctx, opts)
+	if err != nil {
+		return err
+	}
+	upload := opts.S3(cfg, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	put := func(b, key string) error {
+		_, err := upload.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(key), Body: strings.NewReader("image bytes")})
+		return err
+	}
+	existing := aws.String(prefix + "existing.txt")
+
+	var errs []error
+	allowed := map[string]error{
+		"PutObject " + prefix + "photo.jpg": put(bucket, prefix+"photo.jpg"),
+		"ListBuckets": func() error {
+			_, err := upload.ListBuckets(ctx, &s3.ListBucketsInput{})
+			return err
+		}(),
+	}
+	for op, err := range allowed {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s with %s failed, want success: %w", op, who, err))
+		}
+	}
+	denied := map[string]error{
+		"GetObject": func() error {
+			_, err := upload.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: existing})
+			return err
+		}(),
+		"HeadObject": func() error {
+			_, err := upload.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: existing})
+			return err
+		}(),
+		"ListObjectsV2": func() error {
+			_, err := upload.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+			return err
+		}(),
+		"DeleteObject": func() error {
+			_, err := upload.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: existing})
+			return err
+		}(),
+		"PutObject outside the key prefix": put(bucket, "elsewhere/photo.jpg"),
+		"PutObject into another bucket":    put(other, prefix+"photo.jpg"),
+	}
+	for op, err := range denied {
+		var apiErr smithy.APIError
+		switch {
+		case !errors.As(err, &apiErr):
+			errs = append(errs, fmt.Errorf("%s with %s: got %w, want AccessDenied", op, who, err))
+		// HEAD responses carry no body, so S3 clients only see the status: 403 Forbidden.
+		case op == "HeadObject" && apiErr.ErrorCode() == "Forbidden":
+		case apiErr.ErrorCode() != "AccessDenied":
+			errs = append(errs, fmt.Errorf("%s with %s: got error code %s, want AccessDenied", op, who, apiErr.ErrorCode()))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // TestAccUploadAccessKeyResource_waitForKey drives the propagation wait against an enforcing engine: a

@@ -92,9 +92,12 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"while a policy edited or deleted outside Terraform does and is restored by the next apply.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "The user name.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "The user name, known once the user exists. Reference `id`, not `name`, from its access " +
+					"keys (`user = staticmedia_upload_user.NAME.id`): when the user is replaced, `id` is unknown until the new " +
+					"user exists, so Terraform replaces the keys with it in the same apply (IAM cannot delete a user that " +
+					"still has keys).",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the IAM user. Changing it replaces the user (and so its access keys).",
@@ -116,22 +119,8 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "The bucket the user may upload into. Changing it rewrites the inline policy in place.",
 				Required:            true,
 			},
-			"key_prefix": schema.StringAttribute{
-				MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
-					"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
-				Optional:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			"extra_actions": schema.SetAttribute{
-				MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
-					"`s3:PutObjectTagging` or `s3:AbortMultipartUpload`. Full names without wildcards.",
-				ElementType: types.StringType,
-				Optional:    true,
-				Validators: []validator.Set{
-					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(s3ActionPattern, "must be a full S3 action name such as s3:PutObjectTagging, without wildcards")),
-				},
-			},
+			"key_prefix":    keyPrefixAttribute(),
+			"extra_actions": extraActionsAttribute(),
 			"policy_name": schema.StringAttribute{
 				MarkdownDescription: "Name of the inline policy. Defaults to `upload-only`. Changing it puts the policy under the " +
 					"new name, then deletes the old one.",
@@ -193,21 +182,51 @@ func (r *uploadUserResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	in, known, diags := uploadPolicyInput(ctx, &data, "")
-	resp.Diagnostics.Append(diags...)
-	if !known || resp.Diagnostics.HasError() {
-		return
+	resp.Diagnostics.Append(validateUploadPolicyConfig(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions)...)
+}
+
+// validateUploadPolicyConfig checks bucket, key_prefix and extra_actions with the policy package and
+// reports a problem on the attribute that causes it. The upload user and the upload role share it.
+func validateUploadPolicyConfig(ctx context.Context, bucket, keyPrefix types.String, extraActions types.Set) diag.Diagnostics {
+	in, known, diags := uploadPolicyInput(ctx, bucket, keyPrefix, extraActions, "")
+	if !known || diags.HasError() {
+		return diags
 	}
 	if err := policy.ValidateBucketName(in.Bucket); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("bucket"), "Invalid Bucket Name", err.Error())
-		return
+		diags.AddAttributeError(path.Root("bucket"), "Invalid Bucket Name", err.Error())
+		return diags
 	}
 	if _, err := policy.UploadOnly(policy.UploadOnlyInput{Bucket: in.Bucket, KeyPrefix: in.KeyPrefix}); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("key_prefix"), "Invalid Key Prefix", err.Error())
-		return
+		diags.AddAttributeError(path.Root("key_prefix"), "Invalid Key Prefix", err.Error())
+		return diags
 	}
 	if _, err := policy.UploadOnly(in); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("extra_actions"), "Invalid Upload Policy", err.Error())
+		diags.AddAttributeError(path.Root("extra_actions"), "Invalid Upload Policy", err.Error())
+	}
+	return diags
+}
+
+// keyPrefixAttribute is key_prefix, shared by the upload user and the upload role.
+func keyPrefixAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
+			"inside `media/`, while `media` also allows `media-old/...`. Omit it to allow the whole bucket.",
+		Optional:   true,
+		Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+}
+
+// extraActionsAttribute is extra_actions, shared by the upload user and the upload role.
+func extraActionsAttribute() schema.SetAttribute {
+	return schema.SetAttribute{
+		MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
+			"`s3:PutObjectTagging` or `s3:AbortMultipartUpload`. Full names without wildcards.",
+		ElementType: types.StringType,
+		Optional:    true,
+		Validators: []validator.Set{
+			setvalidator.SizeAtLeast(1),
+			setvalidator.ValueStringsAre(stringvalidator.RegexMatches(s3ActionPattern, "must be a full S3 action name such as s3:PutObjectTagging, without wildcards")),
+		},
 	}
 }
 
@@ -236,7 +255,7 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(diags...)
 	plan.TagsAll = tagsAll
 
-	in, known, diags := uploadPolicyInput(ctx, &plan, r.partition())
+	in, known, diags := uploadPolicyInput(ctx, plan.Bucket, plan.KeyPrefix, plan.ExtraActions, r.partition())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -287,6 +306,15 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 		Path:     aws.String(data.Path.ValueString()),
 		Tags:     iamTags(tagsAll),
 	})
+	if isAPIError(err, "EntityAlreadyExists") {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Upload User Already Exists",
+			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user exists outside Terraform, import it with "+
+				"`terraform import` or pick another name. If this is a replacement, an access key with "+
+				"lifecycle { create_before_destroy = true } makes Terraform create the new user before deleting the old one, "+
+				"which one name cannot allow: give the user a new name, or remove create_before_destroy from the key for "+
+				"the replacement.", name, err))
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to Create Upload User",
 			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user already exists, import it with "+
@@ -384,30 +412,14 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 
 	if importing {
-		parsed, err := policy.ParseUploadOnly(remote)
-		if err == nil {
-			data.Bucket = types.StringValue(parsed.Bucket)
-			data.KeyPrefix = types.StringNull()
-			if parsed.KeyPrefix != "" {
-				data.KeyPrefix = types.StringValue(parsed.KeyPrefix)
-			}
-			data.ExtraActions = types.SetNull(types.StringType)
-			if len(parsed.ExtraActions) > 0 {
-				data.ExtraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
-				resp.Diagnostics.Append(diags...)
-			}
-		} else {
-			resp.Diagnostics.AddWarning("Inline Policy Is Not an Upload-Only Policy",
-				fmt.Sprintf("The inline policy %q of user %q does not have the upload-only shape (%s), so bucket and key_prefix "+
-					"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
-					data.PolicyName.ValueString(), name, err))
-		}
+		resp.Diagnostics.Append(recoverUploadInputs(ctx, remote, data.PolicyName.ValueString(), fmt.Sprintf("user %q", name),
+			&data.Bucket, &data.KeyPrefix, &data.ExtraActions)...)
 	}
 
 	// Prefer the JSON already in state, then the document the attributes describe, as long as AWS holds
 	// an equivalent policy; AWS reformats documents, and a byte comparison would be a perpetual diff.
 	candidates := []string{data.PolicyJSON.ValueString()}
-	if in, known, _ := uploadPolicyInput(ctx, &data, r.partition()); known {
+	if in, known, _ := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition()); known {
 		if doc, err := buildUploadPolicy(in); err == nil {
 			candidates = append(candidates, doc)
 		}
@@ -526,7 +538,10 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 			resp.Diagnostics.AddError("Upload User Still Has Access Keys",
 				fmt.Sprintf("User %q still has access keys not managed by this resource (%s), and IAM cannot delete a user "+
 					"with access keys.\n\nDelete the keys (or their staticmedia_upload_access_key resources), or set "+
-					"force_destroy = true on this user and apply before destroying.", name, strings.Join(keys, ", ")))
+					"force_destroy = true on this user and apply before destroying. If the user is being replaced and the "+
+					"keys belong to staticmedia_upload_access_key resources, set their user to this user's id "+
+					"(staticmedia_upload_user.NAME.id) rather than its name, so that they are replaced with it.",
+					name, strings.Join(keys, ", ")))
 			return
 		}
 	}
@@ -573,7 +588,7 @@ func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResour
 	if !data.PolicyJSON.IsUnknown() && !data.PolicyJSON.IsNull() && data.PolicyJSON.ValueString() != "" {
 		return data.PolicyJSON.ValueString(), tagsAll, diags
 	}
-	in, _, d := uploadPolicyInput(ctx, data, r.partition())
+	in, _, d := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition())
 	diags.Append(d...)
 	if diags.HasError() {
 		return "", tagsAll, diags
@@ -586,6 +601,18 @@ func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResour
 }
 
 func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
+	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
+		_, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: keys})
+		return err
+	}, func(tags []iamtypes.Tag) error {
+		_, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: tags})
+		return err
+	})
+}
+
+// updateIAMTags applies the difference between the tags in state (oldAll) and newTags with untag and tag, the
+// IAM calls of a user or a role. Removed keys are sorted so requests are reproducible.
+func updateIAMTags(ctx context.Context, oldAll types.Map, newTags map[string]string, untag func([]string) error, tag func([]iamtypes.Tag) error) error {
 	oldTags, _, d := mapFromTerraform(ctx, oldAll)
 	if d.HasError() {
 		return fmt.Errorf("reading the tags in state: %v", d)
@@ -593,32 +620,57 @@ func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll
 	removed, changed := tagChanges(oldTags, newTags)
 	if len(removed) > 0 {
 		slices.Sort(removed)
-		if _, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: removed}); err != nil {
-			return fmt.Errorf("untag user: %w", err)
+		if err := untag(removed); err != nil {
+			return fmt.Errorf("untag: %w", err)
 		}
 	}
 	if len(changed) > 0 {
-		if _, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: iamTags(changed)}); err != nil {
-			return fmt.Errorf("tag user: %w", err)
+		if err := tag(iamTags(changed)); err != nil {
+			return fmt.Errorf("tag: %w", err)
 		}
 	}
 	return nil
 }
 
-// uploadPolicyInput reads the policy inputs out of a model; known is false while any is unknown.
-func uploadPolicyInput(ctx context.Context, data *uploadUserResourceModel, partition string) (policy.UploadOnlyInput, bool, diag.Diagnostics) {
-	in := policy.UploadOnlyInput{Partition: partition, Bucket: data.Bucket.ValueString(), KeyPrefix: data.KeyPrefix.ValueString()}
-	if data.Bucket.IsUnknown() || data.Bucket.IsNull() || data.KeyPrefix.IsUnknown() || data.ExtraActions.IsUnknown() {
+// recoverUploadInputs fills bucket, key_prefix and extra_actions of an imported user or role (owner, as in
+// `user "name"`) from its inline policy doc, or warns that they cannot be recovered.
+func recoverUploadInputs(ctx context.Context, doc, policyName, owner string, bucket, keyPrefix *types.String, extraActions *types.Set) diag.Diagnostics {
+	var diags diag.Diagnostics
+	parsed, err := policy.ParseUploadOnly(doc)
+	if err != nil {
+		diags.AddWarning("Inline Policy Is Not an Upload-Only Policy",
+			fmt.Sprintf("The inline policy %q of %s does not have the upload-only shape (%s), so bucket and key_prefix "+
+				"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
+				policyName, owner, err))
+		return diags
+	}
+	*bucket = types.StringValue(parsed.Bucket)
+	*keyPrefix = types.StringNull()
+	if parsed.KeyPrefix != "" {
+		*keyPrefix = types.StringValue(parsed.KeyPrefix)
+	}
+	*extraActions = types.SetNull(types.StringType)
+	if len(parsed.ExtraActions) > 0 {
+		*extraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
+	}
+	return diags
+}
+
+// uploadPolicyInput reads the policy inputs out of a model's bucket, key_prefix and extra_actions; known is
+// false while any is unknown.
+func uploadPolicyInput(ctx context.Context, bucket, keyPrefix types.String, extraActions types.Set, partition string) (policy.UploadOnlyInput, bool, diag.Diagnostics) {
+	in := policy.UploadOnlyInput{Partition: partition, Bucket: bucket.ValueString(), KeyPrefix: keyPrefix.ValueString()}
+	if bucket.IsUnknown() || bucket.IsNull() || keyPrefix.IsUnknown() || extraActions.IsUnknown() {
 		return in, false, nil
 	}
-	for _, e := range data.ExtraActions.Elements() {
+	for _, e := range extraActions.Elements() {
 		if e.IsUnknown() {
 			return in, false, nil
 		}
 	}
 	var diags diag.Diagnostics
-	if !data.ExtraActions.IsNull() {
-		diags = data.ExtraActions.ElementsAs(ctx, &in.ExtraActions, false)
+	if !extraActions.IsNull() {
+		diags = extraActions.ElementsAs(ctx, &in.ExtraActions, false)
 	}
 	return in, !diags.HasError(), diags
 }

@@ -13,38 +13,21 @@
 // Both stream their work in bounded batches so a catalog of millions of records never sits
 // in memory.
 //
-// # Overlapping runs
-//
-// A scheduled uploader can start while the previous run is still going. The catalogs keep
-// two runs from working on the same record:
-//
-//   - SQLite (table mode) and the ledger take an exclusive flock(2) on PATH+".lock" for as
-//     long as they are open. A second opener fails at once with a *LockedError, or waits
-//     up to LockWait for the first to finish.
-//   - PostgreSQL lets several uploaders cooperate on one table, on one machine or many,
-//     without a schema change. Each batch is claimed with session-level advisory locks
-//     (pg_try_advisory_lock(hashtext(table), hashtext(id::text))) taken on one dedicated
-//     connection; rows another uploader holds are skipped, and the rows still pending are
-//     re-read after locking so a row flagged by the other uploader between our read and our
-//     lock is not handed out again. The claims are released when fn returns for that batch,
-//     so the engine must finish a batch (upload and MarkDone) before fn returns. Session
-//     locks vanish with the session, so a crashed uploader never leaves rows claimed; a
-//     transaction-pooling proxy (pgbouncer in transaction mode) breaks session locks and
-//     must not sit between the uploader and the database. Row locks with FOR UPDATE SKIP
-//     LOCKED were not chosen because they would keep a transaction open for the whole
-//     upload of a batch, and a lease column would need a schema change.
-//   - MySQL and MariaDB work the same way with named locks: GET_LOCK(name, 0) per row, the
-//     name being "staticmedia:" and the MD5 of database.table:id (names are server-wide and
-//     at most 64 characters), released with RELEASE_ALL_LOCKS() (MySQL 5.7, MariaDB 10.5).
-//
-// The file lock uses flock(2) and exists on Linux, macOS and the BSDs; elsewhere it is a
-// no-op and overlapping runs are not detected.
+// A scheduled uploader can start while the previous run is still going: the catalogs keep two
+// runs from working on the same record (a file lock for SQLite and the ledger, advisory locks
+// for PostgreSQL and MySQL). DESIGN.md ("Overlapping runs") says how and why.
 package catalog
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrInterrupted is returned (wrapped) by a run over a catalog (migrate, verify, prune) whose
+// context was cancelled before the catalog was exhausted. What was done is recorded; a rerun
+// continues where this one stopped.
+var ErrInterrupted = errors.New("interrupted")
 
 // Record is one file to upload.
 type Record struct {
@@ -90,8 +73,10 @@ type Catalog interface {
 	// batch, in a stable order (keyset pagination on the id column; never loads all rows).
 	// It stops at ctx cancellation or when fn errors.
 	Pending(ctx context.Context, batchSize int, fn func([]Record) error) error
-	// MarkDone flags the records in one transaction; idempotent (re-marking is fine).
-	MarkDone(ctx context.Context, done []Done) error
+	// MarkDone flags the records in one transaction. A record whose row changed since it was
+	// read (the application table's row holds another path, was flagged or is gone) is not
+	// flagged but counted in changed; the next run reads it again if it is still pending.
+	MarkDone(ctx context.Context, done []Done) (changed int, err error)
 	Close() error
 }
 

@@ -102,22 +102,28 @@ func parseDSN(dsn string) (database, error) {
 		}
 		if _, err := os.Stat(abs); err != nil {
 			// Opening would silently create an empty database; the table is never in it.
-			return database{}, fmt.Errorf("sqlite database %s: %w", abs, err)
+			return database{}, fmt.Errorf("sqlite database %s cannot be used (give the application's database file; the uploader never creates one): %w", abs, err)
 		}
 		return database{dialect: sqliteDialect, driverName: "sqlite", dataSource: sqliteDataSource(abs), sqlitePath: abs}, nil
 	}
 	return database{}, fmt.Errorf("unsupported database dsn %q: use one of %s", RedactDSN(dsn), supportedSchemes)
 }
 
-// sqliteDataSource builds a modernc.org/sqlite DSN. The path goes into a file: URI,
-// escaped, so names with '?' or '#' cannot be mistaken for parameters. WAL lets the
-// application keep reading while the uploader writes; busy_timeout makes either side wait
-// for the other's write instead of failing; an immediate transaction takes the write lock
-// up front, so a transaction never has to upgrade (which fails at once when busy).
+// sqliteDataSource builds a modernc.org/sqlite DSN for the application's database. The path
+// goes into a file: URI, escaped, so names with '?' or '#' cannot be mistaken for parameters.
+// busy_timeout makes either side wait for the other's write instead of failing; an immediate
+// transaction takes the write lock up front, so a transaction never has to upgrade (which
+// fails at once when busy). The journal mode is the application's and stays as it is: WAL is
+// persistent, breaks on network file systems and changes what a copy of the file backs up.
 func sqliteDataSource(abs string) string {
 	u := url.URL{Path: filepath.ToSlash(abs)}
-	return "file:" + u.EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+	return "file:" + u.EscapedPath() + "?_pragma=busy_timeout(5000)&_txlock=immediate"
+}
+
+// ledgerDataSource is sqliteDataSource for the uploader's own ledger, in WAL mode, so a
+// verify can read it while a migrate writes.
+func ledgerDataSource(abs string) string {
+	return sqliteDataSource(abs) + "&_pragma=journal_mode(WAL)"
 }
 
 // sqliteReadOnlyDataSource opens the SQLite file at abs for reading only.

@@ -118,7 +118,7 @@ func TestTableFlagged(t *testing.T) {
 
 			t.Run("a row marked done becomes flagged", func(t *testing.T) {
 				tbl := openTable(t, mediaConfig(dsn, e.mediaTable))
-				if err := tbl.MarkDone(context.Background(), []Done{{Record: Record{ID: "1", Path: "img/01.jpg"}, ETag: `"e"`}}); err != nil {
+				if _, err := tbl.MarkDone(context.Background(), []Done{{Record: Record{ID: "1", Path: "img/01.jpg"}, ETag: `"e"`}}); err != nil {
 					t.Fatal(err)
 				}
 				got := ids(collectFlagged(t, tbl, 3))

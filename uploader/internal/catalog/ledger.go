@@ -107,7 +107,7 @@ func OpenLedger(ctx context.Context, cfg LedgerConfig) (*Ledger, error) {
 }
 
 func (l *Ledger) open(ctx context.Context) error {
-	dsn := sqliteDataSource(l.path)
+	dsn := ledgerDataSource(l.path)
 	create := true
 	if l.readOnly {
 		switch _, err := os.Stat(l.path); {
@@ -361,10 +361,15 @@ func sameIfKnown(recorded sql.NullInt64, seen bool, value int64) bool {
 	return !recorded.Valid || !seen || recorded.Int64 == value
 }
 
-// MarkDone implements Catalog: it upserts each file with the size and mtime that were
-// uploaded (Done.Size and Done.ModTime; the walk's values when ModTime is zero), in one
-// transaction.
-func (l *Ledger) MarkDone(ctx context.Context, done []Done) (err error) {
+// MarkDone implements Catalog: it records every upload (the ledger's records change only
+// through it, so none is ever changed).
+func (l *Ledger) MarkDone(ctx context.Context, done []Done) (changed int, err error) {
+	return 0, l.record(ctx, done)
+}
+
+// record upserts each file with the size and mtime that were uploaded (Done.Size and
+// Done.ModTime; the walk's values when ModTime is zero), in one transaction.
+func (l *Ledger) record(ctx context.Context, done []Done) (err error) {
 	if len(done) == 0 {
 		return nil
 	}

@@ -41,7 +41,7 @@ func markAll(t *testing.T, c Catalog, recs []Record) {
 		done[i] = Done{Record: r, Key: "media/" + r.ID, ETag: `"` + r.ID + `"`, Size: r.Size, ModTime: r.ModTime,
 			ChangeTime: r.ChangeTime, Inode: r.Inode, UploadedAt: time.Now()}
 	}
-	if err := c.MarkDone(context.Background(), done); err != nil {
+	if _, err := c.MarkDone(context.Background(), done); err != nil {
 		t.Fatalf("MarkDone: %v", err)
 	}
 }
@@ -309,7 +309,7 @@ func TestLedgerReadOnly(t *testing.T) {
 		if got := ids(collect(t, l, 2)); !slices.Equal(got, []string{"a.jpg", "b/c.png", "d.gif"}) {
 			t.Errorf("pending = %v, want every file", got)
 		}
-		err := l.MarkDone(context.Background(), []Done{{Record: Record{ID: "a.jpg"}, Key: "a.jpg"}})
+		_, err := l.MarkDone(context.Background(), []Done{{Record: Record{ID: "a.jpg"}, Key: "a.jpg"}})
 		if err == nil || !strings.Contains(err.Error(), "read-only, for a dry run") {
 			t.Errorf("MarkDone: %v, want a read-only error", err)
 		}

@@ -10,5 +10,5 @@ import (
 var errWouldBlock = errors.New("lock is held")
 
 // tryLock does nothing where flock is not available: overlapping runs are not detected
-// on these systems, which the package documentation says.
+// on these systems, as DESIGN.md says.
 func tryLock(*os.File) error { return nil }

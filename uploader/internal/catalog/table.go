@@ -46,8 +46,12 @@ type Table struct {
 	lock     *fileLock // SQLite only
 
 	// claim is the PostgreSQL or MySQL session that holds the advisory locks of the batch
-	// being worked on (see the package documentation); nil for SQLite.
+	// being worked on (see DESIGN.md); nil for SQLite and for a read-only (dry run) table,
+	// which claims nothing.
 	claim *sql.Conn
+	// lockSpace names the table in the locks whatever its spelling: its OID as an int4 on
+	// PostgreSQL, "database.table" on MySQL.
+	lockSpace any
 
 	flagTrue, flagFalse string // literals that suit the flag column's type
 
@@ -63,22 +67,22 @@ func OpenTable(ctx context.Context, cfg TableConfig) (*Table, error) {
 		cfg.IDColumn = "id"
 	}
 	if err := ValidateIdentifier(cfg.Table); err != nil {
-		return nil, fmt.Errorf("table name: %w", err)
+		return nil, configErr("table", fmt.Errorf("table name: %w", err))
 	}
 	for _, c := range cfg.columns() {
 		if c.name == "" {
 			if c.required {
-				return nil, fmt.Errorf("%s column is not set", c.role)
+				return nil, configErr(c.setting(), fmt.Errorf("%s column is not set", c.role))
 			}
 			continue
 		}
 		if err := validateColumn(c.name); err != nil {
-			return nil, fmt.Errorf("%s column: %w", c.role, err)
+			return nil, configErr(c.setting(), fmt.Errorf("%s column: %w", c.role, err))
 		}
 	}
 	dbi, err := parseDSN(cfg.DSN)
 	if err != nil {
-		return nil, err
+		return nil, configErr("db", err)
 	}
 	t := &Table{dialect: dbi.dialect, cfg: cfg, password: dbi.password, flagTrue: "TRUE", flagFalse: "FALSE"}
 	switch {
@@ -99,13 +103,13 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 	if dbi.mysql != nil {
 		connector, err := mysql.NewConnector(dbi.mysql)
 		if err != nil {
-			return fmt.Errorf("mysql dsn %s: %w", RedactDSN(t.cfg.DSN), err)
+			return configErr("db", fmt.Errorf("mysql dsn %s: %w", RedactDSN(t.cfg.DSN), err))
 		}
 		t.db = sql.OpenDB(connector)
 	} else {
 		db, err := sql.Open(dbi.driverName, dbi.dataSource)
 		if err != nil {
-			return fmt.Errorf("open %s: %w", RedactDSN(t.cfg.DSN), err)
+			return configErr("db", fmt.Errorf("open %s: %w", RedactDSN(t.cfg.DSN), err))
 		}
 		t.db = db
 	}
@@ -115,12 +119,19 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 		t.db.SetMaxOpenConns(1)
 	}
 	if err := t.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
+		err = fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
+		if unusableDSN(err) {
+			return configErr("db", err)
+		}
+		return err
 	}
 	if err := t.checkColumns(ctx); err != nil {
 		return err
 	}
-	if t.dialect != sqliteDialect {
+	if t.dialect != sqliteDialect && !t.cfg.ReadOnly {
+		if err := t.resolveLockSpace(ctx); err != nil {
+			return err
+		}
 		conn, err := t.db.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("connect to %s: %w", RedactDSN(t.cfg.DSN), err)
@@ -130,12 +141,48 @@ func (t *Table) open(ctx context.Context, dbi database) error {
 	return nil
 }
 
+// resolveLockSpace names the table for the claims the way the server resolves it, so that
+// "photos", "public.photos" and any other spelling of one table claim the same rows.
+func (t *Table) resolveLockSpace(ctx context.Context) error {
+	var q string
+	args := []any{t.dialect.ident(t.cfg.Table)}
+	if t.dialect == mysqlDialect {
+		// Table names are case-sensitive unless lower_case_table_names folds them.
+		schema, name, qualified := strings.Cut(t.cfg.Table, ".")
+		var given any // NULL: the connection's database
+		if qualified {
+			given = schema
+		} else {
+			name = schema
+		}
+		q = "SELECT CONCAT(COALESCE(?, DATABASE()), '.', ?)"
+		q = "SELECT IF(@@lower_case_table_names > 0, LOWER(x.n), x.n) FROM (" + q + " AS n) x"
+		args = []any{given, name}
+	} else {
+		// An OID is an unsigned 32-bit number; the int4 cast keeps its bits, which is all a
+		// lock key needs.
+		q = "SELECT to_regclass($1)::oid::int4"
+	}
+	var space any
+	if err := t.db.QueryRowContext(ctx, q, args...).Scan(&space); err != nil {
+		return fmt.Errorf("resolve table %q: %w", t.cfg.Table, err)
+	}
+	if space == nil {
+		return configErr("table", fmt.Errorf("table %q not found", t.cfg.Table))
+	}
+	t.lockSpace = nativeID(space)
+	return nil
+}
+
 // column is a configured column and what it is for, for error messages.
 type column struct {
 	role     string
 	name     string
 	required bool
 }
+
+// setting is the flag that names the column.
+func (c column) setting() string { return c.role + "-column" }
 
 func (c TableConfig) columns() []column {
 	return []column{
@@ -153,7 +200,11 @@ func (t *Table) checkColumns(ctx context.Context) error {
 	table := t.dialect.ident(t.cfg.Table)
 	rows, err := t.db.QueryContext(ctx, "SELECT * FROM "+table+" LIMIT 0")
 	if err != nil {
-		return fmt.Errorf("table %q cannot be read (does it exist, and may this user select from it?): %w", t.cfg.Table, err)
+		err = fmt.Errorf("table %q cannot be read (does it exist, and may this user select from it?): %w", t.cfg.Table, err)
+		if missingObject(err) {
+			return configErr("table", err)
+		}
+		return err
 	}
 	have, err := rows.Columns()
 	rows.Close()
@@ -168,8 +219,12 @@ func (t *Table) checkColumns(ctx context.Context) error {
 		// literal, which would make any misspelt column look present.
 		rows, err := t.db.QueryContext(ctx, "SELECT c."+t.dialect.ident(c.name)+" FROM "+table+" AS c LIMIT 0")
 		if err != nil {
-			return fmt.Errorf("%s column %q not found in table %q (its columns: %s): %w",
+			err = fmt.Errorf("%s column %q not found in table %q (its columns: %s): %w",
 				c.role, c.name, t.cfg.Table, strings.Join(have, ", "), err)
+			if missingObject(err) {
+				return configErr(c.setting(), err)
+			}
+			return err
 		}
 		types, err := rows.ColumnTypes()
 		rows.Close()
@@ -184,7 +239,7 @@ func (t *Table) checkColumns(ctx context.Context) error {
 			case "INT2", "INT4", "INT8":
 				t.flagTrue, t.flagFalse = "1", "0"
 			default:
-				return fmt.Errorf("flag column %q of table %q has type %s: use a boolean or integer column", c.name, t.cfg.Table, strings.ToLower(typ))
+				return configErr("flag-column", fmt.Errorf("flag column %q of table %q has type %s: use a boolean or integer column", c.name, t.cfg.Table, strings.ToLower(typ)))
 			}
 		}
 	}
@@ -206,13 +261,17 @@ func (t *Table) pendingWhere() string {
 // column's collation, the same order ORDER BY uses. Rows appended during the run are
 // picked up when their id sorts after the last one handed out.
 //
-// On PostgreSQL and MySQL each batch is claimed for as long as fn runs (see the package
-// documentation): fn should upload the batch and MarkDone it before it returns, and a
-// batch may be smaller than batchSize because rows other uploaders hold are skipped.
+// On PostgreSQL and MySQL (unless read-only) each batch is claimed for as long as fn runs
+// (DESIGN.md, "Overlapping runs"): fn should upload the batch and MarkDone it before it
+// returns, and a batch holds at most claimChunk rows, fewer when rows other uploaders hold
+// are skipped.
 // Pending must not run concurrently with itself on one Table.
 func (t *Table) Pending(ctx context.Context, batchSize int, fn func([]Record) error) error {
 	if batchSize <= 0 {
 		return fmt.Errorf("batch size must be positive, got %d", batchSize)
+	}
+	if t.claim != nil {
+		batchSize = min(batchSize, claimChunk)
 	}
 	var last any
 	for {
@@ -292,7 +351,7 @@ func (t *Table) selectBatch(ctx context.Context, last any, batchSize int) (batch
 // uploader that held it between our window's snapshot and our lock, so the rows still
 // pending are read again after locking, in a new snapshot.
 func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch []Record, next any, err error) {
-	args := []any{t.cfg.Table}
+	args := []any{t.lockSpace}
 	after := ""
 	if last != nil {
 		args, after = append(args, last), t.dialect.param(2)
@@ -361,19 +420,30 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 			batch = append(batch, r)
 		}
 	}
+	if len(batch) == 0 {
+		// Nothing left to work on: the claims end here rather than pile up until the next
+		// batch that is handed out (or until Close, when there is none).
+		return nil, next, t.releaseClaims(ctx)
+	}
 	return batch, next, nil
 }
 
+// claimChunk bounds the rows, and so the advisory locks, one uploader claims at a time on
+// PostgreSQL and MySQL, whatever the page size and the concurrency: a PostgreSQL server's
+// lock table has max_locks_per_transaction x max_connections slots (6,400 by default),
+// shared with the application. It also bounds the files in flight at once in that mode.
+const claimChunk = 500
+
 // tryLockSQL is the expression that tries, without waiting, to take the advisory lock of
-// row c.k of the table named by the first parameter, and says whether it did. The lock's
-// name covers the database, the table and the id. PostgreSQL's advisory locks live in the
-// current database already; MySQL's named locks are server-wide and at most 64 characters,
-// hence the database name and the MD5.
+// row c.k of the table whose lockSpace is the first parameter, and says whether it did.
+// PostgreSQL's advisory locks live in the current database already and are keyed on the
+// table's OID; MySQL's named locks are server-wide and at most 64 characters, hence the
+// database name in lockSpace and the MD5.
 func (t *Table) tryLockSQL() string {
 	if t.dialect == mysqlDialect {
-		return "GET_LOCK(CONCAT('staticmedia:', MD5(CONCAT(DATABASE(), '.', ?, ':', c.k))), 0)"
+		return "GET_LOCK(CONCAT('staticmedia:', MD5(CONCAT(?, ':', c.k))), 0)"
 	}
-	return "pg_try_advisory_lock(hashtext($1), hashtext(c.k::text))"
+	return "pg_try_advisory_lock($1::int4, hashtext(c.k::text))"
 }
 
 // releaseClaims drops every advisory lock of the claim session. It runs even when ctx
@@ -420,25 +490,44 @@ func idText(v any) string {
 	}
 }
 
-// MarkDone implements Catalog, in one transaction: with only the flag to set, one UPDATE per
-// markDoneChunk records ("id IN (...)"); with an etag or uploaded-at column, whose values differ
-// per row, one prepared UPDATE per record. A record whose row no longer exists is not an error;
-// re-marking a flagged row changes nothing but the optional columns.
-func (t *Table) MarkDone(ctx context.Context, done []Done) error {
+// MarkDone implements Catalog, in one transaction. A flag is written only where the row still
+// holds the path that was uploaded and is still pending, so a row the application changed while
+// its file was on the wire (a new path, or flagged) is counted in changed and left for the next
+// run. The same path with a reset flag is flagged: the engine compared the file's size and
+// mtime after the upload, so what S3 holds is the file under that path (an application that
+// rewrites a file in place should write a new name; see README). With only the flag to set, one
+// UPDATE per markDoneChunk records; with an etag or uploaded-at column, whose values differ per
+// row, one prepared UPDATE per record.
+func (t *Table) MarkDone(ctx context.Context, done []Done) (changed int, err error) {
 	if len(done) == 0 {
-		return nil
+		return 0, nil
 	}
 	if t.cfg.ReadOnly {
-		return fmt.Errorf("mark %d rows done in table %q: it was opened read-only, for a dry run", len(done), t.cfg.Table)
+		return 0, fmt.Errorf("mark %d rows done in table %q: it was opened read-only, for a dry run", len(done), t.cfg.Table)
 	}
-	err := t.markDone(ctx, done)
+	changed, err = t.markDone(ctx, done)
 	if err != nil {
-		return t.redact(fmt.Errorf("mark %d rows done in table %q: %w", len(done), t.cfg.Table, err))
+		return 0, t.redact(fmt.Errorf("mark %d rows done in table %q: %w", len(done), t.cfg.Table, err))
 	}
-	return nil
+	return changed, nil
 }
 
-func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
+// samePath is the condition that the path column holds the parameter p, compared byte for
+// byte: MySQL's default collations ignore case and trailing spaces, and a SQLite column may
+// be declared NOCASE.
+func (t *Table) samePath(p string) string {
+	col := t.dialect.ident(t.cfg.PathColumn)
+	switch t.dialect {
+	case mysqlDialect:
+		return "CAST(" + col + " AS BINARY) = CAST(" + p + " AS BINARY)"
+	case sqliteDialect:
+		return col + " = " + p + " COLLATE BINARY"
+	default:
+		return col + " = " + p
+	}
+}
+
+func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err error) {
 	d := t.dialect
 	set := []string{d.ident(t.cfg.FlagColumn) + " = " + t.flagTrue}
 	n := 0
@@ -450,11 +539,13 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 		n++
 		set = append(set, d.ident(t.cfg.UploadedAtColumn)+" = "+d.param(n))
 	}
-	update := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") + " WHERE " + d.ident(t.cfg.IDColumn)
+	flag, id := d.ident(t.cfg.FlagColumn), d.ident(t.cfg.IDColumn)
+	update := "UPDATE " + d.ident(t.cfg.Table) + " SET " + strings.Join(set, ", ") +
+		" WHERE (" + flag + " IS NULL OR " + flag + " = " + t.flagFalse + ") AND "
 
 	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if err != nil {
@@ -464,27 +555,35 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 	if n == 0 {
 		// Only the flag: the same SET for every row, so a few statements do the whole batch
 		// (a round trip and a statement execution per row was most of the database's work).
+		// Each row is matched on its id and path; the engines turn the ORs of id equalities
+		// into lookups on the id's index.
 		for start := 0; start < len(done); start += markDoneChunk {
 			chunk := done[start:min(start+markDoneChunk, len(done))]
-			params := make([]string, len(chunk))
-			args := make([]any, len(chunk))
+			match := make([]string, len(chunk))
+			args := make([]any, 0, 2*len(chunk))
 			for i, r := range chunk {
-				params[i] = d.param(i + 1)
-				args[i] = r.ID // as text; see below
+				match[i] = "(" + id + " = " + d.param(2*i+1) + " AND " + t.samePath(d.param(2*i+2)) + ")"
+				args = append(args, r.ID, r.Path) // the id as text; see below
 			}
-			if _, err := tx.ExecContext(ctx, update+" IN ("+strings.Join(params, ", ")+")", args...); err != nil {
-				return fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
+			res, err := tx.ExecContext(ctx, update+"("+strings.Join(match, " OR ")+")", args...)
+			if err != nil {
+				return 0, fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
 			}
+			flagged, err := res.RowsAffected()
+			if err != nil {
+				return 0, fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
+			}
+			changed += len(chunk) - int(flagged)
 		}
-		return tx.Commit()
+		return changed, tx.Commit()
 	}
-	stmt, err := tx.PrepareContext(ctx, update+" = "+d.param(n+1))
+	stmt, err := tx.PrepareContext(ctx, update+id+" = "+d.param(n+1)+" AND "+t.samePath(d.param(n+2)))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer stmt.Close()
 	for _, r := range done {
-		args := make([]any, 0, 3)
+		args := make([]any, 0, 4)
 		if t.cfg.ETagColumn != "" {
 			args = append(args, r.ETag)
 		}
@@ -494,12 +593,20 @@ func (t *Table) markDone(ctx context.Context, done []Done) (err error) {
 		// The id goes back as text: PostgreSQL parses it as the column's type, and MySQL
 		// and SQLite convert it for integer columns, so no native value needs to travel
 		// through the engine.
-		args = append(args, r.ID)
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("row %s: %w", r.ID, err)
+		args = append(args, r.ID, r.Path)
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("row %s: %w", r.ID, err)
+		}
+		flagged, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("row %s: %w", r.ID, err)
+		}
+		if flagged == 0 {
+			changed++
 		}
 	}
-	return tx.Commit()
+	return changed, tx.Commit()
 }
 
 // timeArg formats an upload time for the uploaded-at column. PostgreSQL gets text, which it

@@ -3,7 +3,10 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -59,6 +62,128 @@ func runClaimSuite(t *testing.T, e tableEngine) {
 		want := slices.DeleteFunc(slices.Clone(all), func(id string) bool { return id == "2" || id == "3" })
 		if !slices.Equal(got, want) {
 			t.Errorf("pending = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("another spelling of the table claims the same rows", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		// The text-id table is in the connection's default schema (PostgreSQL's public, the
+		// DSN's database on MySQL): qualified, it is the same table.
+		schema := "public"
+		if e.name == "mysql" {
+			u, err := url.Parse(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema = strings.TrimPrefix(u.Path, "/")
+		}
+		qualified := textConfig(dsn)
+		qualified.Table = schema + "." + qualified.Table
+		a := openTable(t, textConfig(dsn))
+		b := openTable(t, qualified)
+		all := seededPending(true)
+		var bGot []string
+		stop := errors.New("stop after the first batch")
+		err := a.Pending(context.Background(), 5, func(batch []Record) error {
+			bGot = ids(collect(t, b, 5))
+			for _, r := range batch {
+				if slices.Contains(bGot, r.ID) {
+					t.Errorf("row %s handed to both %q and %q", r.ID, textConfig(dsn).Table, qualified.Table)
+				}
+			}
+			return stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("A's Pending = %v", err)
+		}
+		if len(bGot) != len(all)-5 {
+			t.Errorf("B got %d rows while A held 5, want the other %d", len(bGot), len(all)-5)
+		}
+	})
+
+	t.Run("a dry run claims nothing", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		cfg := mediaConfig(dsn, e.mediaTable)
+		cfg.ReadOnly = true
+		dry := openTable(t, cfg)
+		live := openTable(t, mediaConfig(dsn, e.mediaTable))
+		all := seededPending(false)
+		stop := errors.New("stop after the first batch")
+		err := dry.Pending(context.Background(), 5, func([]Record) error {
+			// While the dry run looks at its first batch, a real run gets every row.
+			if got := ids(collect(t, live, 5)); !slices.Equal(got, all) {
+				t.Errorf("a real run beside a dry run got %v, want every pending row %v", got, all)
+			}
+			return stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("dry run's Pending = %v", err)
+		}
+	})
+
+	t.Run("a window flagged meanwhile leaves no claim behind", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		a := openTable(t, mediaConfig(dsn, e.mediaTable))
+		b := openTable(t, mediaConfig(dsn, e.mediaTable))
+		db, d := openRaw(t, dsn)
+		table := d.ident(e.mediaTable)
+		// Another uploader flags the whole of A's window after A claimed it: the re-check
+		// comes back empty and Pending ends without calling fn.
+		a.beforeRecheck = func() {
+			a.beforeRecheck = nil
+			if _, err := db.Exec("UPDATE " + table + " SET hosted = TRUE"); err != nil {
+				t.Error(err)
+			}
+		}
+		if got := ids(collect(t, a, 100)); len(got) != 0 {
+			t.Fatalf("A got %v, want nothing", got)
+		}
+		// The application makes every row pending again while A is still open: A must not
+		// hold any of them.
+		if _, err := db.Exec("UPDATE " + table + " SET hosted = FALSE"); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(collect(t, b, 100)); len(got) != seedRows {
+			t.Errorf("B got %d rows, want all %d: A kept claims on the others", len(got), seedRows)
+		}
+	})
+
+	t.Run("claims are bounded whatever the page size", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		db, d := openRaw(t, dsn)
+		const extra = 2*claimChunk + 100
+		insert := fmt.Sprintf("INSERT INTO %s (id, file_path, hosted) VALUES (%s, %s, FALSE)", d.ident(e.mediaTable), d.param(1), d.param(2))
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range extra {
+			if _, err := tx.Exec(insert, 1000+i, fmt.Sprintf("more/%d.jpg", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		a := openTable(t, mediaConfig(dsn, e.mediaTable))
+		total := 0
+		err = a.Pending(context.Background(), 100000, func(batch []Record) error {
+			total += len(batch)
+			if len(batch) > claimChunk {
+				t.Errorf("a batch of %d rows, more than the claim bound %d", len(batch), claimChunk)
+			}
+			if e.heldLocks != nil {
+				if n := e.heldLocks(t, db); n != len(batch) {
+					t.Errorf("%d advisory locks held for a batch of %d rows", n, len(batch))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(seededPending(false)) + extra; total != want {
+			t.Errorf("%d rows handed out, want %d", total, want)
 		}
 	})
 }

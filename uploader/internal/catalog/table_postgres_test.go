@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"strings"
@@ -110,6 +111,14 @@ func TestTable_Postgres(t *testing.T) {
 			dsn := pg.CreateDatabase(t, fmt.Sprintf("claims_%d", n.Add(1)))
 			loadSchema(t, "postgres", "app.media", dsn)
 			return dsn
+		},
+		heldLocks: func(t *testing.T, db *sql.DB) int {
+			t.Helper()
+			var n int
+			if err := db.QueryRow("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
 		},
 	})
 }

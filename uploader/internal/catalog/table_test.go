@@ -26,6 +26,8 @@ type tableEngine struct {
 	mediaTable string
 	// newDSN returns the DSN of a fresh database with testdata/<name>/schema.sql loaded.
 	newDSN func(t *testing.T) string
+	// heldLocks, where the engine can tell, counts the advisory locks held in the server.
+	heldLocks func(t *testing.T, db *sql.DB) int
 }
 
 // seedRows is how many rows each test table gets. Row i's flag is true when i%4 == 0,
@@ -292,12 +294,13 @@ func runTableSuite(t *testing.T, e tableEngine) {
 			done = append(done, Done{Record: r, Key: "media/" + r.Path, ETag: `"etag-` + r.ID + `"`, UploadedAt: time.Now()})
 		}
 		ctx := context.Background()
-		if err := tbl.MarkDone(ctx, done); err != nil {
-			t.Fatalf("MarkDone: %v", err)
+		if changed, err := tbl.MarkDone(ctx, done); err != nil || changed != 0 {
+			t.Fatalf("MarkDone = %d changed, %v; want 0, nil", changed, err)
 		}
-		// Marking again is harmless.
-		if err := tbl.MarkDone(ctx, done); err != nil {
-			t.Fatalf("second MarkDone: %v", err)
+		// Marking again changes nothing: the rows are no longer pending, so they count as
+		// changed.
+		if changed, err := tbl.MarkDone(ctx, done); err != nil || changed != len(done) {
+			t.Fatalf("second MarkDone = %d changed, %v; want %d, nil", changed, err, len(done))
 		}
 
 		after := readRows(t, db, d, e.mediaTable, "id", true)
@@ -334,7 +337,7 @@ func runTableSuite(t *testing.T, e tableEngine) {
 		if got, want := ids(batches), seededPending(false); !slices.Equal(got, want) {
 			t.Errorf("pending ids = %v, want %v", got, want)
 		}
-		err := tbl.MarkDone(context.Background(), []Done{{Record: batches[0][0], Key: "k", ETag: `"e"`}})
+		_, err := tbl.MarkDone(context.Background(), []Done{{Record: batches[0][0], Key: "k", ETag: `"e"`}})
 		if err == nil || !strings.Contains(err.Error(), "read-only, for a dry run") {
 			t.Errorf("MarkDone on a read-only table: %v, want a read-only error", err)
 		}
@@ -374,8 +377,8 @@ func runTableSuite(t *testing.T, e tableEngine) {
 			done = append(done, Done{Record: r, ETag: "ignored"})
 			isMarked[r.ID] = true
 		}
-		if err := tbl.MarkDone(context.Background(), done); err != nil {
-			t.Fatalf("MarkDone: %v", err)
+		if changed, err := tbl.MarkDone(context.Background(), done); err != nil || changed != 2*markDoneChunk {
+			t.Fatalf("MarkDone = %d changed, %v; want the %d rows that do not exist", changed, err, 2*markDoneChunk)
 		}
 		after := readRows(t, db, d, e.mediaTable, "id", true)
 		for id, was := range before {
@@ -391,6 +394,54 @@ func runTableSuite(t *testing.T, e tableEngine) {
 			t.Errorf("%d rows after MarkDone, %d before", len(after), len(before))
 		}
 	})
+
+	// The application can change a row while its file is on the wire: a flag lands only on a
+	// row that still holds the uploaded path and is still pending, in both statement shapes.
+	for _, etag := range []bool{false, true} {
+		t.Run(fmt.Sprintf("a row changed since it was read is not flagged (etag column %v)", etag), func(t *testing.T) {
+			dsn := e.newDSN(t)
+			cfg := mediaConfig(dsn, e.mediaTable)
+			if !etag {
+				cfg.ETagColumn, cfg.UploadedAtColumn = "", ""
+			}
+			tbl := openTable(t, cfg)
+			db, d := openRaw(t, dsn)
+			first := collect(t, tbl, 5)[0] // rows 1, 2, 3, 5, 6 as read: img/01.jpg, ...
+			for _, stmt := range []string{
+				"UPDATE %s SET file_path = 'img/02-new.jpg' WHERE id = 2", // replaced
+				"UPDATE %s SET file_path = 'IMG/03.JPG' WHERE id = 3",     // differs in case only
+				"UPDATE %s SET hosted = TRUE WHERE id = 5",                // flagged by someone else
+				"UPDATE %s SET hosted = NULL WHERE id = 6",                // flag reset, same path
+			} {
+				if _, err := db.Exec(fmt.Sprintf(stmt, d.ident(e.mediaTable))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := readRows(t, db, d, e.mediaTable, "id", true)
+			var done []Done
+			for _, r := range first {
+				done = append(done, Done{Record: r, Key: r.Path, ETag: `"e"`, UploadedAt: time.Now()})
+			}
+			changed, err := tbl.MarkDone(context.Background(), done)
+			if err != nil || changed != 3 {
+				t.Fatalf("MarkDone = %d changed, %v; want 3 (rows 2, 3 and 5), nil", changed, err)
+			}
+			after := readRows(t, db, d, e.mediaTable, "id", true)
+			for _, id := range []string{"2", "3", "5"} {
+				if after[id] != before[id] {
+					t.Errorf("changed row %s = %+v, want it untouched: %+v", id, after[id], before[id])
+				}
+			}
+			for _, id := range []string{"1", "6"} {
+				if after[id].flag != "true" {
+					t.Errorf("row %s = %+v, want it flagged", id, after[id])
+				}
+			}
+			if got := ids(collect(t, tbl, 5)); !slices.Contains(got, "2") || !slices.Contains(got, "3") {
+				t.Errorf("pending after MarkDone = %v, want the changed rows 2 and 3 again", got)
+			}
+		})
+	}
 
 	t.Run("mark everything done, then nothing is pending", func(t *testing.T) {
 		dsn := e.newDSN(t)
@@ -411,7 +462,8 @@ func runTableSuite(t *testing.T, e tableEngine) {
 						done[i] = Done{Record: r, ETag: "e"}
 					}
 					// Marking rows while paging must not disturb the keyset.
-					return tbl.MarkDone(ctx, done)
+					_, err := tbl.MarkDone(ctx, done)
+					return err
 				})
 				if err != nil {
 					t.Fatalf("Pending: %v", err)
@@ -507,5 +559,36 @@ func TestTable_SQLite(t *testing.T) {
 			loadSchema(t, "sqlite", "media", dsn)
 			return dsn
 		},
+	})
+
+	t.Run("the application's journal mode is left alone", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "app.db")
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dsn := "sqlite:" + path
+		loadSchema(t, "sqlite", "media", dsn)
+		tbl := openTable(t, mediaConfig(dsn, "media"))
+		var done []Done
+		for _, batch := range collect(t, tbl, 5) {
+			for _, r := range batch {
+				done = append(done, Done{Record: r, Key: r.Path})
+			}
+		}
+		if _, err := tbl.MarkDone(context.Background(), done); err != nil {
+			t.Fatal(err)
+		}
+		if err := tbl.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db, _ := openRaw(t, dsn)
+		var mode string
+		if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "delete" {
+			t.Errorf("journal_mode after a run = %q, want the application's %q", mode, "delete")
+		}
 	})
 }

@@ -1,7 +1,7 @@
-// Package cli is the uploader's command layer: it parses a subcommand's flags once into a plain
-// configuration, builds the collaborators (S3 client, catalog, logger, progress display), runs
-// the engine and turns the outcome into a report and an exit code. Nothing below it prints or
-// exits.
+// Package cli is the uploader's command layer: it parses a subcommand's flags (in the groups of
+// flag_groups.go) once into a plain configuration, builds the collaborators (S3 client,
+// catalog, logger, progress display), runs the engine and turns the outcome into a report and
+// an exit code. Nothing below it prints or exits; DESIGN.md says why.
 package cli
 
 import (
@@ -95,17 +95,27 @@ Run "uploader <command> --help" for a command's flags and the details of its exi
 Exit codes:
   0  done (migrate: missing or invalid files allowed unless --strict)
   1  some files failed or did not verify, or the run was interrupted; a rerun continues
-  2  usage or configuration error
+  2  usage or configuration error (a flag, the Terraform output or the catalog's settings)
   3  fatal: preflight failed, the catalog is unreachable or failed mid-run, or another
      uploader holds the SQLite table's or ledger's lock (--lock-wait waits for it)
 `)
 	_, _ = io.WriteString(w, b.String())
 }
 
+// configErrorsHelp says what exit 2 covers, in every command's help.
+const configErrorsHelp = `  2  usage or configuration error, named with its fix: a flag, the Terraform output, or the
+     catalog (a DSN that does not parse or names no database, a sqlite: file that does not
+     exist, a table or column that is not there or may not be read)
+`
+
 const exitCodesHelp = `
 Exit codes:
-  0  all pending work done (missing or invalid files allowed unless --strict)
-  1  some files failed, or the run was interrupted (the rest finished; a rerun continues)
-  2  usage or configuration error
-  3  fatal: preflight failed, the catalog is unreachable or failed mid-run
+  0  all pending work done: missing or invalid files are allowed unless --strict, and rows
+     the application changed during the run are left for the next one
+  1  some files failed (or, with --strict, are missing or invalid), or the run was
+     interrupted; the rest finished and a rerun continues
+` + configErrorsHelp + `  3  fatal, a retry may help: preflight failed (S3 refused the key or the bucket), the
+     database is unreachable or failed mid-run, another uploader holds the SQLite table's
+     or ledger's lock (--lock-wait waits for it), or the report could not be written
+A second SIGINT or SIGTERM ends the run at once, without the report.
 `

@@ -9,13 +9,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/term"
 
-	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
 	"github.com/staticmedia/staticmedia/uploader/internal/progress"
 	"github.com/staticmedia/staticmedia/uploader/internal/tfoutput"
@@ -25,42 +23,37 @@ import (
 // process list and the CI command line.
 const dbEnv = "UPLOADER_DB"
 
-// migrateFlags are the raw flags of `uploader migrate`.
+// migrateFlags are the flags of `uploader migrate`.
 type migrateFlags struct {
-	tfOutput, tfDir, tfOutputName               string
-	source                                      string
-	db, table, pathColumn, flagColumn, idColumn string
-	etagColumn, uploadedAtColumn                string
-	ledger                                      string
-	keyPrefix, cacheControl                     string
-	concurrency, batchSize                      int
-	multipartThreshold, partSize                byteSize
-	dryRun, strict, logJSON                     bool
-	limit                                       int64
-	stopGrace, lockWait                         time.Duration
-	logLevel, progress, report                  string
-	set                                         map[string]bool // flags given on the command line
-	stdin                                       io.Reader
+	outputFlags
+	catalogFlags
+	logFlags
+	runFlags
+	cacheControl                 string
+	multipartThreshold, partSize byteSize
+	dryRun, strict               bool
+	limit                        int64
+	stopGrace                    time.Duration
+	progress                     string
 }
 
 func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader migrate", flag.ContinueOnError)
 	fs.SetOutput(out)
-	registerCommonFlags(fs, f)
-	fs.StringVar(&f.etagColumn, "etag-column", "", "optional column that receives the object's ETag (with --db)")
-	fs.StringVar(&f.uploadedAtColumn, "uploaded-at-column", "", "optional column that receives the upload time (with --db)")
+	f.outputFlags.add(fs)
+	f.catalogFlags.add(fs)
+	f.catalogFlags.addWritten(fs)
+	f.logFlags.add(fs)
+	f.runFlags.add(fs)
 	fs.StringVar(&f.cacheControl, "cache-control", migrate.DefaultCacheControl, "Cache-Control sent with every object (empty: none)")
-	fs.IntVar(&f.concurrency, "concurrency", migrate.DefaultConcurrency, "files uploaded at once")
 	f.multipartThreshold = byteSize(migrate.DefaultMultipartThreshold)
 	fs.Var(&f.multipartThreshold, "multipart-threshold", "files larger than this `SIZE` go up in parts (16MiB, 100MB, ...)")
 	f.partSize = byteSize(migrate.DefaultPartSize)
 	fs.Var(&f.partSize, "part-size", "multipart part `SIZE` (5MiB to 5GiB)")
-	fs.IntVar(&f.batchSize, "batch-size", migrate.DefaultBatchSize, "flag updates per catalog transaction")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "classify and count what would be uploaded; upload and flag nothing")
 	fs.Int64Var(&f.limit, "limit", 0, "stop after `N` records (0: no limit)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when files are missing or invalid too")
 	fs.DurationVar(&f.stopGrace, "stop-grace", migrate.DefaultStopGrace, "after SIGINT or SIGTERM, how long uploads in flight may finish and earn their flags before they are abandoned")
-	fs.DurationVar(&f.lockWait, "lock-wait", 0, "SQLite table or ledger: wait up to this `DURATION` for another uploader on the same catalog to finish (0: exit 3 at once)")
 	fs.StringVar(&f.progress, "progress", "auto", "auto (a bar on a terminal, log lines otherwise), always (a bar) or never")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: uploader migrate --tf-output FILE|- --source DIR [flags]
@@ -83,107 +76,41 @@ Flags:
 	return fs
 }
 
-// printFlags is flag.PrintDefaults with the double dashes the documentation uses.
-func printFlags(fs *flag.FlagSet) {
-	fs.VisitAll(func(fl *flag.Flag) {
-		name, usage := flag.UnquoteUsage(fl)
-		line := "  --" + fl.Name
-		if name != "" {
-			line += " " + name
-		}
-		line += "\n      " + usage
-		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0" {
-			line += fmt.Sprintf(" (default %q)", fl.DefValue)
-		}
-		fmt.Fprintln(fs.Output(), line)
-	})
-}
-
-// usageError is a flag or setting problem: exit 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
-
 // parseMigrateFlags parses and checks the flags that do not need I/O.
 func parseMigrateFlags(args []string, s streams) (*migrateFlags, error) {
-	f := &migrateFlags{stdin: s.stdin, set: map[string]bool{}}
+	f := &migrateFlags{
+		outputFlags: outputFlags{stdin: s.stdin},
+		runFlags: newRunFlags(migrate.DefaultConcurrency, "files uploaded at once",
+			migrate.DefaultBatchSize, "flag updates per catalog transaction"),
+	}
 	var out strings.Builder
 	fs := newMigrateFlagSet(f, &out)
-	if err := parseFlagSet(fs, &out, args, s, f.set); err != nil {
+	g, err := parseFlagSet(fs, &out, args, s)
+	if err != nil {
 		return nil, err
 	}
-	if err := f.checkCommonFlags(); err != nil {
+	err = checkAll(func() error { return f.outputFlags.check(g) }, func() error { return f.catalogFlags.check(g) },
+		f.logFlags.check, f.runFlags.check, f.check)
+	if err != nil {
 		return nil, err
-	}
-	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
-		return nil, usagef("--progress must be auto, always or never, got %q", f.progress)
 	}
 	return f, nil
 }
 
-func checkTableFlags(f *migrateFlags) error {
-	if f.set["ledger"] {
-		return usagef("--ledger is for ledger mode; with --db the table is the catalog: drop one of them")
-	}
-	if !strings.HasPrefix(f.db, "postgres://") && !strings.HasPrefix(f.db, "postgresql://") &&
-		!strings.HasPrefix(f.db, "mysql://") && !strings.HasPrefix(f.db, "sqlite:") {
-		return usagef("--db %s: unsupported database; use postgres://, postgresql://, mysql://user:pass@host:port/db or sqlite:PATH", catalog.RedactDSN(f.db))
-	}
-	for _, c := range []struct{ flag, value string }{
-		{"table", f.table}, {"path-column", f.pathColumn}, {"flag-column", f.flagColumn}, {"id-column", f.idColumn},
-	} {
-		if c.value == "" {
-			return usagef("--%s is required with --db", c.flag)
-		}
-	}
-	if err := catalog.ValidateIdentifier(f.table); err != nil {
-		return usagef("--table: %v", err)
-	}
-	for _, c := range []struct{ flag, value string }{
-		{"path-column", f.pathColumn}, {"flag-column", f.flagColumn}, {"id-column", f.idColumn},
-		{"etag-column", f.etagColumn}, {"uploaded-at-column", f.uploadedAtColumn},
-	} {
-		if c.value == "" {
-			continue
-		}
-		if strings.Contains(c.value, ".") {
-			return usagef("--%s %q: a column name has no dot", c.flag, c.value)
-		}
-		if err := catalog.ValidateIdentifier(c.value); err != nil {
-			return usagef("--%s: %v", c.flag, err)
-		}
+// check checks migrate's own flags.
+func (f *migrateFlags) check() error {
+	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
+		return usagef("--progress must be auto, always or never, got %q", f.progress)
 	}
 	return nil
 }
 
-// readSettings reads the Terraform output named by the flags.
-func readSettings(ctx context.Context, f *migrateFlags) (tfoutput.Settings, error) {
-	if f.tfDir != "" {
-		return tfoutput.FromDir(ctx, f.tfDir, f.tfOutputName)
-	}
-	if f.tfOutput == "-" {
-		return tfoutput.Parse(f.stdin, f.tfOutputName)
-	}
-	file, err := os.Open(f.tfOutput)
-	if err != nil {
-		return tfoutput.Settings{}, fmt.Errorf("--tf-output: %w", err)
-	}
-	defer file.Close()
-	return tfoutput.Parse(file, f.tfOutputName)
-}
-
 // config turns the flags and the Terraform output into the engine's configuration.
 func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
-	prefix := s.KeyPrefix
-	if f.set["key-prefix"] {
-		prefix = f.keyPrefix
-	}
 	cfg := migrate.Config{
 		Bucket:             s.Bucket,
 		Source:             f.source,
-		KeyPrefix:          prefix,
+		KeyPrefix:          f.prefix(s),
 		CacheControl:       f.cacheControl,
 		Concurrency:        f.concurrency,
 		MultipartThreshold: int64(f.multipartThreshold),
@@ -223,13 +150,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 
 	// The display decides where log lines go: through the bar's writer on a terminal.
 	display := chooseDisplay(f, s.stderr)
-	logger := hclog.New(&hclog.LoggerOptions{
-		Name:       "uploader",
-		Level:      hclog.LevelFromString(f.logLevel),
-		JSONFormat: f.logJSON,
-		Output:     display.logOutput,
-		Color:      hclog.ColorOff,
-	})
+	logger := f.logger(display.logOutput)
 	fail := func(code int, msg string, err error) int {
 		logger.Error(msg, "error", err)
 		if f.report != "" {
@@ -241,7 +162,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		return code
 	}
 
-	settings, err := readSettings(ctx, f)
+	settings, err := f.read(ctx)
 	if err != nil {
 		return fail(ExitUsage, "cannot read the Terraform output", err)
 	}
@@ -253,23 +174,19 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		}
 		return fail(ExitUsage, "invalid settings", err)
 	}
+	creds, err := f.credentials(settings)
+	if err != nil {
+		return fail(ExitUsage, "invalid credential settings", err)
+	}
 	logger.Info("starting", "version", version, "bucket", cfg.Bucket, "region", settings.Region,
 		"endpoint", settings.Endpoint, "key_prefix", cfg.KeyPrefix, "source", cfg.Source,
 		"concurrency", cfg.Concurrency, "dry_run", cfg.DryRun,
-		"credentials", credentialSource(settings))
+		"credentials", creds.source)
 
 	var walkErrors walkErrors
-	cat, err := openCatalog(ctx, f, logger, &walkErrors)
+	cat, err := f.catalogFlags.open(ctx, logger, f.dryRun, &walkErrors)
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return fail(ExitUsage, "invalid catalog settings", err)
-		}
-		var locked *catalog.LockedError
-		if errors.As(err, &locked) {
-			return fail(ExitFatal, "another uploader is running on this catalog: exiting without work (--lock-wait DURATION waits for it)", err)
-		}
-		return fail(ExitFatal, "cannot open the catalog", err)
+		return fail(catalogOpenError(err))
 	}
 	defer func() {
 		if err := cat.Close(); err != nil {
@@ -279,7 +196,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 
 	client, err := migrate.NewS3Client(ctx, migrate.ClientConfig{
 		Region: settings.Region, AccessKeyID: settings.AccessKeyID, SecretAccessKey: settings.SecretAccessKey,
-		Endpoint: settings.Endpoint, Concurrency: cfg.Concurrency, AppID: "staticmedia-uploader",
+		WebIdentity: creds.webIdentity, Endpoint: settings.Endpoint, Concurrency: cfg.Concurrency, AppID: "staticmedia-uploader",
 	})
 	if err != nil {
 		return fail(ExitUsage, "cannot configure the S3 client", err)
@@ -292,7 +209,8 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 			Failed: counters.Failed.Load(), Bytes: counters.Bytes.Load(),
 		}
 	})
-	rep, runErr := migrate.Run(ctx, cfg, migrate.Deps{S3: client, Catalog: cat, Logger: logger, Progress: &counters})
+	rep, runErr := migrate.Run(ctx, cfg, migrate.Deps{S3: client, Catalog: cat, Logger: logger, Progress: &counters,
+		Identity: creds.describeIdentity(client.Options().Credentials)})
 	stopDisplay()
 	walkErrors.addTo(&rep)
 
@@ -329,6 +247,9 @@ func summary(r migrate.Report, code int) []any {
 	if r.DryRun {
 		out = append(out, "dry_run", true, "would_upload", r.WouldUpload, "would_upload_bytes", r.WouldUploadBytes)
 	}
+	if r.Changed > 0 {
+		out = append(out, "changed", r.Changed)
+	}
 	if r.Abandoned > 0 {
 		out = append(out, "abandoned", r.Abandoned)
 	}
@@ -352,58 +273,6 @@ func writeReport(path string, stdout io.Writer, rep any) error {
 		return err
 	}
 	return os.WriteFile(path, data, 0o644) //nolint:gosec // G306: the report holds counts and paths, never secrets
-}
-
-func credentialSource(s tfoutput.Settings) string {
-	if s.AccessKeyID != "" {
-		return "access key " + s.AccessKeyID + " from the Terraform output"
-	}
-	return "the default AWS credential chain"
-}
-
-// openCatalog opens the application table (--db) or the ledger.
-func openCatalog(ctx context.Context, f *migrateFlags, log hclog.Logger, walk *walkErrors) (catalog.Catalog, error) {
-	if f.db != "" {
-		log.Info("catalog: application table", "db", catalog.RedactDSN(f.db), "table", f.table,
-			"path_column", f.pathColumn, "flag_column", f.flagColumn, "id_column", f.idColumn)
-		return catalog.OpenTable(ctx, catalog.TableConfig{
-			DSN: f.db, Table: f.table, IDColumn: f.idColumn, PathColumn: f.pathColumn, FlagColumn: f.flagColumn,
-			ETagColumn: f.etagColumn, UploadedAtColumn: f.uploadedAtColumn, LockWait: f.lockWait,
-			ReadOnly: f.dryRun,
-		})
-	}
-	fields := []any{"ledger", f.ledger}
-	if f.dryRun {
-		fields = append(fields, "read_only", true)
-	}
-	log.Info("catalog: ledger", fields...)
-	return catalog.OpenLedger(ctx, catalog.LedgerConfig{
-		Path: f.ledger, Source: f.source, LockWait: f.lockWait, ReadOnly: f.dryRun,
-		WalkError: func(path string, err error) {
-			log.Error("cannot read part of the source tree; its files are not uploaded", "path", path, "error", err)
-			walk.add(path, err)
-		},
-	})
-}
-
-// walkErrors collects the parts of the source tree the ledger's walk could not read. They are
-// failures in the report: their files were never seen, so they could not be uploaded.
-type walkErrors struct {
-	mu   sync.Mutex
-	errs []migrate.ReportError
-}
-
-func (w *walkErrors) add(path string, err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.errs = append(w.errs, migrate.ReportError{Path: path, Op: "walk", Kind: migrate.KindFailed, Message: err.Error()})
-}
-
-func (w *walkErrors) addTo(r *migrate.Report) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r.Failed += int64(len(w.errs))
-	r.Errors = append(r.Errors, w.errs...)
 }
 
 // display is how progress is shown: a bar on a terminal, log lines, or nothing.

@@ -194,22 +194,28 @@ func motoUploadOnlyKey(t *testing.T, m *testbed.Moto, bucket string) (keyID, sec
 	return keyID, secret
 }
 
+// enforcingMotoWithBucket starts moto with IAM enforcement on and creates bucket with the admin's
+// key; it returns moto and the admin's S3 client.
+func enforcingMotoWithBucket(t *testing.T, bucket string) (*testbed.Moto, *s3.Client) {
+	t.Helper()
+	m := testbed.StartMoto(t)
+	m.EnableIAMEnforcement(t)
+	admin := m.Options().S3(m.Config(t))
+	if _, err := admin.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return m, admin
+}
+
 // TestMigrateMotoLeastPrivilege runs `uploader migrate` with a key that has exactly the seed's
 // upload-only policy, on moto with IAM enforcement, against an application table in SQLite.
 func TestMigrateMotoLeastPrivilege(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs moto")
 	}
-	m := testbed.StartMoto(t)
-	m.EnableIAMEnforcement(t)
-	ctx := context.Background()
-	adminOpts := m.Options()
-	adminCfg := m.Config(t)
-	admin := adminOpts.S3(adminCfg)
 	const bucket = "media"
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	m, admin := enforcingMotoWithBucket(t, bucket)
+	ctx := context.Background()
 	keyID, secret := motoUploadOnlyKey(t, m, bucket)
 
 	fx := newFixture(t, map[string][]byte{
@@ -295,14 +301,9 @@ func TestMigrateMotoLeastPrivilegeLedgerAndPostgres(t *testing.T) {
 		t.Skip("integration test: needs moto and PostgreSQL")
 	}
 	pg := testbed.StartPostgres(t)
-	m := testbed.StartMoto(t)
-	m.EnableIAMEnforcement(t)
-	ctx := context.Background()
-	admin := m.Options().S3(m.Config(t))
 	const bucket = "media"
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	m, admin := enforcingMotoWithBucket(t, bucket)
+	ctx := context.Background()
 	keyID, secret := motoUploadOnlyKey(t, m, bucket)
 	dir := t.TempDir()
 	outFile := writeFile(t, filepath.Join(dir, "out.json"), tfOutputJSON(t, map[string]any{

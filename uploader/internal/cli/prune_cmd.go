@@ -13,14 +13,14 @@ import (
 
 // pruneFlags are the flags of `uploader prune`.
 type pruneFlags struct {
-	checkFlags
+	checkGroups
 	yes, dryRun bool
 }
 
 func newPruneFlagSet(f *pruneFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader prune", flag.ContinueOnError)
 	fs.SetOutput(out)
-	registerCheckFlags(fs, &f.checkFlags)
+	f.checkGroups.add(fs)
 	fs.BoolVar(&f.yes, "yes", false, "delete the verified files; without it nothing is deleted (a dry run)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list what would be deleted and the bytes it would free (the default without --yes)")
 	fs.Usage = func() {
@@ -48,25 +48,25 @@ Exit codes:
      skipped files are reported but do not fail the run
   1  some public copies are missing or differ, or a check or delete failed (those files are
      kept), or the run was interrupted
-  2  usage or configuration error
-  3  fatal: the catalog is unreachable or failed mid-run
+`+configErrorsHelp+`  3  fatal: the catalog is unreachable or failed mid-run, another uploader holds the SQLite
+     table's or ledger's lock (--lock-wait waits for it), or the report could not be written
 `)
 	}
 	return fs
 }
 
 func parsePruneFlags(args []string, s streams) (*pruneFlags, error) {
-	f := &pruneFlags{}
-	f.stdin, f.set = s.stdin, map[string]bool{}
+	f := &pruneFlags{checkGroups: newCheckGroups(s)}
 	var out strings.Builder
 	fs := newPruneFlagSet(f, &out)
-	if err := parseFlagSet(fs, &out, args, s, f.set); err != nil {
+	g, err := parseFlagSet(fs, &out, args, s)
+	if err != nil {
 		return nil, err
 	}
 	if f.yes && f.dryRun {
 		return nil, usagef("--yes and --dry-run are exclusive: --yes deletes, --dry-run (the default) does not")
 	}
-	if err := f.checkCheckFlags(); err != nil {
+	if err := f.checkGroups.check(g); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,36 +19,45 @@ import (
 // over the same network, often through the same TLS-inspecting proxy.
 const caBundleEnv = "AWS_CA_BUNDLE"
 
-// checkFlags are the flags of the commands that fetch public copies: verify and prune.
-type checkFlags struct {
-	migrateFlags
+// publicFlags say where the public copies are and how a browser of the site asks for them:
+// verify and prune fetch them.
+type publicFlags struct {
 	publicBaseURL, referer string
 }
 
-// registerCheckFlags registers the common flags and those of the per-record check.
-func registerCheckFlags(fs *flag.FlagSet, f *checkFlags) {
-	registerCommonFlags(fs, &f.migrateFlags)
+func (f *publicFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.publicBaseURL, "public-base-url", "", "`URL` the objects are served under (default: the output's public_base_url)")
 	fs.StringVar(&f.referer, "referer", "", "a page `URL` of the site that the bucket's Referer policy allows, sent as the Referer (default: derived from the first pattern of the output's allowed_referers; required when the output has none)")
-	fs.IntVar(&f.concurrency, "concurrency", verify.DefaultConcurrency, "records checked at once")
-	fs.IntVar(&f.batchSize, "batch-size", verify.DefaultBatchSize, "records read from the catalog at a time")
-	// Opening a SQLite table or ledger takes the same lock as migrate, so a scheduled verify
-	// or prune can wait for the migration before it to finish.
-	fs.DurationVar(&f.lockWait, "lock-wait", 0, "SQLite table or ledger: wait up to this `DURATION` for a running migrate on the same catalog (0: exit 3 at once)")
 }
 
-// checkCheckFlags checks the flags registerCheckFlags registered.
-func (f *checkFlags) checkCheckFlags() error {
-	if err := f.checkCommonFlags(); err != nil {
-		return err
+// checkGroups are the flag groups verify and prune share.
+type checkGroups struct {
+	outputFlags
+	catalogFlags
+	logFlags
+	runFlags
+	publicFlags
+}
+
+func newCheckGroups(s streams) checkGroups {
+	return checkGroups{
+		outputFlags: outputFlags{stdin: s.stdin},
+		runFlags: newRunFlags(verify.DefaultConcurrency, "records checked at once",
+			verify.DefaultBatchSize, "records read from the catalog at a time"),
 	}
-	if f.db == "" {
-		// Opening a ledger creates it: an empty new one would verify nothing and say so quietly.
-		if _, err := os.Stat(f.ledger); errors.Is(err, os.ErrNotExist) {
-			return usagef("--ledger %s does not exist: pass the ledger migrate wrote (or --db for an application table)", f.ledger)
-		}
-	}
-	return nil
+}
+
+func (f *checkGroups) add(fs *flag.FlagSet) {
+	f.outputFlags.add(fs)
+	f.catalogFlags.add(fs)
+	f.logFlags.add(fs)
+	f.runFlags.add(fs)
+	f.publicFlags.add(fs)
+}
+
+func (f *checkGroups) check(g given) error {
+	return checkAll(func() error { return f.outputFlags.check(g) }, func() error { return f.catalogFlags.check(g) },
+		f.logFlags.check, f.runFlags.check, f.catalogFlags.checkLedgerExists)
 }
 
 // checkEnv is what verify and prune run with.
@@ -63,19 +71,13 @@ type checkEnv struct {
 
 // open reads the Terraform output, opens the catalog and builds the anonymous HTTP client. On
 // failure it logs the problem and returns the exit code.
-func (f *checkFlags) open(ctx context.Context, s streams, version string) (*checkEnv, int) {
-	logger := hclog.New(&hclog.LoggerOptions{
-		Name:       "uploader",
-		Level:      hclog.LevelFromString(f.logLevel),
-		JSONFormat: f.logJSON,
-		Output:     s.stderr,
-		Color:      hclog.ColorOff,
-	})
+func (f *checkGroups) open(ctx context.Context, s streams, version string) (*checkEnv, int) {
+	logger := f.logger(s.stderr)
 	fail := func(code int, msg string, err error) (*checkEnv, int) {
 		logger.Error(msg, "error", err)
 		return nil, code
 	}
-	settings, err := readSettings(ctx, &f.migrateFlags)
+	settings, err := f.read(ctx)
 	if err != nil {
 		return fail(ExitUsage, "cannot read the Terraform output", err)
 	}
@@ -94,12 +96,9 @@ func (f *checkFlags) open(ctx context.Context, s streams, version string) (*chec
 	cfg := verify.CheckConfig{
 		PublicBaseURL: settings.PublicBaseURL,
 		Source:        f.source,
-		KeyPrefix:     settings.KeyPrefix,
+		KeyPrefix:     f.prefix(settings),
 		Referer:       f.referer,
 		UserAgent:     "staticmedia-uploader/" + version,
-	}
-	if f.set["key-prefix"] {
-		cfg.KeyPrefix = f.keyPrefix
 	}
 	if f.publicBaseURL != "" {
 		cfg.PublicBaseURL = f.publicBaseURL
@@ -111,13 +110,9 @@ func (f *checkFlags) open(ctx context.Context, s streams, version string) (*chec
 	if err != nil {
 		return fail(ExitUsage, "cannot build the HTTP client", err)
 	}
-	cat, err := openCatalog(ctx, &f.migrateFlags, logger, &walkErrors{})
+	cat, err := f.catalogFlags.open(ctx, logger, false, &walkErrors{})
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return fail(ExitUsage, "invalid catalog settings", err)
-		}
-		return fail(ExitFatal, "cannot open the catalog", err)
+		return fail(catalogOpenError(err))
 	}
 	lister, ok := cat.(verify.FlaggedLister)
 	if !ok {
@@ -135,7 +130,7 @@ func (f *checkFlags) open(ctx context.Context, s streams, version string) (*chec
 
 // verifyFlags are the flags of `uploader verify`.
 type verifyFlags struct {
-	checkFlags
+	checkGroups
 	foreignReferer, expectNoReferer string
 	sample                          int
 	seed                            uint64
@@ -144,7 +139,7 @@ type verifyFlags struct {
 func newVerifyFlagSet(f *verifyFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader verify", flag.ContinueOnError)
 	fs.SetOutput(out)
-	registerCheckFlags(fs, &f.checkFlags)
+	f.checkGroups.add(fs)
 	fs.StringVar(&f.foreignReferer, "foreign-referer", verify.DefaultForeignReferer, "a Referer `URL` the policy must refuse with 403 (empty: skip that GET)")
 	fs.StringVar(&f.expectNoReferer, "expect-no-referer", "200", "the `STATUS` a GET without a Referer must answer: 200 (the policy allows an empty Referer), 403, or skip")
 	fs.IntVar(&f.sample, "sample", 0, "check `N` flagged records picked at random (0: all)")
@@ -171,8 +166,8 @@ Exit codes:
   0  every record checked answered as expected
   1  a public copy is missing or differs, a GET answered an unexpected status, a check failed,
      or the run was interrupted
-  2  usage or configuration error
-  3  fatal: the catalog is unreachable or failed mid-run
+`+configErrorsHelp+`  3  fatal: the catalog is unreachable or failed mid-run, another uploader holds the SQLite
+     table's or ledger's lock (--lock-wait waits for it), or the report could not be written
 `)
 	}
 	return fs
@@ -180,14 +175,14 @@ Exit codes:
 
 // parseVerifyFlags parses and checks the flags that do not need I/O.
 func parseVerifyFlags(args []string, s streams) (*verifyFlags, int, error) {
-	f := &verifyFlags{}
-	f.stdin, f.set = s.stdin, map[string]bool{}
+	f := &verifyFlags{checkGroups: newCheckGroups(s)}
 	var out strings.Builder
 	fs := newVerifyFlagSet(f, &out)
-	if err := parseFlagSet(fs, &out, args, s, f.set); err != nil {
+	g, err := parseFlagSet(fs, &out, args, s)
+	if err != nil {
 		return nil, 0, err
 	}
-	if err := f.checkCheckFlags(); err != nil {
+	if err := f.checkGroups.check(g); err != nil {
 		return nil, 0, err
 	}
 	var expect int

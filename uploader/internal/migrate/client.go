@@ -16,10 +16,12 @@ import (
 // ClientConfig is what the S3 client is built from.
 type ClientConfig struct {
 	Region string
-	// AccessKeyID and SecretAccessKey are the upload-only key; both empty means the default
-	// credential chain.
+	// AccessKeyID and SecretAccessKey are the upload-only key; both empty (and no WebIdentity)
+	// means the default credential chain.
 	AccessKeyID     string
 	SecretAccessKey string
+	// WebIdentity, instead of the key, assumes a role with CI's OIDC token read from a file.
+	WebIdentity *awsconfig.WebIdentity
 	// Endpoint overrides the S3 endpoint (local engines); it implies path-style addressing.
 	Endpoint string
 	// Concurrency sizes the connection pool.
@@ -75,11 +77,12 @@ func NewS3Client(ctx context.Context, c ClientConfig) (*s3.Client, error) {
 	}
 	conns := max(c.Concurrency, DefaultConcurrency) * 2 // room for multipart parts
 	opts := awsconfig.Options{
-		Region:    c.Region,
-		AccessKey: c.AccessKeyID,
-		SecretKey: c.SecretAccessKey,
-		AppID:     c.AppID,
-		Endpoints: awsconfig.Endpoints{S3: c.Endpoint},
+		Region:      c.Region,
+		AccessKey:   c.AccessKeyID,
+		SecretKey:   c.SecretAccessKey,
+		WebIdentity: c.WebIdentity,
+		AppID:       c.AppID,
+		Endpoints:   awsconfig.Endpoints{S3: c.Endpoint},
 		Retryer: func() aws.Retryer {
 			standard := func(so *retry.StandardOptions) {
 				so.MaxAttempts = attempts

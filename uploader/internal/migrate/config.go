@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
 // Defaults. The concurrency, threshold, part size and batch size are starting points until the
@@ -56,7 +57,6 @@ const (
 	maxPartSize   int64 = 5 << 30
 	maxSinglePut  int64 = 5 << 30
 	maxParts            = 10000
-	maxKeyBytes         = 1024
 	maxConcurrent       = 4096
 )
 
@@ -109,12 +109,7 @@ type Config struct {
 
 // ConfigError is a setting that cannot work. Setting is the name the user knows it by
 // (the cli's flag name without dashes).
-type ConfigError struct {
-	Setting string
-	Problem string
-}
-
-func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+type ConfigError = source.ConfigError
 
 // WithDefaults returns c with every zero setting replaced by its default.
 func (c Config) WithDefaults() Config {
@@ -158,39 +153,39 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	switch {
 	case c.Bucket == "":
-		return &ConfigError{"bucket", "no bucket: the Terraform output must name one"}
+		return &ConfigError{Setting: "bucket", Problem: "no bucket: the Terraform output must name one"}
 	case c.Source == "":
-		return &ConfigError{"source", "required: the directory the catalog's paths are relative to"}
-	case len(c.KeyPrefix) >= maxKeyBytes:
-		return &ConfigError{"key-prefix", fmt.Sprintf("%d bytes leaves no room for a name in a %d-byte S3 key", len(c.KeyPrefix), maxKeyBytes)}
+		return &ConfigError{Setting: "source", Problem: "required: the directory the catalog's paths are relative to"}
+	case len(c.KeyPrefix) >= source.MaxKeyBytes:
+		return &ConfigError{Setting: "key-prefix", Problem: fmt.Sprintf("%d bytes leaves no room for a name in a %d-byte S3 key", len(c.KeyPrefix), source.MaxKeyBytes)}
 	case c.Concurrency < 1 || c.Concurrency > maxConcurrent:
-		return &ConfigError{"concurrency", fmt.Sprintf("must be between 1 and %d, got %d", maxConcurrent, c.Concurrency)}
+		return &ConfigError{Setting: "concurrency", Problem: fmt.Sprintf("must be between 1 and %d, got %d", maxConcurrent, c.Concurrency)}
 	case c.MultipartThreshold < 1 || c.MultipartThreshold > maxSinglePut:
-		return &ConfigError{"multipart-threshold", fmt.Sprintf("must be between 1 byte and 5 GiB (S3's single PUT limit), got %d", c.MultipartThreshold)}
+		return &ConfigError{Setting: "multipart-threshold", Problem: fmt.Sprintf("must be between 1 byte and 5 GiB (S3's single PUT limit), got %d", c.MultipartThreshold)}
 	case c.PartSize < minPartSize || c.PartSize > maxPartSize:
-		return &ConfigError{"part-size", fmt.Sprintf("must be between 5 MiB and 5 GiB (S3's part limits), got %d", c.PartSize)}
+		return &ConfigError{Setting: "part-size", Problem: fmt.Sprintf("must be between 5 MiB and 5 GiB (S3's part limits), got %d", c.PartSize)}
 	case c.PartConcurrency < 1:
-		return &ConfigError{"part-concurrency", fmt.Sprintf("must be at least 1, got %d", c.PartConcurrency)}
+		return &ConfigError{Setting: "part-concurrency", Problem: fmt.Sprintf("must be at least 1, got %d", c.PartConcurrency)}
 	case c.BatchSize < 1 || c.BatchSize > 10000:
-		return &ConfigError{"batch-size", fmt.Sprintf("must be between 1 and 10000, got %d", c.BatchSize)}
+		return &ConfigError{Setting: "batch-size", Problem: fmt.Sprintf("must be between 1 and 10000, got %d", c.BatchSize)}
 	case c.PageSize < 1:
-		return &ConfigError{"page-size", fmt.Sprintf("must be at least 1, got %d", c.PageSize)}
+		return &ConfigError{Setting: "page-size", Problem: fmt.Sprintf("must be at least 1, got %d", c.PageSize)}
 	case c.FlushInterval <= 0:
-		return &ConfigError{"flush-interval", "must be positive"}
+		return &ConfigError{Setting: "flush-interval", Problem: "must be positive"}
 	case c.MemoryBudget < c.MultipartThreshold || c.MemoryBudget < c.PartSize:
-		return &ConfigError{"memory-budget", fmt.Sprintf("%d bytes cannot hold one file at the multipart threshold (%d) or one part (%d)", c.MemoryBudget, c.MultipartThreshold, c.PartSize)}
+		return &ConfigError{Setting: "memory-budget", Problem: fmt.Sprintf("%d bytes cannot hold one file at the multipart threshold (%d) or one part (%d)", c.MemoryBudget, c.MultipartThreshold, c.PartSize)}
 	case c.StopGrace < 0:
-		return &ConfigError{"stop-grace", "must not be negative"}
+		return &ConfigError{Setting: "stop-grace", Problem: "must not be negative"}
 	case c.Limit < 0:
-		return &ConfigError{"limit", fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
+		return &ConfigError{Setting: "limit", Problem: fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
 	case c.Checksum != ChecksumCRC32C && c.Checksum != ChecksumMD5:
-		return &ConfigError{"checksum", fmt.Sprintf("must be %s or %s, got %q", ChecksumCRC32C, ChecksumMD5, c.Checksum)}
+		return &ConfigError{Setting: "checksum", Problem: fmt.Sprintf("must be %s or %s, got %q", ChecksumCRC32C, ChecksumMD5, c.Checksum)}
 	case c.StorageClass != "" && !slices.Contains(StorageClasses(), c.StorageClass):
-		return &ConfigError{"storage-class", fmt.Sprintf("%q is not one of %s", c.StorageClass, joinClasses(StorageClasses()))}
+		return &ConfigError{Setting: "storage-class", Problem: fmt.Sprintf("%q is not one of %s", c.StorageClass, joinClasses(StorageClasses()))}
 	case c.MinAge < 0:
-		return &ConfigError{"min-age", "must not be negative"}
+		return &ConfigError{Setting: "min-age", Problem: "must not be negative"}
 	case !slices.Contains(ActiveContentModes, c.ActiveContent):
-		return &ConfigError{"active-content", fmt.Sprintf("must be %s, got %q", strings.Join(ActiveContentModes, ", "), c.ActiveContent)}
+		return &ConfigError{Setting: "active-content", Problem: fmt.Sprintf("must be %s, got %q", strings.Join(ActiveContentModes, ", "), c.ActiveContent)}
 	}
 	return nil
 }

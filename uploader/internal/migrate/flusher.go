@@ -63,7 +63,7 @@ func (f *flusher) flush() error {
 	for len(pending) > 0 {
 		n := min(f.batch, len(pending))
 		ctx, cancel := context.WithTimeout(f.base, markDoneTimeout)
-		err := f.cat.MarkDone(ctx, pending[:n])
+		changed, err := f.cat.MarkDone(ctx, pending[:n])
 		cancel()
 		if err != nil {
 			f.err = &CatalogError{Op: "mark-done", Err: err}
@@ -71,7 +71,10 @@ func (f *flusher) flush() error {
 			f.onFatal()
 			return f.err
 		}
-		f.tally.flagged(n)
+		if changed > 0 {
+			f.log.Warn("records changed while their files were uploaded: not flagged, the next run reads them again", "records", changed)
+		}
+		f.tally.flagged(n-changed, changed)
 		pending = pending[n:]
 	}
 	return nil

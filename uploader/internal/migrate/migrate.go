@@ -2,10 +2,9 @@
 // each file with PutObject (multipart above a threshold) and a checksum S3 verifies, and marks
 // the records done in the catalog once S3 confirmed them.
 //
-// The engine never prints and never exits: it logs through the injected hclog.Logger, exposes
-// live counters in Progress, and returns a Report. Per-file problems are FileErrors counted in
-// the report; only problems that stop the whole run (configuration, preflight, catalog) are
-// returned as errors.
+// It never prints and never exits: per-file problems are FileErrors counted in the Report, and
+// only what stops the whole run (configuration, preflight, catalog) is returned as an error.
+// DESIGN.md says how every byte is verified and why.
 package migrate
 
 import (
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
 // S3 is everything the engine asks of S3; *s3.Client satisfies it.
@@ -37,7 +37,7 @@ var _ S3 = (*s3.Client)(nil)
 // Catalog is the part of catalog.Catalog the engine uses (the caller opens and closes it).
 type Catalog interface {
 	Pending(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error
-	MarkDone(ctx context.Context, done []catalog.Done) error
+	MarkDone(ctx context.Context, done []catalog.Done) (changed int, err error)
 }
 
 // Deps are the engine's collaborators.
@@ -52,6 +52,9 @@ type Deps struct {
 	Now func() time.Time
 	// beforeOpen lets the package's tests act right before a file is opened.
 	beforeOpen func(path string)
+	// Identity, when set, names who S3 sees (a role and its session, an access key ID) without
+	// secrets; the preflight's error says who was refused. It is called only then.
+	Identity func(ctx context.Context) string
 }
 
 // Progress holds live counters a display can read while the run goes on.
@@ -67,7 +70,7 @@ type Progress struct {
 
 // ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted.
 // The flags already earned were written; a rerun continues where this one stopped.
-var ErrInterrupted = errors.New("interrupted")
+var ErrInterrupted = catalog.ErrInterrupted
 
 // CatalogError is a catalog failure that stopped the run (database unreachable, for instance).
 type CatalogError struct {
@@ -108,12 +111,14 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	root, err := newSourceRoot(cfg.Source)
+	src, err := source.New(cfg.Source)
 	if err != nil {
 		return Report{}, err
 	}
-	root.beforeOpen = deps.beforeOpen
-	r := &run{cfg: cfg, deps: deps, log: deps.Logger, root: root}
+	if deps.beforeOpen != nil {
+		src = src.WithBeforeOpen(deps.beforeOpen)
+	}
+	r := &run{cfg: cfg, deps: deps, log: deps.Logger, src: src}
 	r.up = &uploader{
 		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl, checksum: cfg.Checksum, class: cfg.StorageClass,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
@@ -128,7 +133,7 @@ type run struct {
 	cfg   Config
 	deps  Deps
 	log   hclog.Logger
-	root  sourceRoot
+	src   source.Source
 	up    *uploader
 	tally tally
 	marks *flusher
@@ -153,6 +158,10 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	if err := Preflight(ctx, r.deps.S3, r.cfg.Bucket); err != nil {
 		if ctx.Err() != nil {
 			return finish(), fmt.Errorf("%w during preflight: %w", ErrInterrupted, ctx.Err())
+		}
+		var pe *PreflightError
+		if errors.As(err, &pe) && r.deps.Identity != nil {
+			pe.Identity = r.deps.Identity(ctx)
 		}
 		return finish(), err
 	}
@@ -242,13 +251,15 @@ func (r *run) page(dispatch, work context.Context, page []catalog.Record) error 
 
 // file handles one record from key derivation to the earned flag.
 func (r *run) file(ctx context.Context, rec catalog.Record) {
-	key, local, err := objectKey(r.root, r.cfg.KeyPrefix, rec.Path)
+	key, local, err := r.src.Key(r.cfg.KeyPrefix, rec.Path)
 	if err != nil {
 		r.fail(&FileError{Op: "resolve", Path: rec.Path, Err: err})
 		return
 	}
-	f, fi, fe := openSource(r.root, local)
-	if fe != nil {
+	f, fi, err := r.src.Open(local)
+	if err != nil {
+		fe := &FileError{Op: "open", Err: err}
+		errors.As(err, &fe)
 		fe.Path, fe.Key = rec.Path, key
 		r.fail(fe)
 		return

@@ -74,18 +74,18 @@ func (c *memCatalog) Pending(ctx context.Context, batchSize int, fn func([]catal
 	return nil
 }
 
-func (c *memCatalog) MarkDone(ctx context.Context, done []catalog.Done) error {
+func (c *memCatalog) MarkDone(ctx context.Context, done []catalog.Done) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls++
 	if c.failFrom > 0 && c.calls >= c.failFrom {
-		return errors.New("connection refused")
+		return 0, errors.New("connection refused")
 	}
 	c.maxBatch = max(c.maxBatch, len(done))
 	for _, d := range done {
 		c.done[d.ID] = d
 	}
-	return nil
+	return 0, nil
 }
 
 func (c *memCatalog) doneKeys() map[string]string {

@@ -2,61 +2,30 @@ package migrate
 
 import (
 	"errors"
-	"fmt"
 	"sync"
+
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
-// Sentinel causes that decide how a per-file problem is counted. A FileError wrapping ErrMissing
-// is "missing", one wrapping ErrInvalid is "invalid", anything else is "failed".
+// The per-file errors and their kinds are the source package's, which verify and prune share;
+// the names stay here so the engine reads as before.
 var (
-	// ErrMissing means the record's file does not exist.
-	ErrMissing = errors.New("file does not exist")
-	// ErrInvalid means the record can never be uploaded as it is: its path escapes the source,
-	// a symlink points outside it, it is not a regular file, or its key is not a valid S3 key.
-	ErrInvalid = errors.New("invalid record")
-	// ErrFileChanged means the file's size or modification time changed while it was read.
-	ErrFileChanged = errors.New("file changed while uploading")
+	ErrMissing     = source.ErrMissing
+	ErrInvalid     = source.ErrInvalid
+	ErrFileChanged = source.ErrFileChanged
 	// ErrChecksumMismatch means S3 did not confirm the checksum of the bytes sent: the CRC32C
 	// of a PUT or a part, or a multipart upload's composite CRC32C, differs or is missing.
 	ErrChecksumMismatch = errors.New("S3 did not confirm the checksum of the bytes sent")
 )
 
 // FileError is the outcome of one file that was not uploaded. The run goes on after it.
-type FileError struct {
-	// Op is the step that failed: "resolve", "stat", "open", "content-type", "read", "put",
-	// "create-multipart", "upload-part", "complete-multipart".
-	Op   string
-	Path string
-	Key  string
-	Err  error
-}
-
-func (e *FileError) Error() string {
-	if e.Key != "" {
-		return fmt.Sprintf("%s %s (key %s): %v", e.Op, e.Path, e.Key, e.Err)
-	}
-	return fmt.Sprintf("%s %s: %v", e.Op, e.Path, e.Err)
-}
-
-func (e *FileError) Unwrap() error { return e.Err }
-
-// Kind is how the report counts the failure: "missing", "invalid" or "failed".
-func (e *FileError) Kind() string {
-	switch {
-	case errors.Is(e.Err, ErrMissing):
-		return KindMissing
-	case errors.Is(e.Err, ErrInvalid):
-		return KindInvalid
-	default:
-		return KindFailed
-	}
-}
+type FileError = source.FileError
 
 // Kinds of per-file problems in the report.
 const (
-	KindMissing = "missing"
-	KindInvalid = "invalid"
-	KindFailed  = "failed"
+	KindMissing = source.KindMissing
+	KindInvalid = source.KindInvalid
+	KindFailed  = source.KindFailed
 )
 
 // maxReportedErrors bounds the per-file list in the report, so a catalog of a million
@@ -91,6 +60,10 @@ type Report struct {
 	WouldPutObject   int64 `json:"would_put_object,omitempty"`
 	WouldMultipart   int64 `json:"would_multipart_uploads,omitempty"`
 	WouldUploadPart  int64 `json:"would_upload_part,omitempty"`
+	// Changed records were uploaded but not flagged because the application changed their row
+	// while the file was on the wire (a new path, flagged, or gone); the next run reads them
+	// again if they are still pending.
+	Changed int64 `json:"changed,omitempty"`
 	// Abandoned files were in flight when the run stopped (signal after the grace period, or a
 	// fatal catalog error); the next run sends them again.
 	Abandoned int64 `json:"abandoned,omitempty"`
@@ -158,9 +131,10 @@ func (t *tally) abandoned() {
 	t.mu.Unlock()
 }
 
-func (t *tally) flagged(n int) {
+func (t *tally) flagged(n, changed int) {
 	t.mu.Lock()
 	t.r.Flagged += int64(n)
+	t.r.Changed += int64(changed)
 	t.mu.Unlock()
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ type recordingCatalog struct {
 	done map[string]string
 }
 
-func (c *recordingCatalog) MarkDone(ctx context.Context, done []catalog.Done) error {
+func (c *recordingCatalog) MarkDone(ctx context.Context, done []catalog.Done) (int, error) {
 	if c.done == nil {
 		c.done = map[string]string{}
 	}
@@ -146,5 +147,35 @@ func TestRunMinAge(t *testing.T) {
 		if err != nil || rep.Uploaded != 1 || rep.TooNew != 0 {
 			t.Fatalf("%s, 20 minutes later: %s, too new %d, %v; want fresh.jpg uploaded", mode, brief(rep), rep.TooNew, err)
 		}
+	}
+}
+
+// TestRunFIFOSwappedIn is source.TestOpenSourceFIFOSwappedIn through a whole run: the run finishes,
+// the swapped file is invalid and the others are uploaded.
+func TestRunFIFOSwappedIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	const bucket = "media"
+	up, _ := minioBucket(t, bucket)
+	files, paths := numberedFiles(t, 3)
+	src := tree(t, files)
+	swap := func(path string) {
+		if filepath.Base(path) != "f01.jpg" {
+			return
+		}
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	rep, _, err := runBounded(t, 60*time.Second, Config{Bucket: bucket, Source: src}, Deps{S3: up, Catalog: newMemCatalog(paths...), beforeOpen: swap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Uploaded != 2 || rep.Invalid != 1 || rep.Errors[0].Path != "f01.jpg" || !strings.Contains(rep.Errors[0].Message, "named pipe") {
+		t.Fatalf("report %s; want f01.jpg invalid (a named pipe) and the others uploaded", brief(rep))
 	}
 }

@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
-	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 	"github.com/staticmedia/staticmedia/uploader/internal/verify"
 )
 
@@ -43,9 +43,9 @@ type Config struct {
 func (c Config) validate() error {
 	switch {
 	case c.Concurrency < 1 || c.Concurrency > 256:
-		return &migrate.ConfigError{Setting: "concurrency", Problem: fmt.Sprintf("must be between 1 and 256, got %d", c.Concurrency)}
+		return &source.ConfigError{Setting: "concurrency", Problem: fmt.Sprintf("must be between 1 and 256, got %d", c.Concurrency)}
 	case c.BatchSize < 1:
-		return &migrate.ConfigError{Setting: "batch-size", Problem: fmt.Sprintf("must be at least 1, got %d", c.BatchSize)}
+		return &source.ConfigError{Setting: "batch-size", Problem: fmt.Sprintf("must be at least 1, got %d", c.BatchSize)}
 	}
 	return nil
 }
@@ -106,7 +106,7 @@ type Report struct {
 }
 
 // Run checks every flagged record and deletes the verified local files (with cfg.Delete). The
-// error is a *migrate.ConfigError for settings that cannot work, wraps migrate.ErrInterrupted
+// error is a *source.ConfigError for settings that cannot work, wraps catalog.ErrInterrupted
 // when ctx was cancelled, and is the catalog's error when reading the flagged records failed.
 func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	start := time.Now()
@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	rep.DurationSeconds = time.Since(start).Seconds()
 	if ctx.Err() != nil {
 		rep.Interrupted = true
-		return rep, fmt.Errorf("%w: %d of the flagged records were looked at: %w", migrate.ErrInterrupted, rep.Flagged, context.Cause(ctx))
+		return rep, fmt.Errorf("%w: %d of the flagged records were looked at: %w", catalog.ErrInterrupted, rep.Flagged, context.Cause(ctx))
 	}
 	if catErr != nil {
 		return rep, fmt.Errorf("read the flagged records: %w", catErr)
@@ -210,7 +210,7 @@ func (p *pruner) prune(ctx context.Context, rec catalog.Record) (verify.Result, 
 	local, err := hashIfSame(f, info)
 	_ = f.Close() // opened read-only: closing cannot lose data
 	switch {
-	case errors.Is(err, migrate.ErrFileChanged):
+	case errors.Is(err, source.ErrFileChanged):
 		return fail(OutcomeSkipped, err)
 	case err != nil:
 		return fail(OutcomeFailed, err)
@@ -231,7 +231,7 @@ func (p *pruner) prune(ctx context.Context, rec catalog.Record) (verify.Result, 
 	// is left is the instant between this Lstat and the unlink, which no portable call closes.
 	now, err := os.Lstat(path)
 	if err != nil || !os.SameFile(now, info) || now.Size() != local.Size || !now.ModTime().Equal(info.ModTime()) {
-		return fail(OutcomeSkipped, fmt.Errorf("%s: %w", path, migrate.ErrFileChanged))
+		return fail(OutcomeSkipped, fmt.Errorf("%s: %w", path, source.ErrFileChanged))
 	}
 	file := &File{ID: rec.ID, Path: path, Key: t.Key, Size: local.Size}
 	if !p.delete {
@@ -282,7 +282,7 @@ func hashIfSame(f *os.File, looked fs.FileInfo) (verify.LocalFile, error) {
 		return verify.LocalFile{}, err
 	}
 	if !os.SameFile(opened, looked) {
-		return verify.LocalFile{}, fmt.Errorf("%s: %w", f.Name(), migrate.ErrFileChanged)
+		return verify.LocalFile{}, fmt.Errorf("%s: %w", f.Name(), source.ErrFileChanged)
 	}
 	return verify.Hash(f, opened)
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 	"github.com/staticmedia/staticmedia/uploader/internal/verify"
 )
 
@@ -106,7 +106,7 @@ func TestRunKeepsFilesThatChangeDuringTheCheck(t *testing.T) {
 			if rep.Deleted != 0 || len(deleted) != 0 || len(rep.Problems) != 1 || rep.Problems[0].Outcome != tt.wantResult {
 				t.Fatalf("report %+v, deleted %+v: want nothing deleted and one %s record", rep, deleted, tt.wantResult)
 			}
-			if !strings.Contains(rep.Problems[0].Error, migrate.ErrFileChanged.Error()) {
+			if !strings.Contains(rep.Problems[0].Error, source.ErrFileChanged.Error()) {
 				t.Errorf("problem %q does not say the file changed", rep.Problems[0].Error)
 			}
 		})
@@ -139,7 +139,7 @@ func TestRunConfigErrors(t *testing.T) {
 			cfg := good
 			tt.mutate(&cfg)
 			_, err := Run(context.Background(), cfg, Deps{HTTP: client, Catalog: verify.Records{}})
-			var ce *migrate.ConfigError
+			var ce *source.ConfigError
 			if !errors.As(err, &ce) || ce.Setting != tt.setting {
 				t.Fatalf("Run = %v, want a configuration error on %s", err, tt.setting)
 			}

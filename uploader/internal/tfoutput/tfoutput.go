@@ -1,7 +1,8 @@
 // Package tfoutput reads the uploader's settings from `terraform output -json`.
 //
 // The root module defines one output (named "uploader" by default) whose value is an object with
-// the bucket, region, the upload-only access key and a few optional settings. Errors name the
+// the bucket, region, the upload-only credentials (an access key, or the ARN of a role CI assumes
+// with its OIDC token) and a few optional settings. Errors name the
 // output and the key at fault and never contain a value: the object carries a secret key.
 package tfoutput
 
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -26,6 +28,9 @@ type Settings struct {
 	Region          string
 	AccessKeyID     string
 	SecretAccessKey string
+	// RoleARN is the upload-only role CI assumes with its OIDC token (AssumeRoleWithWebIdentity),
+	// instead of an access key; the two are exclusive.
+	RoleARN string
 	// Endpoint overrides the S3 endpoint (local engines); empty means AWS's.
 	Endpoint      string
 	PublicBaseURL string
@@ -41,8 +46,8 @@ func (s Settings) String() string {
 	if s.SecretAccessKey != "" {
 		secret = "(set)"
 	}
-	return fmt.Sprintf("bucket=%s region=%s access_key_id=%s secret_access_key=%s endpoint=%s public_base_url=%s key_prefix=%q allowed_referers=%q",
-		s.Bucket, s.Region, s.AccessKeyID, secret, s.Endpoint, s.PublicBaseURL, s.KeyPrefix, s.AllowedReferers)
+	return fmt.Sprintf("bucket=%s region=%s access_key_id=%s secret_access_key=%s role_arn=%s endpoint=%s public_base_url=%s key_prefix=%q allowed_referers=%q",
+		s.Bucket, s.Region, s.AccessKeyID, secret, s.RoleARN, s.Endpoint, s.PublicBaseURL, s.KeyPrefix, s.AllowedReferers)
 }
 
 // GoString keeps %#v as safe as %v.
@@ -67,6 +72,7 @@ var fields = []field{
 	{"region", true, func(s *Settings) *string { return &s.Region }},
 	{"access_key_id", false, func(s *Settings) *string { return &s.AccessKeyID }},
 	{"secret_access_key", false, func(s *Settings) *string { return &s.SecretAccessKey }},
+	{"role_arn", false, func(s *Settings) *string { return &s.RoleARN }},
 	{"endpoint", false, func(s *Settings) *string { return &s.Endpoint }},
 	{"public_base_url", false, func(s *Settings) *string { return &s.PublicBaseURL }},
 	{"key_prefix", false, func(s *Settings) *string { return &s.KeyPrefix }},
@@ -146,29 +152,80 @@ func ParseBytes(data []byte, name string) (Settings, error) {
 		}
 	}
 	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
-		return Settings{}, fmt.Errorf("terraform output %q must have both access_key_id and secret_access_key, or neither (to use the default AWS credential chain)", name)
+		return Settings{}, fmt.Errorf("terraform output %q must have both access_key_id and secret_access_key, or neither (to use role_arn or the default AWS credential chain)", name)
+	}
+	if s.RoleARN != "" {
+		if s.AccessKeyID != "" {
+			return Settings{}, fmt.Errorf("terraform output %q has both role_arn and an access key (access_key_id, secret_access_key): keep one, "+
+				"role_arn for CI that assumes the upload role with its OIDC token (no long-lived secret), or the key", name)
+		}
+		if err := checkRoleARN(s.RoleARN); err != nil {
+			return Settings{}, fmt.Errorf("terraform output %q key %q is not an IAM role ARN: %w; expected arn:PARTITION:iam::ACCOUNT:role/NAME, "+
+				"as staticmedia_upload_role's arn attribute", name, "role_arn", err)
+		}
 	}
 	return s, nil
 }
 
-// FromDir runs `terraform -chdir=dir output -json` with the terraform binary on PATH and parses
-// its output.
-func FromDir(ctx context.Context, dir, name string) (Settings, error) {
-	bin, err := exec.LookPath("terraform")
-	if err != nil {
-		return Settings{}, fmt.Errorf("--tf-dir needs the terraform binary on PATH: %w (or pipe `terraform output -json` into --tf-output -)", err)
+// checkRoleARN checks the shape arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME. Its errors describe
+// the part at fault without quoting it: a value in the wrong key could be a secret.
+func checkRoleARN(arn string) error {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return errors.New("it does not start with arn: and have six colon-separated parts")
 	}
+	partition, service, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
+	switch {
+	case partition == "":
+		return errors.New("its partition is empty")
+	case service != "iam":
+		return errors.New("its service is not iam")
+	case region != "":
+		return errors.New("IAM ARNs have no region")
+	case len(account) != 12 || strings.Trim(account, "0123456789") != "":
+		return errors.New("its account is not 12 digits")
+	case !strings.HasPrefix(resource, "role/"):
+		return errors.New("it names no role (the resource must start with role/)")
+	case strings.HasSuffix(resource, "/") || strings.ContainsAny(resource, " \t\n"):
+		return errors.New("its role name is empty or has white space")
+	}
+	return nil
+}
+
+// FindBinary returns the path of the Terraform client to run: name (a command on PATH or a path)
+// when given, else terraform if it is on PATH, else tofu (OpenTofu prints the same
+// `output -json`).
+func FindBinary(name string) (string, error) {
+	if name != "" {
+		bin, err := exec.LookPath(name)
+		if err != nil {
+			return "", fmt.Errorf("--tf-binary %s: %w", name, err)
+		}
+		return bin, nil
+	}
+	for _, candidate := range []string{"terraform", "tofu"} {
+		if bin, err := exec.LookPath(candidate); err == nil {
+			return bin, nil
+		}
+	}
+	return "", errors.New("--tf-dir runs terraform or tofu, and neither is on PATH: install one, pass --tf-binary PATH, " +
+		"or pipe `terraform output -json` into --tf-output -")
+}
+
+// FromDir runs `BIN -chdir=dir output -json` (bin is terraform or tofu, see FindBinary) and parses
+// its output.
+func FromDir(ctx context.Context, bin, dir, name string) (Settings, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "-chdir="+dir, "output", "-json")
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		// terraform's stderr describes the problem (no state, not initialised) and holds no output values.
+		// The client's stderr describes the problem (no state, not initialised) and holds no output values.
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = "no message"
 		}
-		return Settings{}, fmt.Errorf("terraform -chdir=%s output -json failed: %w: %s", dir, err, msg)
+		return Settings{}, fmt.Errorf("%s -chdir=%s output -json failed: %w: %s", filepath.Base(bin), dir, err, msg)
 	}
 	return ParseBytes(stdout.Bytes(), name)
 }

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
-	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
 // CheckConfig is what the per-record check needs. verify and prune share it.
@@ -46,28 +46,28 @@ const (
 // migration did, reads the file, and GETs the public copy anonymously.
 type Checker struct {
 	base, prefix, referer, userAgent string
-	src                              migrate.Source
+	src                              source.Source
 	http                             Doer
 }
 
-// NewChecker validates cfg; errors are *migrate.ConfigError naming the setting.
+// NewChecker validates cfg; errors are *source.ConfigError naming the setting.
 func NewChecker(cfg CheckConfig, client Doer) (*Checker, error) {
 	if err := checkURL("public-base-url", cfg.PublicBaseURL, "the Terraform output's public_base_url, e.g. https://BUCKET.s3.REGION.amazonaws.com/"); err != nil {
 		return nil, err
 	}
 	if strings.ContainsAny(cfg.PublicBaseURL, "?#") {
-		return nil, &migrate.ConfigError{Setting: "public-base-url", Problem: fmt.Sprintf("%q has a query or fragment: give the URL objects are served under", cfg.PublicBaseURL)}
+		return nil, &source.ConfigError{Setting: "public-base-url", Problem: fmt.Sprintf("%q has a query or fragment: give the URL objects are served under", cfg.PublicBaseURL)}
 	}
 	if err := checkURL("referer", cfg.Referer, "a page of the site that the bucket's Referer policy allows, e.g. https://www.example.com/"); err != nil {
 		return nil, err
 	}
-	if len(cfg.KeyPrefix) >= maxKeyBytes {
-		return nil, &migrate.ConfigError{Setting: "key-prefix", Problem: fmt.Sprintf("%d bytes leaves no room for a name in a %d-byte S3 key", len(cfg.KeyPrefix), maxKeyBytes)}
+	if len(cfg.KeyPrefix) >= source.MaxKeyBytes {
+		return nil, &source.ConfigError{Setting: "key-prefix", Problem: fmt.Sprintf("%d bytes leaves no room for a name in a %d-byte S3 key", len(cfg.KeyPrefix), source.MaxKeyBytes)}
 	}
 	if client == nil {
-		return nil, &migrate.ConfigError{Setting: "http", Problem: "no HTTP client"}
+		return nil, &source.ConfigError{Setting: "http", Problem: "no HTTP client"}
 	}
-	src, err := migrate.NewSource(cfg.Source)
+	src, err := source.New(cfg.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -82,23 +82,20 @@ func NewChecker(cfg CheckConfig, client Doer) (*Checker, error) {
 	return &Checker{base: base, prefix: cfg.KeyPrefix, referer: cfg.Referer, userAgent: ua, src: src, http: client}, nil
 }
 
-// maxKeyBytes is S3's key length limit.
-const maxKeyBytes = 1024
-
 // checkURL requires an absolute http(s) URL.
 func checkURL(setting, raw, example string) error {
 	if raw == "" {
-		return &migrate.ConfigError{Setting: setting, Problem: "required: " + example}
+		return &source.ConfigError{Setting: setting, Problem: "required: " + example}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &migrate.ConfigError{Setting: setting, Problem: fmt.Sprintf("%q is not an absolute http(s) URL: give %s", raw, example)}
+		return &source.ConfigError{Setting: setting, Problem: fmt.Sprintf("%q is not an absolute http(s) URL: give %s", raw, example)}
 	}
 	return nil
 }
 
 // Source is the resolved source directory.
-func (c *Checker) Source() migrate.Source { return c.src }
+func (c *Checker) Source() source.Source { return c.src }
 
 // Target is a flagged record resolved to its object key, public URL and local path.
 type Target struct {
@@ -109,7 +106,7 @@ type Target struct {
 	Local string
 }
 
-// Target resolves rec as the migration did. The error wraps migrate.ErrInvalid.
+// Target resolves rec as the migration did. The error wraps source.ErrInvalid.
 func (c *Checker) Target(rec catalog.Record) (Target, error) {
 	key, local, err := c.src.Key(c.prefix, rec.Path)
 	if err != nil {
@@ -129,8 +126,8 @@ type LocalFile struct {
 }
 
 // ReadLocal opens the target's file the way the migration does (symlinks followed only inside
-// the source, regular files only) and hashes it. The error wraps migrate.ErrMissing,
-// migrate.ErrInvalid or migrate.ErrFileChanged, or is the system's.
+// the source, regular files only) and hashes it. The error wraps source.ErrMissing,
+// source.ErrInvalid or source.ErrFileChanged, or is the system's.
 func (c *Checker) ReadLocal(t Target) (LocalFile, error) {
 	f, fi, err := c.src.Open(t.Local)
 	if err != nil {
@@ -141,7 +138,7 @@ func (c *Checker) ReadLocal(t Target) (LocalFile, error) {
 }
 
 // Hash reads f to its end and returns its size and MD5. opened is f's FileInfo when it was
-// opened; a file that changed while it was read fails with migrate.ErrFileChanged, because its
+// opened; a file that changed while it was read fails with source.ErrFileChanged, because its
 // hash describes no version of it.
 func Hash(f *os.File, opened fs.FileInfo) (LocalFile, error) {
 	h := md5.New()
@@ -154,7 +151,7 @@ func Hash(f *os.File, opened fs.FileInfo) (LocalFile, error) {
 		return LocalFile{}, fmt.Errorf("stat %s: %w", f.Name(), err)
 	}
 	if n != opened.Size() || after.Size() != n || !after.ModTime().Equal(opened.ModTime()) {
-		return LocalFile{}, fmt.Errorf("%s: %w", f.Name(), migrate.ErrFileChanged)
+		return LocalFile{}, fmt.Errorf("%s: %w", f.Name(), source.ErrFileChanged)
 	}
 	lf := LocalFile{Path: f.Name(), Info: opened, Size: n}
 	h.Sum(lf.MD5[:0])

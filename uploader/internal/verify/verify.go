@@ -23,7 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
-	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
 // Defaults of the settings with a flag.
@@ -66,20 +66,20 @@ type Config struct {
 func (c Config) validate() error {
 	switch {
 	case c.Concurrency < 1 || c.Concurrency > maxConcurrency:
-		return &migrate.ConfigError{Setting: "concurrency", Problem: fmt.Sprintf("must be between 1 and %d, got %d", maxConcurrency, c.Concurrency)}
+		return &source.ConfigError{Setting: "concurrency", Problem: fmt.Sprintf("must be between 1 and %d, got %d", maxConcurrency, c.Concurrency)}
 	case c.BatchSize < 1:
-		return &migrate.ConfigError{Setting: "batch-size", Problem: fmt.Sprintf("must be at least 1, got %d", c.BatchSize)}
+		return &source.ConfigError{Setting: "batch-size", Problem: fmt.Sprintf("must be at least 1, got %d", c.BatchSize)}
 	case c.Sample < 0:
-		return &migrate.ConfigError{Setting: "sample", Problem: fmt.Sprintf("must be 0 (all) or more, got %d", c.Sample)}
+		return &source.ConfigError{Setting: "sample", Problem: fmt.Sprintf("must be 0 (all) or more, got %d", c.Sample)}
 	case c.ExpectNoReferer != 0 && c.ExpectNoReferer != http.StatusOK && c.ExpectNoReferer != http.StatusForbidden:
-		return &migrate.ConfigError{Setting: "expect-no-referer", Problem: fmt.Sprintf("must be 200, 403 or skip, got %d", c.ExpectNoReferer)}
+		return &source.ConfigError{Setting: "expect-no-referer", Problem: fmt.Sprintf("must be 200, 403 or skip, got %d", c.ExpectNoReferer)}
 	}
 	if c.ForeignReferer != "" {
 		if err := checkURL("foreign-referer", c.ForeignReferer, "a page of a site the policy does not allow, e.g. "+DefaultForeignReferer); err != nil {
 			return err
 		}
 		if c.ForeignReferer == c.Referer {
-			return &migrate.ConfigError{Setting: "foreign-referer", Problem: "is the allowed --referer: give a site the policy must refuse"}
+			return &source.ConfigError{Setting: "foreign-referer", Problem: "is the allowed --referer: give a site the policy must refuse"}
 		}
 	}
 	return nil
@@ -151,8 +151,8 @@ type Report struct {
 	DurationSeconds   float64  `json:"duration_seconds"`
 }
 
-// Run checks the flagged records. The error is a *migrate.ConfigError for settings that cannot
-// work, wraps migrate.ErrInterrupted when ctx was cancelled, and is the catalog's error when
+// Run checks the flagged records. The error is a *source.ConfigError for settings that cannot
+// work, wraps catalog.ErrInterrupted when ctx was cancelled, and is the catalog's error when
 // reading the flagged records failed; the report counts what was checked until then.
 func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	start := time.Now()
@@ -213,7 +213,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	rep.DurationSeconds = time.Since(start).Seconds()
 	if ctx.Err() != nil {
 		rep.Interrupted = true
-		return rep, fmt.Errorf("%w: %d of the flagged records were checked: %w", migrate.ErrInterrupted, rep.Checked, context.Cause(ctx))
+		return rep, fmt.Errorf("%w: %d of the flagged records were checked: %w", catalog.ErrInterrupted, rep.Checked, context.Cause(ctx))
 	}
 	if catErr != nil {
 		return rep, fmt.Errorf("read the flagged records: %w", catErr)
@@ -305,9 +305,9 @@ func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalo
 	case err == nil:
 		local = &lf
 		res.Size, res.MD5 = lf.Size, hex.EncodeToString(lf.MD5[:])
-	case errors.Is(err, migrate.ErrMissing):
+	case errors.Is(err, source.ErrMissing):
 		// The public copy is still checked: after a prune this is the normal case.
-	case errors.Is(err, migrate.ErrInvalid):
+	case errors.Is(err, source.ErrInvalid):
 		res.Outcome, res.Error = OutcomeInvalid, err.Error()
 		return res
 	default:

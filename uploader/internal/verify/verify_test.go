@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
-	"github.com/staticmedia/staticmedia/uploader/internal/migrate"
+	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
 // These tests run the engine against origin, a static HTTP server that applies a Referer rule
@@ -345,7 +345,7 @@ func TestRunErrors(t *testing.T) {
 		config      func(*Config)
 		catalog     FlaggedLister
 		cancel      bool
-		wantSetting string // a *migrate.ConfigError naming it
+		wantSetting string // a *source.ConfigError naming it
 		wantErr     error
 	}{
 		{name: "no public base URL", config: func(c *Config) { c.PublicBaseURL = "" }, wantSetting: "public-base-url"},
@@ -356,7 +356,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "no concurrency", config: func(c *Config) { c.Concurrency = 0 }, wantSetting: "concurrency"},
 		{name: "missing source", config: func(c *Config) { c.Source = filepath.Join(src, "nope") }, wantSetting: "source"},
 		{name: "catalog fails", catalog: failing{catalogDown}, wantErr: catalogDown},
-		{name: "interrupted", cancel: true, wantErr: migrate.ErrInterrupted},
+		{name: "interrupted", cancel: true, wantErr: catalog.ErrInterrupted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,7 +375,7 @@ func TestRunErrors(t *testing.T) {
 			}
 			defer cancel()
 			rep, err := Run(ctx, cfg, Deps{HTTP: client, Catalog: cat})
-			var ce *migrate.ConfigError
+			var ce *source.ConfigError
 			switch {
 			case tt.wantSetting != "":
 				if !errors.As(err, &ce) || ce.Setting != tt.wantSetting {

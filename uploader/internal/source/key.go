@@ -1,4 +1,4 @@
-package migrate
+package source
 
 import (
 	"errors"
@@ -25,18 +25,18 @@ type sourceRoot struct {
 func newSourceRoot(dir string) (sourceRoot, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return sourceRoot{}, &ConfigError{"source", fmt.Sprintf("cannot make %q absolute: %v", dir, err)}
+		return sourceRoot{}, &ConfigError{Setting: "source", Problem: fmt.Sprintf("cannot make %q absolute: %v", dir, err)}
 	}
 	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return sourceRoot{}, &ConfigError{"source", fmt.Sprintf("%v: pass the directory the catalog's paths are relative to", err)}
+		return sourceRoot{}, &ConfigError{Setting: "source", Problem: fmt.Sprintf("%v: pass the directory the catalog's paths are relative to", err)}
 	}
 	fi, err := os.Stat(resolved)
 	if err != nil {
-		return sourceRoot{}, &ConfigError{"source", err.Error()}
+		return sourceRoot{}, &ConfigError{Setting: "source", Problem: err.Error()}
 	}
 	if !fi.IsDir() {
-		return sourceRoot{}, &ConfigError{"source", fmt.Sprintf("%s is not a directory", dir)}
+		return sourceRoot{}, &ConfigError{Setting: "source", Problem: fmt.Sprintf("%s is not a directory", dir)}
 	}
 	return sourceRoot{Lexical: abs, Real: resolved}, nil
 }
@@ -87,8 +87,8 @@ func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, e
 		return "", "", fmt.Errorf("%w: path is the source directory itself", ErrInvalid)
 	}
 	key = prefix + filepath.ToSlash(rel)
-	if len(key) > maxKeyBytes {
-		return "", "", fmt.Errorf("%w: key is %d bytes, S3 allows %d", ErrInvalid, len(key), maxKeyBytes)
+	if len(key) > MaxKeyBytes {
+		return "", "", fmt.Errorf("%w: key is %d bytes, S3 allows %d", ErrInvalid, len(key), MaxKeyBytes)
 	}
 	return key, filepath.Join(root.Lexical, rel), nil
 }

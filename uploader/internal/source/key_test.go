@@ -1,4 +1,4 @@
-package migrate
+package source
 
 import (
 	"errors"
@@ -216,35 +216,5 @@ func TestOpenSourceFIFOSwappedIn(t *testing.T) {
 			w.Close()
 		}
 		t.Fatal("opening the swapped-in FIFO blocked")
-	}
-}
-
-// TestRunFIFOSwappedIn is TestOpenSourceFIFOSwappedIn through a whole run: the run finishes,
-// the swapped file is invalid and the others are uploaded.
-func TestRunFIFOSwappedIn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: needs MinIO")
-	}
-	const bucket = "media"
-	up, _ := minioBucket(t, bucket)
-	files, paths := numberedFiles(t, 3)
-	src := tree(t, files)
-	swap := func(path string) {
-		if filepath.Base(path) != "f01.jpg" {
-			return
-		}
-		if err := os.Remove(path); err != nil {
-			t.Error(err)
-		}
-		if err := syscall.Mkfifo(path, 0o644); err != nil {
-			t.Error(err)
-		}
-	}
-	rep, _, err := runBounded(t, 60*time.Second, Config{Bucket: bucket, Source: src}, Deps{S3: up, Catalog: newMemCatalog(paths...), beforeOpen: swap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Uploaded != 2 || rep.Invalid != 1 || rep.Errors[0].Path != "f01.jpg" || !strings.Contains(rep.Errors[0].Message, "named pipe") {
-		t.Fatalf("report %s; want f01.jpg invalid (a named pipe) and the others uploaded", brief(rep))
 	}
 }

@@ -1,0 +1,103 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/staticmedia/staticmedia/internal/policy"
+)
+
+var _ function.Function = (*ciTrustPolicyFunction)(nil)
+
+// NewCITrustPolicyFunction returns provider::staticmedia::ci_trust_policy.
+func NewCITrustPolicyFunction() function.Function {
+	return &ciTrustPolicyFunction{}
+}
+
+type ciTrustPolicyFunction struct{}
+
+func (f *ciTrustPolicyFunction) Metadata(_ context.Context, _ function.MetadataRequest, resp *function.MetadataResponse) {
+	resp.Name = "ci_trust_policy"
+}
+
+func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.DefinitionRequest, resp *function.DefinitionResponse) {
+	resp.Definition = function.Definition{
+		Summary: "Trust policy that lets CI jobs of named repositories assume a role with their OIDC token",
+		MarkdownDescription: "Returns the trust policy that `staticmedia_upload_role` puts on its role, as JSON, for use as " +
+			"`assume_role_policy` of an `aws_iam_role` from the AWS provider: the OIDC provider may exchange a token for " +
+			"the role's credentials (`sts:AssumeRoleWithWebIdentity`) when its `aud` claim equals the audience and its " +
+			"`sub` claim matches one of the subjects. Subjects are sorted and deduplicated.\n\n" +
+			"Subjects that would let other owners' repositories in are refused with an error: `*`, `repo:*`, " +
+			"`repo:*/...`, a GitHub subject that does not start with `repo:OWNER/NAME:`, a GitLab one without " +
+			"`project_path:GROUP/`. Attach `upload_policy` to the role as its only permission.",
+		Parameters: []function.Parameter{
+			function.StringParameter{
+				Name: "oidc_provider_arn",
+				MarkdownDescription: "ARN of the IAM OIDC provider of the CI's issuer, for example " +
+					"`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` (the `arn` of an " +
+					"`aws_iam_openid_connect_provider`).",
+			},
+			function.ListParameter{
+				Name:        "subjects",
+				ElementType: types.StringType,
+				MarkdownDescription: "`sub` claim `StringLike` patterns, for example `\"repo:OWNER/NAME:ref:refs/heads/main\"` " +
+					"(GitHub) or `\"project_path:GROUP/PROJECT:ref_type:branch:ref:main\"` (GitLab).",
+			},
+		},
+		VariadicParameter: function.StringParameter{
+			Name: "audience",
+			MarkdownDescription: "Optional: the `aud` claim tokens must carry, at most one. Defaults to `" +
+				policy.DefaultCIAudience + "`.",
+		},
+		Return: function.StringReturn{},
+	}
+}
+
+func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
+	var arn string
+	var subjects, audiences []string
+	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &arn, &subjects, &audiences))
+	if resp.Error != nil {
+		return
+	}
+	// Inputs are checked one by one first so each error names the argument that caused it.
+	provider, err := policy.ParseOIDCProviderARN(arn)
+	if err != nil {
+		resp.Error = function.NewArgumentFuncError(0, err.Error())
+		return
+	}
+	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
+		resp.Error = function.NewArgumentFuncError(1, err.Error())
+		return
+	}
+	in := policy.CITrustInput{OIDCProviderARN: arn, Subjects: subjects}
+	switch len(audiences) {
+	case 0:
+	case 1:
+		in.Audience = audiences[0]
+		if err := policy.ValidateCIAudience(in.Audience); err != nil || in.Audience == "" {
+			msg := "the audience is empty: leave it out for " + policy.DefaultCIAudience + " or give the aud claim"
+			if err != nil {
+				msg = err.Error()
+			}
+			resp.Error = function.NewArgumentFuncError(2, msg)
+			return
+		}
+	default:
+		resp.Error = function.NewArgumentFuncError(2, "give at most one audience: a token carries the aud claim the CI was asked for")
+		return
+	}
+	doc, err := policy.CITrust(in)
+	if err != nil {
+		resp.Error = function.NewFuncError(err.Error())
+		return
+	}
+	out, err := doc.JSON()
+	if err != nil {
+		resp.Error = function.NewFuncError(err.Error())
+		return
+	}
+	resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, out))
+}

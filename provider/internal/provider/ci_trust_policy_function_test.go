@@ -1,0 +1,66 @@
+package provider
+
+import (
+	"regexp"
+	"testing"
+)
+
+func TestCITrustPolicyFunction(t *testing.T) {
+	t.Parallel()
+	const github = `"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"`
+	const gitlab = `"arn:aws:iam::123456789012:oidc-provider/gitlab.com"`
+	tests := []functionTest{
+		{name: "github", call: `ci_trust_policy(` + github + `, ["repo:octo-org/site:ref:refs/heads/main"])`, golden: "ci_trust_github.json"},
+		{
+			name:   "github subjects sorted and deduplicated",
+			call:   `ci_trust_policy(` + github + `, ["repo:octo-org/site:environment:production", "repo:octo-org/media:*", "repo:octo-org/site:environment:production"])`,
+			golden: "ci_trust_github_subjects.json",
+		},
+		{
+			name:   "gitlab with its audience",
+			call:   `ci_trust_policy(` + gitlab + `, ["project_path:media-team/site:ref_type:branch:ref:main"], "https://gitlab.com")`,
+			golden: "ci_trust_gitlab.json",
+		},
+		{
+			name:    "not an OIDC provider ARN",
+			call:    `ci_trust_policy("arn:aws:iam::123456789012:role/ci", ["repo:octo-org/site:*"])`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "oidc_provider_arn" parameter.*aws_iam_openid_connect_provider`),
+		},
+		{
+			name:    "star",
+			call:    `ci_trust_policy(` + github + `, ["*"])`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*begins with a\s+wildcard`),
+		},
+		{
+			name:    "repo star",
+			call:    `ci_trust_policy(` + github + `, ["repo:*"])`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*repo:OWNER/NAME:ref:refs/heads/BRANCH`),
+		},
+		{
+			name:    "gitlab without project_path",
+			call:    `ci_trust_policy(` + gitlab + `, ["ref_type:branch:ref:main"])`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*project_path:GROUP/`),
+		},
+		{
+			name:    "no subjects",
+			call:    `ci_trust_policy(` + github + `, [])`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*no CI subjects given`),
+		},
+		{
+			name:    "wildcard audience",
+			call:    `ci_trust_policy(` + github + `, ["repo:octo-org/site:*"], "sts.*")`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "audience" parameter.*StringEquals`),
+		},
+		{
+			name:    "two audiences",
+			call:    `ci_trust_policy(` + github + `, ["repo:octo-org/site:*"], "a", "b")`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "audience" parameter.*at most one audience`),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
+	}
+}

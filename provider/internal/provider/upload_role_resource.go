@@ -1,0 +1,699 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/staticmedia/staticmedia/internal/policy"
+)
+
+// Session length bounds IAM allows for a role, in seconds.
+const (
+	minRoleSessionSeconds = 3600
+	maxRoleSessionSeconds = 43200
+)
+
+var (
+	_ resource.ResourceWithImportState    = (*uploadRoleResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*uploadRoleResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*uploadRoleResource)(nil)
+)
+
+// NewUploadRoleResource returns the staticmedia_upload_role resource.
+func NewUploadRoleResource() resource.Resource {
+	return &uploadRoleResource{}
+}
+
+// uploadRoleResource is an IAM role with the upload-only inline policy that CI jobs assume with their
+// OIDC token, so no long-lived key exists anywhere.
+type uploadRoleResource struct {
+	pd *providerData
+}
+
+type uploadRoleResourceModel struct {
+	ID                 types.String   `tfsdk:"id"`
+	Name               types.String   `tfsdk:"name"`
+	Path               types.String   `tfsdk:"path"`
+	Bucket             types.String   `tfsdk:"bucket"`
+	KeyPrefix          types.String   `tfsdk:"key_prefix"`
+	ExtraActions       types.Set      `tfsdk:"extra_actions"`
+	OIDCProviderARN    types.String   `tfsdk:"oidc_provider_arn"`
+	Audience           types.String   `tfsdk:"audience"`
+	Subjects           types.Set      `tfsdk:"subjects"`
+	MaxSessionDuration types.Int64    `tfsdk:"max_session_duration"`
+	Tags               types.Map      `tfsdk:"tags"`
+	TagsAll            types.Map      `tfsdk:"tags_all"`
+	ARN                types.String   `tfsdk:"arn"`
+	UniqueID           types.String   `tfsdk:"unique_id"`
+	PolicyJSON         types.String   `tfsdk:"policy_json"`
+	TrustPolicyJSON    types.String   `tfsdk:"trust_policy_json"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *uploadRoleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_upload_role"
+}
+
+func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An IAM role that CI jobs assume with their OIDC token (`sts:AssumeRoleWithWebIdentity`), so the " +
+			"uploader needs no access key at all. Its inline policy `" + defaultUploadPolicyName + "` is the one " +
+			"`staticmedia_upload_user` carries, built by the same code: `s3:PutObject` on the bucket (optionally below " +
+			"`key_prefix`) and `s3:ListAllMyBuckets`. Its trust policy lets only tokens of the given OIDC provider, with the " +
+			"given audience and a subject matching one of `subjects`, assume it.\n\n" +
+			"Subjects that would let other owners' repositories in are refused at plan: `*`, `repo:*`, `repo:*/...`, a GitHub " +
+			"subject that does not start with `repo:OWNER/NAME:`, a GitLab one without `project_path:GROUP/`. The OIDC " +
+			"provider must exist (create it with `aws_iam_openid_connect_provider`, see the keyless CI guide); creating the " +
+			"role waits until IAM shows it, and warns when `audience` is not among its client IDs.\n\n" +
+			"Both policies are compared semantically when read back: formatting changes made by AWS never show as a diff, " +
+			"while a policy edited or deleted outside Terraform does and is restored by the next apply.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The role name.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the IAM role. Changing it replaces the role.",
+				Required:            true,
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 64),
+					stringvalidator.RegexMatches(iamNamePattern, "may contain only letters, digits and + = , . @ _ -"),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"path": schema.StringAttribute{
+				MarkdownDescription: "IAM path of the role, starting and ending with `/`. Defaults to `/`. IAM cannot move a " +
+					"role, so changing it replaces the role.",
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString("/"),
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 512),
+					stringvalidator.RegexMatches(iamPathPattern, "must start and end with / and contain only printable ASCII characters"),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"bucket": schema.StringAttribute{
+				MarkdownDescription: "The bucket the role may upload into. Changing it rewrites the inline policy in place.",
+				Required:            true,
+			},
+			"key_prefix":    keyPrefixAttribute(),
+			"extra_actions": extraActionsAttribute(),
+			"oidc_provider_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the IAM OIDC identity provider of the CI's token issuer, for example " +
+					"`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` (the `arn` of an " +
+					"`aws_iam_openid_connect_provider`). The part after `oidc-provider/` prefixes the trust policy's condition " +
+					"keys, and tells GitHub (`token.actions.githubusercontent.com`, or an issuer ending in `/_services/token`) " +
+					"and GitLab (`gitlab.com`, or a host starting with `gitlab.`) issuers apart for the subject checks.",
+				Required: true,
+			},
+			"audience": schema.StringAttribute{
+				MarkdownDescription: "The `aud` claim tokens must carry (`StringEquals`). Defaults to `" + policy.DefaultCIAudience +
+					"`, what AWS's credential actions request; it must be one of the OIDC provider's client IDs.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(policy.DefaultCIAudience),
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"subjects": schema.SetAttribute{
+				MarkdownDescription: "The `sub` claims allowed to assume the role, as `StringLike` patterns (`*` and `?` are " +
+					"wildcards). GitHub: `repo:OWNER/NAME:ref:refs/heads/BRANCH`, `repo:OWNER/NAME:environment:NAME`, " +
+					"`repo:OWNER/NAME:*`. GitLab: `project_path:GROUP/PROJECT:ref_type:branch:ref:BRANCH`. Patterns that " +
+					"admit other owners' repositories are refused at plan.",
+				ElementType: types.StringType,
+				Required:    true,
+				Validators:  []validator.Set{setvalidator.SizeAtLeast(1)},
+			},
+			"max_session_duration": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Longest session, in seconds, a CI job may ask for: %d to %d. Defaults to %d.",
+					minRoleSessionSeconds, maxRoleSessionSeconds, minRoleSessionSeconds),
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(minRoleSessionSeconds),
+				Validators: []validator.Int64{int64validator.Between(minRoleSessionSeconds, maxRoleSessionSeconds)},
+			},
+			"tags": schema.MapAttribute{
+				MarkdownDescription: "Tags for the role. They override the provider's `default_tags` with the same key.",
+				ElementType:         types.StringType,
+				Optional:            true,
+			},
+			"tags_all": schema.MapAttribute{
+				MarkdownDescription: "All tags on the role: the provider's `default_tags` merged with `tags`.",
+				ElementType:         types.StringType,
+				Computed:            true,
+			},
+			"arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the role: what CI sets as `AWS_ROLE_ARN`, and the uploader output's `role_arn`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"unique_id": schema.StringAttribute{
+				MarkdownDescription: "The stable unique ID IAM assigns to the role (`AROA...`).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"policy_json": schema.StringAttribute{
+				MarkdownDescription: "The inline upload-only policy document. Empty when the policy was deleted outside " +
+					"Terraform; the next apply puts it back.",
+				Computed: true,
+			},
+			"trust_policy_json": schema.StringAttribute{
+				MarkdownDescription: "The trust policy document, as `provider::staticmedia::ci_trust_policy` renders it.",
+				Computed:            true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *uploadRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.pd = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig reports policy problems at plan time on the attribute that causes them. While
+// oidc_provider_arn is unknown (an OIDC provider created in the same apply) subjects are checked without
+// knowing the platform, which still refuses wildcards in front and repo:*/project_path:*; the platform's
+// own rule is checked again by ModifyPlan once the ARN is known.
+func (r *uploadRoleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var data uploadRoleResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(validateUploadPolicyConfig(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions)...)
+	resp.Diagnostics.Append(validateTrustConfig(ctx, &data)...)
+}
+
+// validateTrustConfig checks oidc_provider_arn, audience and subjects, each on its own attribute.
+func validateTrustConfig(ctx context.Context, data *uploadRoleResourceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var provider policy.OIDCProvider
+	if !data.OIDCProviderARN.IsUnknown() && !data.OIDCProviderARN.IsNull() {
+		p, err := policy.ParseOIDCProviderARN(data.OIDCProviderARN.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("oidc_provider_arn"), "Invalid OIDC Provider ARN", err.Error())
+			return diags
+		}
+		provider = p
+	}
+	if !data.Audience.IsUnknown() && !data.Audience.IsNull() {
+		if err := policy.ValidateCIAudience(data.Audience.ValueString()); err != nil {
+			diags.AddAttributeError(path.Root("audience"), "Invalid CI Audience", err.Error())
+		}
+	}
+	if data.Subjects.IsNull() || hasUnknown(data.Subjects) {
+		return diags
+	}
+	var subjects []string
+	diags.Append(data.Subjects.ElementsAs(ctx, &subjects, false)...)
+	if diags.HasError() {
+		return diags
+	}
+	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
+		diags.AddAttributeError(path.Root("subjects"), "Invalid CI Subject", err.Error())
+	}
+	return diags
+}
+
+// ModifyPlan computes tags_all, policy_json and trust_policy_json at plan time, which is what makes drift
+// visible: Read stores what AWS holds and the plan shows the documents that apply will put back.
+func (r *uploadRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan uploadRoleResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *uploadRoleResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &uploadRoleResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	tagsAll, diags := planTagsAll(ctx, defaultTagsOf(r.pd), plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	plan.TagsAll = tagsAll
+
+	doc, trust, diags := r.documents(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.PolicyJSON, plan.TrustPolicyJSON = types.StringUnknown(), types.StringUnknown()
+	if doc != "" {
+		plan.PolicyJSON = types.StringValue(doc)
+		if state != nil {
+			plan.PolicyJSON = types.StringValue(policy.PreferEquivalent(doc, state.PolicyJSON.ValueString()))
+		}
+	}
+	if trust != "" {
+		plan.TrustPolicyJSON = types.StringValue(trust)
+		if state != nil {
+			plan.TrustPolicyJSON = types.StringValue(policy.PreferEquivalent(trust, state.TrustPolicyJSON.ValueString()))
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data uploadRoleResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := data.Name.ValueString()
+	doc, trust, tagsAll, diags := r.desired(ctx, &data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.checkOIDCProvider(ctx, data.OIDCProviderARN.ValueString(), data.Audience.ValueString())...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	out, err := r.pd.iam.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String(name),
+		Path:                     aws.String(data.Path.ValueString()),
+		AssumeRolePolicyDocument: aws.String(trust),
+		MaxSessionDuration:       aws.Int32(int32(data.MaxSessionDuration.ValueInt64())),
+		Tags:                     iamTags(tagsAll),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create Upload Role",
+			fmt.Sprintf("IAM CreateRole for %q failed: %s\n\nIf the role already exists, import it with "+
+				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateRole.", name, err))
+		return
+	}
+	data.ID = types.StringValue(name)
+	data.ARN = types.StringValue(aws.ToString(out.Role.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(out.Role.RoleId))
+	data.TrustPolicyJSON = types.StringValue(trust)
+	data.TagsAll = mapToTerraform(tagsAll)
+	tflog.Debug(ctx, "created upload role", map[string]any{"role": name, "arn": data.ARN.ValueString()})
+
+	if err := putRoleUploadPolicy(ctx, r.pd.iam, name, doc); err != nil {
+		// Saving the role makes Terraform mark it tainted, so the next apply replaces it instead of leaving
+		// an IAM role nobody tracks.
+		data.PolicyJSON = types.StringValue("")
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		resp.Diagnostics.AddError("Unable to Put Upload Policy",
+			fmt.Sprintf("The role %q was created, but putting its inline policy %q failed: %s\n\nThe role is saved as "+
+				"tainted and the next apply replaces it. Check that the caller may call iam:PutRolePolicy.",
+				name, defaultUploadPolicyName, err))
+		return
+	}
+	data.PolicyJSON = types.StringValue(doc)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data uploadRoleResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := data.Name.ValueString()
+	out, err := r.pd.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if isNotFound(err) {
+		tflog.Warn(ctx, "upload role is gone, removing it from state", map[string]any{"role": name})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Role",
+			fmt.Sprintf("IAM GetRole for %q failed: %s\n\nCheck that the caller may call iam:GetRole.", name, err))
+		return
+	}
+	role := out.Role
+	data.ID = types.StringValue(name)
+	data.Path = types.StringValue(aws.ToString(role.Path))
+	data.ARN = types.StringValue(aws.ToString(role.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(role.RoleId))
+	data.MaxSessionDuration = types.Int64Value(int64(aws.ToInt32(role.MaxSessionDuration)))
+	importing := data.Bucket.IsNull()
+
+	remoteTrust, err := decodePolicyDocument(aws.ToString(role.AssumeRolePolicyDocument))
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("The trust policy of role %q: %s", name, err))
+		return
+	}
+	if importing {
+		resp.Diagnostics.Append(recoverTrustInputs(ctx, &data, remoteTrust)...)
+	}
+
+	remoteTags, err := listRoleTags(ctx, r.pd.iam, name)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Role Tags",
+			fmt.Sprintf("IAM ListRoleTags for %q failed: %s\n\nCheck that the caller may call iam:ListRoleTags.", name, err))
+		return
+	}
+	data.Tags, data.TagsAll, diags = readTags(ctx, defaultTagsOf(r.pd), data.Tags, remoteTags)
+	resp.Diagnostics.Append(diags...)
+
+	remote, found, err := getRolePolicyDocument(ctx, r.pd.iam, name, defaultUploadPolicyName)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Policy",
+			fmt.Sprintf("Reading the inline policy %q of role %q failed: %s\n\nCheck that the caller may call iam:GetRolePolicy.",
+				defaultUploadPolicyName, name, err))
+		return
+	}
+	if found && importing {
+		resp.Diagnostics.Append(recoverUploadInputs(ctx, remote, defaultUploadPolicyName, fmt.Sprintf("role %q", name),
+			&data.Bucket, &data.KeyPrefix, &data.ExtraActions)...)
+	}
+
+	// Prefer the JSON already in state, then the documents the attributes describe, as long as AWS holds an
+	// equivalent policy; AWS reformats documents, and a byte comparison would be a perpetual diff.
+	doc, trust, _ := r.documents(ctx, &data)
+	data.TrustPolicyJSON = types.StringValue(policy.PreferEquivalent(remoteTrust, data.TrustPolicyJSON.ValueString(), trust))
+	if data.TrustPolicyJSON.ValueString() == remoteTrust {
+		tflog.Info(ctx, "upload role's trust policy differs from the expected document", map[string]any{"role": name})
+	}
+	if !found {
+		// An empty policy_json differs from the document ModifyPlan computes, so the plan shows the update that
+		// puts the policy back.
+		tflog.Warn(ctx, "upload role's policy is gone", map[string]any{"role": name, "policy": defaultUploadPolicyName})
+		data.PolicyJSON = types.StringValue("")
+	} else {
+		data.PolicyJSON = types.StringValue(policy.PreferEquivalent(remote, data.PolicyJSON.ValueString(), doc))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state uploadRoleResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := plan.Name.ValueString()
+	doc, trust, tagsAll, diags := r.desired(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if trust != state.TrustPolicyJSON.ValueString() {
+		if !plan.OIDCProviderARN.Equal(state.OIDCProviderARN) || !plan.Audience.Equal(state.Audience) {
+			resp.Diagnostics.Append(r.checkOIDCProvider(ctx, plan.OIDCProviderARN.ValueString(), plan.Audience.ValueString())...)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+		}
+		_, err := r.pd.iam.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(name), PolicyDocument: aws.String(trust)})
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Update Trust Policy",
+				fmt.Sprintf("IAM UpdateAssumeRolePolicy for role %q failed: %s\n\nCheck that the caller may call iam:UpdateAssumeRolePolicy, then apply again.", name, err))
+			return
+		}
+	}
+	if !plan.MaxSessionDuration.Equal(state.MaxSessionDuration) {
+		_, err := r.pd.iam.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(name), MaxSessionDuration: aws.Int32(int32(plan.MaxSessionDuration.ValueInt64()))})
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Update Upload Role",
+				fmt.Sprintf("IAM UpdateRole (max_session_duration %d) for %q failed: %s\n\nCheck that the caller may call iam:UpdateRole, then apply again.",
+					plan.MaxSessionDuration.ValueInt64(), name, err))
+			return
+		}
+	}
+	if doc != state.PolicyJSON.ValueString() {
+		if err := putRoleUploadPolicy(ctx, r.pd.iam, name, doc); err != nil {
+			resp.Diagnostics.AddError("Unable to Put Upload Policy",
+				fmt.Sprintf("Putting the inline policy %q on role %q failed: %s\n\nCheck that the caller may call iam:PutRolePolicy.", defaultUploadPolicyName, name, err))
+			return
+		}
+	}
+	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
+		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
+			resp.Diagnostics.AddError("Unable to Update Upload Role Tags",
+				fmt.Sprintf("Updating the tags of role %q failed: %s\n\nCheck that the caller may call iam:TagRole and iam:UntagRole.", name, err))
+			return
+		}
+	}
+
+	out, err := r.pd.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
+		return
+	}
+	plan.ID = types.StringValue(name)
+	plan.ARN = types.StringValue(aws.ToString(out.Role.Arn))
+	plan.UniqueID = types.StringValue(aws.ToString(out.Role.RoleId))
+	plan.PolicyJSON = types.StringValue(doc)
+	plan.TrustPolicyJSON = types.StringValue(trust)
+	plan.TagsAll = mapToTerraform(tagsAll)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data uploadRoleResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := data.Timeouts.Delete(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	name := data.Name.ValueString()
+	_, err := r.pd.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(defaultUploadPolicyName)})
+	if err != nil && !isNotFound(err) {
+		resp.Diagnostics.AddError("Unable to Delete Upload Policy",
+			fmt.Sprintf("Deleting the inline policy %q of role %q failed: %s\n\nCheck that the caller may call iam:DeleteRolePolicy, then retry the destroy.", defaultUploadPolicyName, name, err))
+		return
+	}
+	_, err = r.pd.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
+	switch {
+	case err == nil, isNotFound(err):
+	case isAPIError(err, "DeleteConflict"):
+		resp.Diagnostics.AddError("Upload Role Still Has Dependencies",
+			fmt.Sprintf("IAM refused to delete role %q: %s\n\nThe role still has something this resource does not manage "+
+				"(other inline or attached policies, or an instance profile). Remove it, then retry the destroy.", name, err))
+	default:
+		resp.Diagnostics.AddError("Unable to Delete Upload Role",
+			fmt.Sprintf("IAM DeleteRole for %q failed: %s\n\nCheck that the caller may call iam:DeleteRole, then retry the destroy.", name, err))
+	}
+}
+
+// ImportState takes the role name. bucket, key_prefix and extra_actions are recovered from the inline policy,
+// oidc_provider_arn, audience and subjects from the trust policy, by Read.
+func (r *uploadRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+}
+
+func (r *uploadRoleResource) partition() string {
+	if r.pd == nil {
+		return ""
+	}
+	return r.pd.partition
+}
+
+// documents renders the upload policy and the trust policy the attributes describe; each is "" while an
+// input it needs is unknown. Errors name the attribute that causes them.
+func (r *uploadRoleResource) documents(ctx context.Context, data *uploadRoleResourceModel) (doc, trust string, diags diag.Diagnostics) {
+	in, known, d := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition())
+	diags.Append(d...)
+	if known && !diags.HasError() {
+		var err error
+		if doc, err = buildUploadPolicy(in); err != nil {
+			diags.AddAttributeError(path.Root("bucket"), "Invalid Upload Policy", err.Error())
+		}
+	}
+	if hasUnknown(data.OIDCProviderARN, data.Audience, data.Subjects) || data.OIDCProviderARN.IsNull() || data.Subjects.IsNull() {
+		return doc, "", diags
+	}
+	trustIn := policy.CITrustInput{OIDCProviderARN: data.OIDCProviderARN.ValueString(), Audience: data.Audience.ValueString()}
+	diags.Append(data.Subjects.ElementsAs(ctx, &trustIn.Subjects, false)...)
+	if diags.HasError() {
+		return doc, "", diags
+	}
+	t, err := policy.CITrust(trustIn)
+	if err == nil {
+		trust, err = t.JSON()
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("subjects"), "Invalid CI Trust Policy", err.Error())
+	}
+	return doc, trust, diags
+}
+
+// desired returns the documents and tags_all that apply must produce. The planned JSON is used when known:
+// ModifyPlan may have kept an equivalent older string that is already in AWS.
+func (r *uploadRoleResource) desired(ctx context.Context, data *uploadRoleResourceModel) (doc, trust string, tagsAll map[string]string, diags diag.Diagnostics) {
+	tagsAll, diags = desiredTagsAll(ctx, defaultTagsOf(r.pd), data.Tags)
+	doc, trust, d := r.documents(ctx, data)
+	diags.Append(d...)
+	if v := data.PolicyJSON; !v.IsUnknown() && v.ValueString() != "" {
+		doc = v.ValueString()
+	}
+	if v := data.TrustPolicyJSON; !v.IsUnknown() && v.ValueString() != "" {
+		trust = v.ValueString()
+	}
+	return doc, trust, tagsAll, diags
+}
+
+// checkOIDCProvider waits until IAM shows the OIDC provider (one created a moment ago may not have propagated
+// yet, and a trust policy naming it would be refused), and warns when the audience is not among its client
+// IDs, because STS would then refuse every token.
+func (r *uploadRoleResource) checkOIDCProvider(ctx context.Context, arn, audience string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var clientIDs []string
+	err := retryIAMPropagation(ctx, func(ctx context.Context) error {
+		out, err := r.pd.iam.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
+		if err == nil {
+			clientIDs = out.ClientIDList
+		}
+		return err
+	})
+	switch {
+	case isNotFound(err):
+		diags.AddAttributeError(path.Root("oidc_provider_arn"), "OIDC Provider Not Found",
+			fmt.Sprintf("IAM has no OIDC provider %q (waited up to %s for it to propagate): %s\n\nCreate it first, for example "+
+				"with aws_iam_openid_connect_provider (see the keyless CI guide), and pass its arn.", arn, iamPropagationBound, err))
+	case err != nil:
+		diags.AddAttributeError(path.Root("oidc_provider_arn"), "Unable to Read OIDC Provider",
+			fmt.Sprintf("IAM GetOpenIDConnectProvider for %q failed: %s\n\nCheck that the caller may call iam:GetOpenIDConnectProvider.", arn, err))
+	case !slices.Contains(clientIDs, audience):
+		diags.AddAttributeWarning(path.Root("audience"), "Audience Is Not a Client ID of the OIDC Provider",
+			fmt.Sprintf("The OIDC provider %q lists the client IDs [%s], not %q, so STS will refuse every token with that "+
+				"audience. Add %q to the provider's client_id_list, or set audience to one of its client IDs.",
+				arn, strings.Join(clientIDs, ", "), audience, audience))
+	}
+	return diags
+}
+
+func (r *uploadRoleResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
+	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
+		_, err := r.pd.iam.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
+		return err
+	}, func(tags []iamtypes.Tag) error {
+		_, err := r.pd.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: tags})
+		return err
+	})
+}
+
+// recoverTrustInputs fills oidc_provider_arn, audience and subjects of an imported role from its trust
+// policy, or warns that they cannot be recovered.
+func recoverTrustInputs(ctx context.Context, data *uploadRoleResourceModel, trust string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	parsed, err := policy.ParseCITrust(trust)
+	if err != nil {
+		diags.AddWarning("Trust Policy Is Not a CI Trust Policy",
+			fmt.Sprintf("The trust policy of role %q does not have the shape staticmedia_upload_role writes (%s), so "+
+				"oidc_provider_arn, audience and subjects could not be recovered from it. The next plan replaces the trust "+
+				"policy with the one your configuration describes.", data.Name.ValueString(), err))
+		return diags
+	}
+	data.OIDCProviderARN = types.StringValue(parsed.OIDCProviderARN)
+	data.Audience = types.StringValue(parsed.Audience)
+	if parsed.Audience == "" {
+		data.Audience = types.StringValue(policy.DefaultCIAudience)
+	}
+	data.Subjects, diags = types.SetValueFrom(ctx, types.StringType, parsed.Subjects)
+	return diags
+}
+
+// putRoleUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created role.
+func putRoleUploadPolicy(ctx context.Context, client *iam.Client, role, doc string) error {
+	return retryIAMPropagation(ctx, func(ctx context.Context) error {
+		_, err := client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+			RoleName:       aws.String(role),
+			PolicyName:     aws.String(defaultUploadPolicyName),
+			PolicyDocument: aws.String(doc),
+		})
+		return err
+	})
+}
+
+// getRolePolicyDocument returns the URL-decoded inline policy document; found is false when the role has no
+// policy of that name.
+func getRolePolicyDocument(ctx context.Context, client *iam.Client, role, name string) (doc string, found bool, err error) {
+	out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+	if isNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		return "", false, fmt.Errorf("inline policy %q of role %q: %w", name, role, err)
+	}
+	return doc, true, nil
+}
+
+func listRoleTags(ctx context.Context, client *iam.Client, role string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := iam.NewListRoleTagsPaginator(client, &iam.ListRoleTagsInput{RoleName: aws.String(role)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
+}
