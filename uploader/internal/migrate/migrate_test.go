@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/staticmedia/staticmedia/internal/testbed"
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
@@ -285,7 +286,9 @@ func TestRunDryRunAndLimit(t *testing.T) {
 
 	// Files above a 104-byte threshold would go up as multipart uploads of one 8 MiB part:
 	// create, part, complete.
-	rep, err := Run(ctx, Config{Bucket: bucket, Source: src, DryRun: true, MultipartThreshold: 104}, Deps{S3: up, Catalog: cat})
+	var logs syncBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})
+	rep, err := Run(ctx, Config{Bucket: bucket, Source: src, DryRun: true, MultipartThreshold: 104}, Deps{S3: up, Catalog: cat, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,6 +299,9 @@ func TestRunDryRunAndLimit(t *testing.T) {
 	if rep.WouldPutObject != 5 || rep.WouldMultipart != 5 || rep.WouldUploadPart != 5 || rep.WouldRequests != 5+3*5 || rep.WouldUploadBytes != 1045 {
 		t.Fatalf("dry run: would send %d bytes in %d PUTs, %d multipart uploads, %d parts, %d requests; want 1045 bytes, 5, 5, 5, 20",
 			rep.WouldUploadBytes, rep.WouldPutObject, rep.WouldMultipart, rep.WouldUploadPart, rep.WouldRequests)
+	}
+	if want := "dry run: what the run would send: objects=10 bytes=1045 requests=20 put_object=5 multipart_uploads=5 upload_part=5"; !strings.Contains(logs.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, logs.String())
 	}
 	if objectExists(t, admin, bucket, "f00.jpg") {
 		t.Fatal("dry run uploaded an object")
