@@ -33,7 +33,7 @@ func (s Source) WithBeforeOpen(fn func(path string)) Source {
 func (s Source) Dir() string     { return s.root.Lexical }
 func (s Source) RealDir() string { return s.root.Real }
 
-// Key derives a record's object key (prefix + the cleaned, slash-separated path relative to
+// Key derives a record's object key (prefix + the canonical, slash-separated path relative to
 // the source) and the file's path under Dir. Errors wrap ErrInvalid.
 func (s Source) Key(prefix, recordPath string) (key, local string, err error) {
 	return objectKey(s.root, prefix, recordPath)
