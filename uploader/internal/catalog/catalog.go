@@ -6,9 +6,9 @@
 //     column is false or NULL; MarkDone sets the flag (and optionally an ETag and an
 //     upload-time column) once S3 has confirmed the object. PostgreSQL, MySQL/MariaDB and
 //     SQLite are supported.
-//   - Ledger: no application database. The source tree is walked and every regular file
-//     that is not yet recorded, or whose size or mtime changed since it was recorded, is
-//     pending. Uploads are recorded in a small SQLite file.
+//   - Ledger: no application database. The source tree is walked and every file that is
+//     not yet recorded, or whose size, mtime, ctime or inode changed since it was recorded,
+//     is pending. Uploads are recorded in a small SQLite file.
 //
 // Both stream their work in bounded batches so a catalog of millions of records never sits
 // in memory.
@@ -41,6 +41,11 @@ type Record struct {
 	Size int64
 	// ModTime is the modification time the walk saw (ledger mode; zero in table mode).
 	ModTime time.Time
+	// ChangeTime and Inode are the status-change time and inode number the walk saw (ledger
+	// mode, where the system has them; zero otherwise): a file replaced by one of the same
+	// size and mtime differs in them.
+	ChangeTime time.Time
+	Inode      uint64
 }
 
 // Done is a record whose object S3 confirmed.
@@ -54,6 +59,10 @@ type Done struct {
 	// file that changed during the upload is sent again on the next run.
 	Size    int64
 	ModTime time.Time
+	// ChangeTime and Inode, from the same stat as Size and ModTime (zero where the system
+	// has none).
+	ChangeTime time.Time
+	Inode      uint64
 	// UploadedAt is when S3 confirmed the upload.
 	UploadedAt time.Time
 }

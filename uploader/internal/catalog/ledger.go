@@ -12,16 +12,24 @@ import (
 	"time"
 )
 
-// ledgerSchema is the ledger's only table. mtime_ns is the modification time in
-// nanoseconds since the epoch, as the walk saw it when the file was uploaded.
+// ledgerSchema is the ledger's only table. mtime_ns and ctime_ns are the modification and
+// status-change times in nanoseconds since the epoch, and inode the inode number, of the file
+// that was uploaded. ctime_ns and inode are NULL where the system has none, and in rows written
+// before they existed.
 const ledgerSchema = `CREATE TABLE IF NOT EXISTS files (
 	path        TEXT PRIMARY KEY,
 	size        INTEGER,
 	mtime_ns    INTEGER,
 	etag        TEXT,
 	key         TEXT,
-	uploaded_at TEXT
+	uploaded_at TEXT,
+	ctime_ns    INTEGER,
+	inode       INTEGER
 )`
+
+// ledgerAddedColumns are the columns added to the schema since the first release, which an
+// older ledger gets with ALTER TABLE when it is opened for writing.
+var ledgerAddedColumns = []string{"ctime_ns INTEGER", "inode INTEGER"}
 
 // ledgerLookupChunk bounds the parameters of one "path IN (...)" query, far below
 // SQLite's variable limit.
@@ -57,6 +65,9 @@ type Ledger struct {
 	skip      map[string]bool
 	walkError func(path string, err error)
 	readOnly  bool
+	// identityColumns selects ctime_ns and inode, or NULLs from a read-only ledger written
+	// before they existed.
+	identityColumns string
 }
 
 // OpenLedger takes the overlap lock, opens (or creates) the ledger and checks the source
@@ -122,8 +133,52 @@ func (l *Ledger) open(ctx context.Context) error {
 			return fmt.Errorf("create ledger %s: %w", l.path, err)
 		}
 	}
+	if err := l.addColumns(ctx, create); err != nil {
+		return err
+	}
 	l.skip, err = ownFiles(l.source, l.path)
 	return err
+}
+
+// addColumns brings a ledger written by an older uploader to the current schema. A read-only
+// ledger is left as it is, and read without the columns it lacks.
+func (l *Ledger) addColumns(ctx context.Context, write bool) error {
+	if !write {
+		l.identityColumns = "NULL, NULL"
+	}
+	rows, err := l.db.QueryContext(ctx, "SELECT name FROM pragma_table_info('files')")
+	if err != nil {
+		return fmt.Errorf("read ledger %s: %w", l.path, err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read ledger %s: %w", l.path, err)
+		}
+		have[name] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("read ledger %s: %w", l.path, err)
+	}
+	if !write {
+		if have["ctime_ns"] && have["inode"] || len(have) == 0 {
+			l.identityColumns = "ctime_ns, inode"
+		}
+		return nil
+	}
+	l.identityColumns = "ctime_ns, inode"
+	for _, col := range ledgerAddedColumns {
+		name, _, _ := strings.Cut(col, " ")
+		if have[name] {
+			continue
+		}
+		if _, err := l.db.ExecContext(ctx, "ALTER TABLE files ADD COLUMN "+col); err != nil {
+			return fmt.Errorf("upgrade ledger %s: %w", l.path, err)
+		}
+	}
+	return nil
 }
 
 // InsideSource reports whether file (which need not exist; its directory must) lies inside
@@ -162,9 +217,11 @@ func ownFiles(source, ledger string) (map[string]bool, error) {
 }
 
 // Pending implements Catalog. The walk is lexical (filepath.WalkDir sorts each directory),
-// only regular files are considered (symlinks are not followed), and each batch of files
-// is checked against the ledger with one query, so neither the tree nor the ledger is
-// ever held in memory whole.
+// every entry but a directory is a record (a symlink is compared by its target, and the
+// walk does not enter linked directories), and each batch of entries is checked against
+// the ledger with one query, so neither the tree nor the ledger is ever held in memory
+// whole. An entry is pending when it is not recorded, or its size, mtime, ctime or inode
+// differs from what was uploaded.
 func (l *Ledger) Pending(ctx context.Context, batchSize int, fn func([]Record) error) error {
 	if batchSize <= 0 {
 		return fmt.Errorf("batch size must be positive, got %d", batchSize)
@@ -202,7 +259,7 @@ func (l *Ledger) Pending(ctx context.Context, batchSize int, fn func([]Record) e
 			l.walkError(path, err)
 			return nil // WalkDir skips the unreadable directory
 		}
-		if !d.Type().IsRegular() {
+		if d.IsDir() {
 			return nil
 		}
 		rel, err := filepath.Rel(l.source, path)
@@ -213,7 +270,21 @@ func (l *Ledger) Pending(ctx context.Context, batchSize int, fn func([]Record) e
 		if l.skip[id] {
 			return nil
 		}
-		info, err := d.Info()
+		rec := Record{ID: id, Path: rel}
+		// Every entry is a record, as it would be as a table row: the engine uploads a symlink
+		// that resolves to a regular file inside the source (its target's bytes under the
+		// link's key) and reports outward or dangling links, FIFOs, sockets and devices as
+		// invalid or missing, so nothing the walk saw is left out of the report. A symlink is
+		// compared by its target's stat, which is what the engine records when it uploads it.
+		var info fs.FileInfo
+		if d.Type()&fs.ModeSymlink != 0 {
+			info, err = os.Stat(path)
+			if err != nil {
+				info, err = nil, nil // dangling or looping: pending, for the engine to report
+			}
+		} else {
+			info, err = d.Info()
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // vanished since the directory was read
 		}
@@ -224,7 +295,11 @@ func (l *Ledger) Pending(ctx context.Context, batchSize int, fn func([]Record) e
 			l.walkError(path, err)
 			return nil
 		}
-		seen = append(seen, Record{ID: id, Path: rel, Size: info.Size(), ModTime: info.ModTime()})
+		if info != nil {
+			rec.Size, rec.ModTime = info.Size(), info.ModTime()
+			rec.ChangeTime, rec.Inode = FileIdentity(info)
+		}
+		seen = append(seen, rec)
 		if len(seen) >= batchSize {
 			return flush(false)
 		}
@@ -246,19 +321,19 @@ func (l *Ledger) unrecorded(ctx context.Context, recs []Record) ([]Record, error
 		for i, r := range chunk {
 			args[i] = r.ID
 		}
-		q := "SELECT path, size, mtime_ns FROM files WHERE path IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		q := "SELECT path, size, mtime_ns, " + l.identityColumns + " FROM files WHERE path IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
 		rows, err := l.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read ledger %s: %w", l.path, err)
 		}
-		type state struct{ size, mtime sql.NullInt64 }
+		type state struct{ size, mtime, ctime, inode sql.NullInt64 }
 		known := make(map[string]state, len(chunk))
 		for rows.Next() {
 			var (
 				p string
 				s state
 			)
-			if err := rows.Scan(&p, &s.size, &s.mtime); err != nil {
+			if err := rows.Scan(&p, &s.size, &s.mtime, &s.ctime, &s.inode); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read ledger %s: %w", l.path, err)
 			}
@@ -269,14 +344,21 @@ func (l *Ledger) unrecorded(ctx context.Context, recs []Record) ([]Record, error
 			return nil, fmt.Errorf("read ledger %s: %w", l.path, err)
 		}
 		for _, r := range chunk {
-			s, ok := known[r.ID]
-			if ok && s.size.Valid && s.mtime.Valid && s.size.Int64 == r.Size && s.mtime.Int64 == r.ModTime.UnixNano() {
+			if s, ok := known[r.ID]; ok && s.size.Valid && s.mtime.Valid && s.size.Int64 == r.Size && s.mtime.Int64 == r.ModTime.UnixNano() &&
+				sameIfKnown(s.ctime, !r.ChangeTime.IsZero(), r.ChangeTime.UnixNano()) &&
+				sameIfKnown(s.inode, r.Inode != 0, int64(r.Inode)) { //nolint:gosec // G115: stored as SQLite's int64, compared bit for bit
 				continue
 			}
 			pending = append(pending, r)
 		}
 	}
 	return pending, nil
+}
+
+// sameIfKnown compares a recorded value with the walk's when both exist. A row written before
+// ctime and inode were recorded, or on a system without them, is compared by size and mtime.
+func sameIfKnown(recorded sql.NullInt64, seen bool, value int64) bool {
+	return !recorded.Valid || !seen || recorded.Int64 == value
 }
 
 // MarkDone implements Catalog: it records every upload (the ledger's records change only
@@ -303,24 +385,32 @@ func (l *Ledger) record(ctx context.Context, done []Done) (err error) {
 			err = errors.Join(fmt.Errorf("record uploads in ledger %s: %w", l.path, err), ignoreDone(tx.Rollback()))
 		}
 	}()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO files (path, size, mtime_ns, etag, key, uploaded_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO files (path, size, mtime_ns, etag, key, uploaded_at, ctime_ns, inode)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-			etag = excluded.etag, key = excluded.key, uploaded_at = excluded.uploaded_at`)
+			etag = excluded.etag, key = excluded.key, uploaded_at = excluded.uploaded_at,
+			ctime_ns = excluded.ctime_ns, inode = excluded.inode`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, d := range done {
-		size, mtime := d.Size, d.ModTime
+		size, mtime, ctime, inode := d.Size, d.ModTime, d.ChangeTime, d.Inode
 		if mtime.IsZero() {
-			size, mtime = d.Record.Size, d.Record.ModTime
+			size, mtime, ctime, inode = d.Record.Size, d.Record.ModTime, d.Record.ChangeTime, d.Record.Inode
+		}
+		var ctimeNS, ino sql.NullInt64
+		if !ctime.IsZero() {
+			ctimeNS = sql.NullInt64{Int64: ctime.UnixNano(), Valid: true}
+		}
+		if inode != 0 {
+			ino = sql.NullInt64{Int64: int64(inode), Valid: true} //nolint:gosec // G115: stored bit for bit
 		}
 		at := d.UploadedAt
 		if at.IsZero() {
 			at = time.Now()
 		}
-		if _, err := stmt.ExecContext(ctx, d.ID, size, mtime.UnixNano(), d.ETag, d.Key, at.UTC().Format(time.RFC3339Nano)); err != nil {
+		if _, err := stmt.ExecContext(ctx, d.ID, size, mtime.UnixNano(), d.ETag, d.Key, at.UTC().Format(time.RFC3339Nano), ctimeNS, ino); err != nil {
 			return fmt.Errorf("file %s: %w", d.ID, err)
 		}
 	}

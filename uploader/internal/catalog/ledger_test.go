@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +38,8 @@ func markAll(t *testing.T, c Catalog, recs []Record) {
 	t.Helper()
 	done := make([]Done, len(recs))
 	for i, r := range recs {
-		done[i] = Done{Record: r, Key: "media/" + r.ID, ETag: `"` + r.ID + `"`, Size: r.Size, ModTime: r.ModTime, UploadedAt: time.Now()}
+		done[i] = Done{Record: r, Key: "media/" + r.ID, ETag: `"` + r.ID + `"`, Size: r.Size, ModTime: r.ModTime,
+			ChangeTime: r.ChangeTime, Inode: r.Inode, UploadedAt: time.Now()}
 	}
 	if _, err := c.MarkDone(context.Background(), done); err != nil {
 		t.Fatalf("MarkDone: %v", err)
@@ -63,6 +65,10 @@ func TestLedger(t *testing.T) {
 		"z/ünïcødé+#%.gif":     "unicode",
 	}
 	regular := []string{"a/b/c/deep.jpg", "a/b/sibling.jpg", "a/one more file.webp", "empty.txt", "top.png", "z/ünïcødé+#%.gif"}
+	// Entries that are not regular files are records too, for the engine to upload (a symlink
+	// inside the source) or report (the rest), as it does with a table's rows.
+	others := []string{"link.png", "linkdir", "outside.png", "pipe"}
+	all := slices.Sorted(slices.Values(append(slices.Clone(regular), others...)))
 
 	tests := []struct {
 		name string
@@ -79,7 +85,7 @@ func TestLedger(t *testing.T) {
 			dir := t.TempDir()
 			src := filepath.Join(dir, "src")
 			makeTree(t, src, files)
-			// Things that are not regular files: never pending.
+			// Things that are not regular files.
 			for link, target := range map[string]string{"link.png": "top.png", "linkdir": "a", "outside.png": "/etc/passwd"} {
 				if err := os.Symlink(target, filepath.Join(src, link)); err != nil {
 					t.Fatal(err)
@@ -94,18 +100,23 @@ func TestLedger(t *testing.T) {
 			}
 			l := openLedger(t, LedgerConfig{Path: ledgerPath, Source: src})
 
-			// First run: every regular file, in lexical order, with what the walk saw.
+			// First run: every entry, in lexical order, with what the walk saw.
 			first := flatten(collect(t, l, 4))
-			if got := recordIDs(first); !slices.Equal(got, regular) {
-				t.Fatalf("first Pending = %q, want %q", got, regular)
+			if got := recordIDs(first); !slices.Equal(got, all) {
+				t.Fatalf("first Pending = %q, want %q", got, all)
 			}
 			for _, r := range first {
+				if slices.Contains(others, r.ID) {
+					continue
+				}
 				fi, err := os.Lstat(filepath.Join(src, r.Path))
 				if err != nil {
 					t.Fatalf("record %s: %v", r.ID, err)
 				}
-				if r.Size != fi.Size() || !r.ModTime.Equal(fi.ModTime()) {
-					t.Errorf("record %s: size %d mtime %v, want %d %v", r.ID, r.Size, r.ModTime, fi.Size(), fi.ModTime())
+				ctime, inode := FileIdentity(fi)
+				if r.Size != fi.Size() || !r.ModTime.Equal(fi.ModTime()) || !r.ChangeTime.Equal(ctime) || r.Inode != inode || inode == 0 {
+					t.Errorf("record %s: size %d mtime %v ctime %v inode %d, want %d %v %v %d", r.ID, r.Size, r.ModTime, r.ChangeTime, r.Inode,
+						fi.Size(), fi.ModTime(), ctime, inode)
 				}
 				if r.ID != filepath.ToSlash(r.Path) {
 					t.Errorf("record id %q is not the slash form of path %q", r.ID, r.Path)
@@ -127,14 +138,15 @@ func TestLedger(t *testing.T) {
 				t.Fatal(err)
 			}
 			changed := flatten(collect(t, l, 4))
-			if got, want := recordIDs(changed), []string{"a/b/sibling.jpg", "top.png"}; !slices.Equal(got, want) {
+			// link.png points to top.png: its target changed, so it is sent again too.
+			if got, want := recordIDs(changed), []string{"a/b/sibling.jpg", "link.png", "top.png"}; !slices.Equal(got, want) {
 				t.Fatalf("Pending after changes = %q, want %q", got, want)
 			}
 
 			// The engine records what it uploaded: if the file changed during the upload,
 			// the recorded size differs from the file and it is sent again next time.
-			markAll(t, l, changed[:1])
-			stale := changed[1]
+			markAll(t, l, changed[:2])
+			stale := changed[2]
 			stale.Size--
 			markAll(t, l, []Record{stale})
 			if got, want := recordIDs(flatten(collect(t, l, 4))), []string{"top.png"}; !slices.Equal(got, want) {
@@ -333,4 +345,83 @@ func TestLedgerReadOnly(t *testing.T) {
 			t.Error("a read-only open changed the ledger file")
 		}
 	})
+}
+
+// TestLedgerSameSizeAndMtimeReplacement checks that a file replaced by one of the same size and
+// mtime is pending again: its inode differs (a rename over it) or its ctime does.
+func TestLedgerSameSizeAndMtimeReplacement(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	makeTree(t, src, map[string]string{"a.jpg": "original", "b.jpg": "original"})
+	l := openLedger(t, LedgerConfig{Path: filepath.Join(dir, "ledger.db"), Source: src})
+	first := flatten(collect(t, l, 10))
+	markAll(t, l, first)
+	if got := recordIDs(flatten(collect(t, l, 10))); len(got) != 0 {
+		t.Fatalf("Pending after MarkDone = %q, want none", got)
+	}
+
+	// An editor or a sync tool writes a.jpg anew and renames it into place, keeping the size
+	// and setting the old mtime back: only the inode tells.
+	a := filepath.Join(src, "a.jpg")
+	fi, err := os.Stat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(src, ".a.jpg.tmp")
+	if err := os.WriteFile(tmp, []byte("replaced"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tmp, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := recordIDs(flatten(collect(t, l, 10))), []string{"a.jpg"}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after a same-size, same-mtime replacement = %q, want %q", got, want)
+	}
+
+	// Recorded with another ctime than the file has now (the file changed in place after the
+	// stat the engine recorded), b.jpg is pending too.
+	b := first[slices.IndexFunc(first, func(r Record) bool { return r.ID == "b.jpg" })]
+	b.ChangeTime = b.ChangeTime.Add(-time.Second)
+	markAll(t, l, []Record{b})
+	if got, want := recordIDs(flatten(collect(t, l, 10))), []string{"a.jpg", "b.jpg"}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after recording another ctime = %q, want %q", got, want)
+	}
+}
+
+// TestLedgerUpgrade opens a ledger written before ctime and inode were recorded: its rows are
+// compared by size and mtime (nothing is uploaded again), and the columns are added.
+func TestLedgerUpgrade(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	makeTree(t, src, map[string]string{"a.jpg": "a"})
+	fi, err := os.Stat(filepath.Join(src, "a.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ledger.db")
+	db, err := sql.Open("sqlite", sqliteDataSource(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, etag TEXT, key TEXT, uploaded_at TEXT)",
+		fmt.Sprintf("INSERT INTO files VALUES ('a.jpg', 1, %d, '\"e\"', 'a.jpg', '2026-01-01T00:00:00Z')", fi.ModTime().UnixNano()),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	for _, readOnly := range []bool{true, false} {
+		l := openLedger(t, LedgerConfig{Path: path, Source: src, ReadOnly: readOnly})
+		if got := recordIDs(flatten(collect(t, l, 10))); len(got) != 0 {
+			t.Errorf("read-only %v: Pending = %q, want none", readOnly, got)
+		}
+		l.Close()
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/term"
 
@@ -35,6 +36,9 @@ type migrateFlags struct {
 	limit                        int64
 	stopGrace                    time.Duration
 	progress                     string
+	activeContent, checksum      string
+	storageClass                 string
+	minAge                       time.Duration
 }
 
 func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
@@ -50,7 +54,11 @@ func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs.Var(&f.multipartThreshold, "multipart-threshold", "files larger than this `SIZE` go up in parts (16MiB, 100MB, ...)")
 	f.partSize = byteSize(migrate.DefaultPartSize)
 	fs.Var(&f.partSize, "part-size", "multipart part `SIZE` (5MiB to 5GiB)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "classify and count what would be uploaded; upload and flag nothing")
+	fs.StringVar(&f.checksum, "checksum", migrate.ChecksumCRC32C, "how S3 verifies each PUT: crc32c (x-amz-checksum-crc32c) or md5 (Content-MD5 and ETags, for S3-compatible services that ignore or reject x-amz-checksum)")
+	fs.StringVar(&f.storageClass, "storage-class", "", "storage `CLASS` of every object: STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ONEZONE_IA, GLACIER_IR, ... (empty: the bucket's default)")
+	fs.StringVar(&f.activeContent, "active-content", migrate.ActiveAttachment, "files a browser could run script in (SVG, HTML, XML, JavaScript) or of an unknown type: attachment (Content-Disposition: attachment), refuse (invalid) or allow")
+	fs.DurationVar(&f.minAge, "min-age", 0, "skip files modified less than `DURATION` ago (still being written); they are counted as too_new and taken by a later run")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "classify and count what would be uploaded (objects, bytes, requests); upload and flag nothing")
 	fs.Int64Var(&f.limit, "limit", 0, "stop after `N` records (0: no limit)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when files are missing or invalid too")
 	fs.DurationVar(&f.stopGrace, "stop-grace", migrate.DefaultStopGrace, "after SIGINT or SIGTERM, how long uploads in flight may finish and earn their flags before they are abandoned")
@@ -118,6 +126,10 @@ func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
 		BatchSize:          f.batchSize,
 		DryRun:             f.dryRun,
 		Limit:              f.limit,
+		Checksum:           f.checksum,
+		StorageClass:       types.StorageClass(f.storageClass),
+		ActiveContent:      f.activeContent,
+		MinAge:             f.minAge,
 	}
 	// Settings without a flag take the engine's defaults; flag values are kept as given, so a
 	// zero the user typed is reported rather than silently replaced.
@@ -245,10 +257,15 @@ func summary(r migrate.Report, code int) []any {
 	out := []any{"uploaded", r.Uploaded, "flagged", r.Flagged, "already_done", r.AlreadyDone, "missing", r.Missing,
 		"invalid", r.Invalid, "failed", r.Failed, "bytes", r.Bytes, "duration_seconds", fmt.Sprintf("%.3f", r.DurationSeconds)}
 	if r.DryRun {
-		out = append(out, "dry_run", true, "would_upload", r.WouldUpload, "would_upload_bytes", r.WouldUploadBytes)
+		out = append(out, "dry_run", true, "would_upload", r.WouldUpload, "would_upload_bytes", r.WouldUploadBytes,
+			"would_requests", r.WouldRequests, "would_put_object", r.WouldPutObject,
+			"would_multipart_uploads", r.WouldMultipart, "would_upload_part", r.WouldUploadPart)
 	}
 	if r.Changed > 0 {
 		out = append(out, "changed", r.Changed)
+	}
+	if r.TooNew > 0 {
+		out = append(out, "too_new", r.TooNew)
 	}
 	if r.Abandoned > 0 {
 		out = append(out, "abandoned", r.Abandoned)

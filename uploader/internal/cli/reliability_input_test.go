@@ -284,9 +284,9 @@ func TestReliabilityBadInput(t *testing.T) {
 		site := newProxiedSite(t, m, "badinput-ledger")
 		grown := onRequest(t, site, src)
 		// The walk lists every file before the first upload, in lexical order, so
-		// "vanished.jpg" is listed and then not found. It never lists what is not a regular
-		// file (pipe, directory, symlinks), nor what is not there: those have no outcome in
-		// ledger mode.
+		// "vanished.jpg" is listed and then not found. Like a table's rows, the entries that
+		// are not regular files are records too, with the same outcomes: the FIFO is invalid,
+		// the dangling symlink missing (the empty directory is walked into, and holds none).
 		writeFile(t, filepath.Join(src, "closed", "inside.jpg"), "in a directory nobody may read")
 		report := filepath.Join(work, "report.json")
 		args := append(common(t, site, work, src, report), "--ledger", filepath.Join(work, "ledger.db"))
@@ -309,6 +309,8 @@ func TestReliabilityBadInput(t *testing.T) {
 			"always-growing.jpg":         {migrate.KindFailed, "put", "file changed while uploading"},
 			filepath.FromSlash(tooLong):  {migrate.KindInvalid, "resolve", fmt.Sprintf("key is %d bytes", len(tooLong))},
 			nonUTF8:                      {migrate.KindInvalid, "resolve", "not valid UTF-8"},
+			"pipe.jpg":                   {migrate.KindInvalid, "stat", "not a regular file (a named pipe)"},
+			"dangling.jpg":               {migrate.KindMissing, "", "does not exist"},
 		})
 		growingFinal, _ := grown.Load("growing.jpg")
 		good["growing.jpg"], _ = growingFinal.([]byte)

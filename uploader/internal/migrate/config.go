@@ -2,8 +2,11 @@ package migrate
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/staticmedia/staticmedia/uploader/internal/source"
 )
 
@@ -90,6 +93,18 @@ type Config struct {
 	DryRun bool
 	// Limit stops the run after this many records were taken from the catalog (0 = no limit).
 	Limit int64
+	// Checksum is how S3 verifies each PUT: ChecksumCRC32C (the default, x-amz-checksum-crc32c)
+	// or ChecksumMD5 (Content-MD5, and the ETags checked), for S3-compatible services that
+	// ignore or reject additional checksums.
+	Checksum string
+	// StorageClass is sent with every object; empty sends none (the bucket's default).
+	StorageClass types.StorageClass
+	// MinAge skips files modified less than this long ago (files still being written); they
+	// are counted as too new and left pending for a later run.
+	MinAge time.Duration
+	// ActiveContent says how files of an active or unknown type are stored: ActiveAttachment
+	// (the default), ActiveRefuse or ActiveAllow (contenttype.go).
+	ActiveContent string
 }
 
 // ConfigError is a setting that cannot work. Setting is the name the user knows it by
@@ -125,6 +140,12 @@ func (c Config) WithDefaults() Config {
 	if c.StopGrace == 0 {
 		c.StopGrace = DefaultStopGrace
 	}
+	if c.Checksum == "" {
+		c.Checksum = ChecksumCRC32C
+	}
+	if c.ActiveContent == "" {
+		c.ActiveContent = ActiveAttachment
+	}
 	return c
 }
 
@@ -157,6 +178,41 @@ func (c Config) Validate() error {
 		return &ConfigError{Setting: "stop-grace", Problem: "must not be negative"}
 	case c.Limit < 0:
 		return &ConfigError{Setting: "limit", Problem: fmt.Sprintf("must be 0 (no limit) or more, got %d", c.Limit)}
+	case c.Checksum != ChecksumCRC32C && c.Checksum != ChecksumMD5:
+		return &ConfigError{Setting: "checksum", Problem: fmt.Sprintf("must be %s or %s, got %q", ChecksumCRC32C, ChecksumMD5, c.Checksum)}
+	case c.StorageClass != "" && !slices.Contains(StorageClasses(), c.StorageClass):
+		return &ConfigError{Setting: "storage-class", Problem: fmt.Sprintf("%q is not one of %s", c.StorageClass, joinClasses(StorageClasses()))}
+	case c.MinAge < 0:
+		return &ConfigError{Setting: "min-age", Problem: "must not be negative"}
+	case !slices.Contains(ActiveContentModes, c.ActiveContent):
+		return &ConfigError{Setting: "active-content", Problem: fmt.Sprintf("must be %s, got %q", strings.Join(ActiveContentModes, ", "), c.ActiveContent)}
 	}
 	return nil
+}
+
+// Checksum modes (Config.Checksum).
+const (
+	ChecksumCRC32C = "crc32c"
+	ChecksumMD5    = "md5"
+)
+
+// StorageClasses are the storage classes Config.StorageClass accepts: the SDK's, except those
+// whose objects cannot be read without a restore (GLACIER, DEEP_ARCHIVE), which a site cannot
+// serve.
+func StorageClasses() []types.StorageClass {
+	var out []types.StorageClass
+	for _, c := range types.StorageClass("").Values() {
+		if c != types.StorageClassGlacier && c != types.StorageClassDeepArchive {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func joinClasses(cs []types.StorageClass) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }

@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +50,8 @@ type Deps struct {
 	Progress *Progress
 	// Now is the clock for upload times and durations; nil means time.Now.
 	Now func() time.Time
+	// beforeOpen lets the package's tests act right before a file is opened.
+	beforeOpen func(path string)
 	// Identity, when set, names who S3 sees (a role and its session, an access key ID) without
 	// secrets; the preflight's error says who was refused. It is called only then.
 	Identity func(ctx context.Context) string
@@ -111,9 +115,12 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	if deps.beforeOpen != nil {
+		src = src.WithBeforeOpen(deps.beforeOpen)
+	}
 	r := &run{cfg: cfg, deps: deps, log: deps.Logger, src: src}
 	r.up = &uploader{
-		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl,
+		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl, checksum: cfg.Checksum, class: cfg.StorageClass,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
 		budget: semaphore.NewWeighted(cfg.MemoryBudget),
 		sent:   func(n int64) { deps.Progress.Bytes.Add(n) },
@@ -139,6 +146,12 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		rep := r.tally.report()
 		rep.DryRun = r.cfg.DryRun
 		rep.DurationSeconds = r.deps.Now().Sub(start).Seconds()
+		r.logSkipSummary(rep)
+		if rep.DryRun {
+			r.log.Info("dry run: what the run would send", "objects", rep.WouldUpload, "bytes", rep.WouldUploadBytes,
+				"requests", rep.WouldRequests, "put_object", rep.WouldPutObject,
+				"multipart_uploads", rep.WouldMultipart, "upload_part", rep.WouldUploadPart)
+		}
 		return rep
 	}
 
@@ -252,12 +265,29 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		return
 	}
 	defer f.Close()
+	if age := r.deps.Now().Sub(fi.ModTime()); r.cfg.MinAge > 0 && age < r.cfg.MinAge {
+		// Probably still being written: neither uploaded nor flagged, so a later run takes it.
+		r.tally.tooNew()
+		r.deps.Progress.Skipped.Add(1)
+		r.log.Debug("too new", "path", rec.Path, "key", key, "modified", fi.ModTime(), "min_age", r.cfg.MinAge)
+		return
+	}
+	hdr, fe := r.contentHeaders(f, key)
+	if fe != nil {
+		fe.Path, fe.Key = rec.Path, key
+		r.fail(fe)
+		return
+	}
 	if r.cfg.DryRun {
-		r.tally.wouldUpload(fi.Size())
+		parts := 0
+		if fi.Size() > r.cfg.MultipartThreshold {
+			_, parts = r.up.layout(fi.Size())
+		}
+		r.tally.wouldUpload(fi.Size(), parts)
 		r.log.Debug("would upload", "path", rec.Path, "key", key, "bytes", fi.Size())
 		return
 	}
-	res, fe := r.up.upload(ctx, f, key)
+	res, fe := r.up.upload(ctx, f, key, hdr)
 	if fe != nil && ctx.Err() != nil {
 		// The run is stopping (grace period over, or a fatal catalog error): the file is not
 		// failed, it was abandoned, and the next run sends it again.
@@ -274,17 +304,53 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 	r.deps.Progress.Uploaded.Add(1)
 	r.log.Debug("uploaded", "path", rec.Path, "key", key, "bytes", res.Size, "etag", res.ETag)
 	r.marks.add(catalog.Done{
-		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime, UploadedAt: r.deps.Now().UTC(),
+		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime,
+		ChangeTime: res.ChangeTime, Inode: res.Inode, UploadedAt: r.deps.Now().UTC(),
 	})
 }
 
+// contentHeaders decides what the file is stored with (contenttype.go), reading its first bytes
+// only when the key's extension does not say.
+func (r *run) contentHeaders(f *os.File, key string) (contentHeaders, *FileError) {
+	var head []byte
+	if needsHead(key) {
+		head = make([]byte, 512)
+		n, err := f.ReadAt(head, 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return contentHeaders{}, &FileError{Op: "read", Err: err}
+		}
+		head = head[:n]
+	}
+	hdr, err := contentFor(key, head, r.cfg.ActiveContent)
+	if err != nil {
+		return contentHeaders{}, &FileError{Op: "content-type", Err: err}
+	}
+	return hdr, nil
+}
+
+// maxLoggedSkips is how many missing (and how many invalid) records a run logs one by one. A
+// catalog whose files were deleted would otherwise log a line per row on every scheduled run;
+// the report lists them (up to maxReportedErrors) and logSkipSummary counts the rest.
+const maxLoggedSkips = 10
+
 func (r *run) fail(fe *FileError) {
-	switch r.tally.fileError(fe) {
+	switch kind, nth := r.tally.fileError(fe); kind {
 	case KindFailed:
 		r.deps.Progress.Failed.Add(1)
 		r.log.Error("upload failed", "path", fe.Path, "key", fe.Key, "op", fe.Op, "error", fe.Err)
 	default:
 		r.deps.Progress.Skipped.Add(1)
-		r.log.Warn("skipped", "path", fe.Path, "key", fe.Key, "reason", fe.Err)
+		if nth <= maxLoggedSkips {
+			r.log.Warn("skipped", "kind", kind, "path", fe.Path, "key", fe.Key, "reason", fe.Err)
+		}
+	}
+}
+
+// logSkipSummary logs, in one line, how many skipped records were not logged one by one.
+func (r *run) logSkipSummary(rep Report) {
+	missing, invalid := max(0, rep.Missing-maxLoggedSkips), max(0, rep.Invalid-maxLoggedSkips)
+	if missing+invalid > 0 {
+		r.log.Warn(fmt.Sprintf("more records skipped than logged (the first %d of each kind were); the report lists them", maxLoggedSkips),
+			"missing_not_logged", missing, "invalid_not_logged", invalid, "missing", rep.Missing, "invalid", rep.Invalid)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/staticmedia/staticmedia/internal/testbed"
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
@@ -234,7 +235,7 @@ func TestRunMinIO(t *testing.T) {
 	}
 	wantTypes := map[string]string{
 		"a/photo.jpg": "image/jpeg", "a/b/c/deep.png": "image/png", "empty.gif": "image/gif",
-		"notes/readme": "text/plain; charset=utf-8", "sp ace/ü+#%.webp": "image/webp",
+		"notes/readme": "application/octet-stream", "sp ace/ü+#%.webp": "image/webp",
 		"video/big.mp4": "video/mp4", "exactly-threshold": "application/octet-stream",
 	}
 	done := cat.doneKeys()
@@ -283,12 +284,24 @@ func TestRunDryRunAndLimit(t *testing.T) {
 	src := tree(t, files)
 	cat := newMemCatalog(append(paths, "gone.jpg")...)
 
-	rep, err := Run(ctx, Config{Bucket: bucket, Source: src, DryRun: true}, Deps{S3: up, Catalog: cat})
+	// Files above a 104-byte threshold would go up as multipart uploads of one 8 MiB part:
+	// create, part, complete.
+	var logs syncBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})
+	rep, err := Run(ctx, Config{Bucket: bucket, Source: src, DryRun: true, MultipartThreshold: 104}, Deps{S3: up, Catalog: cat, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.DryRun || rep.WouldUpload != 10 || rep.Uploaded != 0 || rep.Missing != 1 || cat.calls != 0 {
 		t.Fatalf("dry run: report %+v, MarkDone calls %d", rep, cat.calls)
+	}
+	// numberedFiles are 100 to 109 bytes: f00..f04 in one PUT each, f05..f09 in one part each.
+	if rep.WouldPutObject != 5 || rep.WouldMultipart != 5 || rep.WouldUploadPart != 5 || rep.WouldRequests != 5+3*5 || rep.WouldUploadBytes != 1045 {
+		t.Fatalf("dry run: would send %d bytes in %d PUTs, %d multipart uploads, %d parts, %d requests; want 1045 bytes, 5, 5, 5, 20",
+			rep.WouldUploadBytes, rep.WouldPutObject, rep.WouldMultipart, rep.WouldUploadPart, rep.WouldRequests)
+	}
+	if want := "dry run: what the run would send: objects=10 bytes=1045 requests=20 put_object=5 multipart_uploads=5 upload_part=5"; !strings.Contains(logs.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, logs.String())
 	}
 	if objectExists(t, admin, bucket, "f00.jpg") {
 		t.Fatal("dry run uploaded an object")
@@ -427,7 +440,7 @@ func TestReportJSONShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"uploaded": 3.0, "flagged": 3.0, "already_done": 0.0, "missing": 1.0, "invalid": 1.0, "failed": 1.0,
+		"uploaded": 3.0, "flagged": 3.0, "already_done": 0.0, "missing": 1.0, "invalid": 1.0, "failed": 1.0, "too_new": 0.0,
 		"bytes": 42.0, "duration_seconds": 1.5,
 		"errors": []any{map[string]any{"path": "a.jpg", "key": "m/a.jpg", "op": "put", "kind": "failed", "message": "boom"}},
 	}

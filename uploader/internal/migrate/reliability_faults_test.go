@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,4 +357,53 @@ func TestReliabilityCompleteAnswerLost(t *testing.T) {
 		t.Fatal("the Complete answer was not dropped")
 	}
 	checkObjectsIdentical(t, b.admin, b.bucket, "", files)
+}
+
+// TestReliabilityChangedDuringComplete holds a multipart upload's CompleteMultipartUpload at the
+// proxy until the test has rewritten the file (bigger, with other bytes): MinIO then assembles
+// the parts of the old content. The file must be sent again and flagged with what it holds now,
+// never with bytes it no longer has.
+//
+// The test guards the size/mtime re-check after the completion in uploader.multipart: the check
+// before the completion passes (the file is changed only once the request is on the wire), so
+// without the one after it the first attempt returns success, the record is flagged with the
+// old size, and the object holds the old bytes: both assertions below fail.
+func TestReliabilityChangedDuringComplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	t.Parallel()
+	b := newFaultBed(t)
+	const name = "video.mp4"
+	src := tree(t, map[string][]byte{name: randomBytes(t, 11<<20)})
+	now := randomBytes(t, 12<<20+7)
+	var held atomic.Int32
+	b.proxy.OnRequest(func(r *http.Request) {
+		// The hook runs before the request is forwarded: the completion waits for the rewrite.
+		if r.Method != http.MethodPost || !r.URL.Query().Has("uploadId") || held.Add(1) > 1 {
+			return
+		}
+		if err := os.WriteFile(filepath.Join(src, name), now, 0o644); err != nil {
+			t.Error(err)
+		}
+	})
+	cat := newMemCatalog(name)
+	cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20}
+	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := held.Load(); n != 2 {
+		t.Fatalf("%d completions reached the proxy, want 2: the held one and the one of the upload sent again", n)
+	}
+	if rep.Uploaded != 1 || rep.Failed != 0 {
+		t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
+	}
+	cat.mu.Lock()
+	d := cat.done["1"]
+	cat.mu.Unlock()
+	if d.Size != int64(len(now)) {
+		t.Errorf("flagged with size %d, the file holds %d bytes now", d.Size, len(now))
+	}
+	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
 }

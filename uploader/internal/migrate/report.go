@@ -45,13 +45,21 @@ type Report struct {
 	Missing     int64 `json:"missing"`
 	Invalid     int64 `json:"invalid"`
 	Failed      int64 `json:"failed"`
+	// TooNew files were modified less than Config.MinAge ago: left pending, for a later run.
+	TooNew int64 `json:"too_new"`
 	// Bytes is the total size of the uploaded files.
 	Bytes           int64   `json:"bytes"`
 	DurationSeconds float64 `json:"duration_seconds"`
-	// DryRun runs count what they would upload in WouldUpload and WouldUploadBytes.
+	// DryRun runs count what they would send: objects and bytes, and the requests: single
+	// PutObjects, multipart uploads (a create and a complete each) and their parts.
+	// WouldRequests is their sum.
 	DryRun           bool  `json:"dry_run,omitempty"`
 	WouldUpload      int64 `json:"would_upload,omitempty"`
 	WouldUploadBytes int64 `json:"would_upload_bytes,omitempty"`
+	WouldRequests    int64 `json:"would_requests,omitempty"`
+	WouldPutObject   int64 `json:"would_put_object,omitempty"`
+	WouldMultipart   int64 `json:"would_multipart_uploads,omitempty"`
+	WouldUploadPart  int64 `json:"would_upload_part,omitempty"`
 	// Changed records were uploaded but not flagged because the application changed their row
 	// while the file was on the wire (a new path, flagged, or gone); the next run reads them
 	// again if they are still pending.
@@ -95,10 +103,25 @@ func (t *tally) uploaded(size int64) {
 	t.mu.Unlock()
 }
 
-func (t *tally) wouldUpload(size int64) {
+// wouldUpload counts a file a dry run would send, in one PUT (parts == 0) or in parts.
+func (t *tally) wouldUpload(size int64, parts int) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.r.WouldUpload++
 	t.r.WouldUploadBytes += size
+	if parts == 0 {
+		t.r.WouldPutObject++
+		t.r.WouldRequests++
+		return
+	}
+	t.r.WouldMultipart++
+	t.r.WouldUploadPart += int64(parts)
+	t.r.WouldRequests += 2 + int64(parts)
+}
+
+func (t *tally) tooNew() {
+	t.mu.Lock()
+	t.r.TooNew++
 	t.mu.Unlock()
 }
 
@@ -115,24 +138,28 @@ func (t *tally) flagged(n, changed int) {
 	t.mu.Unlock()
 }
 
-func (t *tally) fileError(fe *FileError) string {
-	kind := fe.Kind()
+// fileError counts fe and returns its kind and how many of that kind were counted so far.
+func (t *tally) fileError(fe *FileError) (kind string, nth int64) {
+	kind = fe.Kind()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch kind {
 	case KindMissing:
 		t.r.Missing++
+		nth = t.r.Missing
 	case KindInvalid:
 		t.r.Invalid++
+		nth = t.r.Invalid
 	default:
 		t.r.Failed++
+		nth = t.r.Failed
 	}
 	if len(t.r.Errors) >= maxReportedErrors {
 		t.r.ErrorsOmitted++
-		return kind
+		return kind, nth
 	}
 	t.r.Errors = append(t.r.Errors, ReportError{Path: fe.Path, Key: fe.Key, Op: fe.Op, Kind: kind, Message: fe.Err.Error()})
-	return kind
+	return kind, nth
 }
 
 func (t *tally) report() Report {

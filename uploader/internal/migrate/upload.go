@@ -3,17 +3,17 @@ package migrate
 import (
 	"bytes"
 	"context"
+	"crypto/md5" //nolint:gosec // G501: Content-MD5 and S3's ETags are defined with MD5
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"mime"
-	"net/http"
 	"os"
-	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +24,8 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 )
 
 // objectPutter sends one object in a single request.
@@ -50,9 +52,17 @@ func unsignedPayload(o *s3.Options) {
 
 // uploaded is what S3 confirmed for one file.
 type uploaded struct {
-	ETag    string
-	Size    int64
-	ModTime time.Time
+	ETag       string
+	Size       int64
+	ModTime    time.Time
+	ChangeTime time.Time
+	Inode      uint64
+}
+
+// confirmed is what S3 confirmed for the file fi describes.
+func confirmed(etag string, fi fs.FileInfo) uploaded {
+	ctime, inode := catalog.FileIdentity(fi)
+	return uploaded{ETag: etag, Size: fi.Size(), ModTime: fi.ModTime(), ChangeTime: ctime, Inode: inode}
 }
 
 // uploader sends files. It holds the buffers and the memory budget shared by all workers of a run.
@@ -63,6 +73,8 @@ type uploader struct {
 	threshold int64
 	partSize  int64
 	partConc  int
+	checksum  string // ChecksumCRC32C or ChecksumMD5
+	class     types.StorageClass
 	budget    *semaphore.Weighted
 	buffers   sync.Pool // *[]byte
 	sent      func(n int64)
@@ -71,7 +83,7 @@ type uploader struct {
 // upload sends f (already opened and checked) to key. The file is sent a second time, once,
 // when it changed while it was read or sent (the object may hold bytes the file no longer has),
 // and when a multipart upload's completion answer was lost; then the error is reported.
-func (u *uploader) upload(ctx context.Context, f *os.File, key string) (uploaded, *FileError) {
+func (u *uploader) upload(ctx context.Context, f *os.File, key string, hdr contentHeaders) (uploaded, *FileError) {
 	var last *FileError
 	for range 2 {
 		fi, err := f.Stat()
@@ -80,9 +92,9 @@ func (u *uploader) upload(ctx context.Context, f *os.File, key string) (uploaded
 		}
 		var res uploaded
 		if fi.Size() > u.threshold {
-			res, last = u.multipart(ctx, f, fi, key)
+			res, last = u.multipart(ctx, f, fi, key, hdr)
 		} else {
-			res, last = u.single(ctx, f, fi, key)
+			res, last = u.single(ctx, f, fi, key, hdr)
 		}
 		if last == nil || !sendAgain(last) {
 			return res, last
@@ -109,7 +121,7 @@ func sendAgain(fe *FileError) bool {
 // what it received and refuses the PUT (BadDigest) when it differs; its answer echoes the
 // checksum it stored, which must be ours. CRC32C rather than Content-MD5 because the CPU has an
 // instruction for it: MD5 was 29% of the uploader's CPU on small images (uploader/bench/README.md).
-func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string) (uploaded, *FileError) {
+func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
 	if err := u.budget.Acquire(ctx, size); err != nil {
 		return uploaded{}, &FileError{Op: "read", Err: err}
@@ -126,21 +138,34 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		return uploaded{}, &FileError{Op: "read", Err: ErrFileChanged}
 	}
 	data := (*bufp)[:size]
-	sum := crc32cEncode(crc32c(data))
-	out, err := u.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:            aws.String(u.bucket),
-		Key:               aws.String(key),
-		Body:              bytes.NewReader(data),
-		ContentLength:     aws.Int64(size),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		ChecksumCRC32C:    aws.String(sum),
-		ContentType:       aws.String(contentType(key, data)),
-		CacheControl:      optional(u.cache),
-	}, unsignedPayload)
+	in := &s3.PutObjectInput{
+		Bucket:             aws.String(u.bucket),
+		Key:                aws.String(key),
+		Body:               bytes.NewReader(data),
+		ContentLength:      aws.Int64(size),
+		ContentType:        aws.String(hdr.Type),
+		ContentDisposition: optional(hdr.Disposition),
+		CacheControl:       optional(u.cache),
+		StorageClass:       u.class,
+	}
+	var sum string
+	if u.checksum == ChecksumMD5 {
+		d := md5.Sum(data) //nolint:gosec // G401: Content-MD5 is what the endpoint verifies, not a security hash
+		in.ContentMD5, sum = aws.String(base64.StdEncoding.EncodeToString(d[:])), hex.EncodeToString(d[:])
+	} else {
+		sum = crc32cEncode(crc32c(data))
+		in.ChecksumAlgorithm, in.ChecksumCRC32C = types.ChecksumAlgorithmCrc32c, aws.String(sum)
+	}
+	out, err := u.s3.PutObject(ctx, in, unsignedPayload)
 	if err != nil {
 		return uploaded{}, &FileError{Op: "put", Err: err}
 	}
-	if err := checkCRC32C(aws.ToString(out.ChecksumCRC32C), sum); err != nil {
+	if u.checksum == ChecksumMD5 {
+		err = checkETag(aws.ToString(out.ETag), sum)
+	} else {
+		err = checkCRC32C(aws.ToString(out.ChecksumCRC32C), sum)
+	}
+	if err != nil {
 		return uploaded{}, &FileError{Op: "put", Err: err}
 	}
 	// A file written to while its PUT was on the wire (an upload the application is still
@@ -149,7 +174,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		return uploaded{}, &FileError{Op: "put", Err: ErrFileChanged}
 	}
 	u.sent(size)
-	return uploaded{ETag: aws.ToString(out.ETag), Size: size, ModTime: fi.ModTime()}, nil
+	return confirmed(aws.ToString(out.ETag), fi), nil
 }
 
 // crc32c is data's CRC32C (Castagnoli), computed with the CPU's CRC32 instruction.
@@ -188,29 +213,42 @@ func checkCRC32C(got, sent string) error {
 	}
 }
 
+// checkETag compares the ETag of a PUT, a part or a completed multipart upload with the MD5
+// hex (or the "-N" composite) of what was sent: S3 and the services that verify Content-MD5
+// answer it so for unencrypted and SSE-S3 objects.
+func checkETag(got, sent string) error {
+	if strings.Trim(got, `"`) == sent {
+		return nil
+	}
+	return fmt.Errorf("%w: the ETag is %s, the MD5 of the bytes sent is %s (an SSE-KMS or SSE-C bucket answers ETags that are not MD5s: use --checksum crc32c there)",
+		ErrChecksumMismatch, got, sent)
+}
+
+// compositeMD5 is the ETag S3 gives a multipart object: the MD5 of the parts' MD5s (their bytes,
+// concatenated), in hex, then "-" and the number of parts.
+func compositeMD5(parts [][md5.Size]byte) string {
+	h := md5.New() //nolint:gosec // G401: S3's multipart ETag is defined with MD5
+	for _, p := range parts {
+		h.Write(p[:])
+	}
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(parts))
+}
+
 // multipart sends a large file in parts, each with its own CRC32C that S3 verifies and echoes,
 // and checks the whole object's composite checksum (the CRC32C of the parts' CRC32Cs, "-N") in
 // CompleteMultipartUpload's answer: S3 assembled exactly the parts sent, in order.
-func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, key string) (uploaded, *FileError) {
+func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
-	partSize := u.partSize
-	if (size+partSize-1)/partSize > maxParts {
-		// Grow the part to the next MiB that keeps the file within S3's 10,000 parts.
-		partSize = ((size+maxParts-1)/maxParts + (1<<20 - 1)) &^ (1<<20 - 1)
-	}
-	nparts := int((size + partSize - 1) / partSize)
+	partSize, nparts := u.layout(size)
 
-	head := make([]byte, 512)
-	hn, err := f.ReadAt(head, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return uploaded{}, &FileError{Op: "read", Err: err}
-	}
 	created, err := u.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:            aws.String(u.bucket),
-		Key:               aws.String(key),
-		ContentType:       aws.String(contentType(key, head[:hn])),
-		CacheControl:      optional(u.cache),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		Bucket:             aws.String(u.bucket),
+		Key:                aws.String(key),
+		ContentType:        aws.String(hdr.Type),
+		ContentDisposition: optional(hdr.Disposition),
+		CacheControl:       optional(u.cache),
+		ChecksumAlgorithm:  u.createAlgorithm(),
+		StorageClass:       u.class,
 	})
 	if err != nil {
 		return uploaded{}, &FileError{Op: "create-multipart", Err: err}
@@ -219,17 +257,18 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 
 	parts := make([]types.CompletedPart, nparts)
 	sums := make([]uint32, nparts)
+	md5s := make([][md5.Size]byte, nparts)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(u.partConc)
 	for i := range nparts {
 		g.Go(func() error {
 			off := int64(i) * partSize
 			n := min(partSize, size-off)
-			part, sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
+			part, sum, md5sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
 			if fe != nil {
 				return fe
 			}
-			parts[i], sums[i] = part, sum
+			parts[i], sums[i], md5s[i] = part, sum, md5sum
 			return nil
 		})
 	}
@@ -252,21 +291,39 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 	if err != nil {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: err}
 	}
-	if err := checkCRC32C(aws.ToString(done.ChecksumCRC32C), compositeCRC32C(sums)); err != nil {
+	if u.checksum == ChecksumMD5 {
+		err = checkETag(aws.ToString(done.ETag), compositeMD5(md5s))
+	} else {
+		err = checkCRC32C(aws.ToString(done.ChecksumCRC32C), compositeCRC32C(sums))
+	}
+	if err != nil {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: err}
 	}
 	if changed(f, fi) {
 		return uploaded{}, &FileError{Op: "complete-multipart", Err: ErrFileChanged}
 	}
-	return uploaded{ETag: aws.ToString(done.ETag), Size: size, ModTime: fi.ModTime()}, nil
+	return confirmed(aws.ToString(done.ETag), fi), nil
+}
+
+// layout is the part size and number of parts of a multipart upload of size bytes.
+func (u *uploader) layout(size int64) (partSize int64, nparts int) {
+	partSize = u.partSize
+	if (size+partSize-1)/partSize > maxParts {
+		// Grow the part to the next MiB that keeps the file within S3's 10,000 parts.
+		partSize = ((size+maxParts-1)/maxParts + (1<<20 - 1)) &^ (1<<20 - 1)
+	}
+	return partSize, int((size + partSize - 1) / partSize)
 }
 
 // part reads and sends one part and returns it as CompleteMultipartUpload lists it, with its
-// CRC32C for the composite checksum.
-func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (types.CompletedPart, uint32, *FileError) {
-	var none types.CompletedPart
+// CRC32C or its MD5 (the one of u.checksum) for the composite checksum.
+func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (types.CompletedPart, uint32, [md5.Size]byte, *FileError) {
+	var (
+		none   types.CompletedPart
+		md5sum [md5.Size]byte
+	)
 	if err := u.budget.Acquire(ctx, n); err != nil {
-		return none, 0, &FileError{Op: "upload-part", Err: err}
+		return none, 0, md5sum, &FileError{Op: "upload-part", Err: err}
 	}
 	defer u.budget.Release(n)
 	bufp := u.buffer(n)
@@ -277,28 +334,50 @@ func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *s
 		if err == nil || errors.Is(err, io.EOF) {
 			err = ErrFileChanged
 		}
-		return none, 0, &FileError{Op: "read", Err: err}
+		return none, 0, md5sum, &FileError{Op: "read", Err: err}
 	}
-	sum := crc32c(data)
-	encoded := crc32cEncode(sum)
-	out, err := u.s3.UploadPart(ctx, &s3.UploadPartInput{
-		Bucket:            aws.String(u.bucket),
-		Key:               aws.String(key),
-		UploadId:          uploadID,
-		PartNumber:        aws.Int32(num),
-		Body:              bytes.NewReader(data),
-		ContentLength:     aws.Int64(n),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		ChecksumCRC32C:    aws.String(encoded),
-	}, unsignedPayload)
+	in := &s3.UploadPartInput{
+		Bucket:        aws.String(u.bucket),
+		Key:           aws.String(key),
+		UploadId:      uploadID,
+		PartNumber:    aws.Int32(num),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(n),
+	}
+	var sum uint32
+	done := types.CompletedPart{PartNumber: aws.Int32(num)}
+	if u.checksum == ChecksumMD5 {
+		md5sum = md5.Sum(data) //nolint:gosec // G401: Content-MD5 is what the endpoint verifies
+		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(md5sum[:]))
+	} else {
+		sum = crc32c(data)
+		in.ChecksumAlgorithm, in.ChecksumCRC32C = types.ChecksumAlgorithmCrc32c, aws.String(crc32cEncode(sum))
+		done.ChecksumCRC32C = in.ChecksumCRC32C
+	}
+	out, err := u.s3.UploadPart(ctx, in, unsignedPayload)
 	if err != nil {
-		return none, 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
+		return none, 0, md5sum, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
-	if err := checkCRC32C(aws.ToString(out.ChecksumCRC32C), encoded); err != nil {
-		return none, 0, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
+	if u.checksum == ChecksumMD5 {
+		err = checkETag(aws.ToString(out.ETag), hex.EncodeToString(md5sum[:]))
+	} else {
+		err = checkCRC32C(aws.ToString(out.ChecksumCRC32C), aws.ToString(in.ChecksumCRC32C))
+	}
+	if err != nil {
+		return none, 0, md5sum, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
 	u.sent(n)
-	return types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num), ChecksumCRC32C: aws.String(encoded)}, sum, nil
+	done.ETag = out.ETag
+	return done, sum, md5sum, nil
+}
+
+// createAlgorithm is the checksum algorithm a multipart upload is created with: none with
+// Content-MD5, whose parts are checked by their ETags.
+func (u *uploader) createAlgorithm() types.ChecksumAlgorithm {
+	if u.checksum == ChecksumMD5 {
+		return ""
+	}
+	return types.ChecksumAlgorithmCrc32c
 }
 
 // buffer returns a pooled buffer of at least n bytes.
@@ -322,15 +401,6 @@ func roundUp(n int64) int64 {
 func changed(f *os.File, before fs.FileInfo) bool {
 	now, err := f.Stat()
 	return err != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime())
-}
-
-// contentType picks the type from the key's extension, sniffing the first bytes when the
-// extension is unknown.
-func contentType(key string, head []byte) string {
-	if t := mime.TypeByExtension(path.Ext(key)); t != "" {
-		return t
-	}
-	return http.DetectContentType(head[:min(len(head), 512)])
 }
 
 func optional(s string) *string {

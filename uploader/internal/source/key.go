@@ -16,6 +16,9 @@ import (
 type sourceRoot struct {
 	Lexical string
 	Real    string
+	// beforeOpen, when set (by tests, through Deps), is called with the resolved path right
+	// before the file is opened: the moment another process can swap in something else.
+	beforeOpen func(path string)
 }
 
 // newSourceRoot resolves the source directory once per run.
@@ -40,9 +43,14 @@ func newSourceRoot(dir string) (sourceRoot, error) {
 
 // objectKey derives a record's object key and the local path of its file, without touching the
 // file system. The key is prefix followed by the path relative to the source root with forward
-// slashes, cleaned; nothing else about the name changes (spaces, unicode, '+', '#' stay as they
-// are; the SDK escapes them on the wire). Paths that leave the root, empty or non-UTF-8 paths,
-// and keys longer than S3's 1,024 bytes are ErrInvalid.
+// slashes; nothing about the name changes (spaces, unicode, '+', '#' stay as they are; the SDK
+// escapes them on the wire). Paths that leave the root, empty or non-UTF-8 paths, paths not in
+// canonical form, and keys longer than S3's 1,024 bytes are ErrInvalid.
+//
+// A path is never normalized: the site builds its URLs from the stored path, so "./a.jpg",
+// "sub/../a.jpg", "a.jpg/" or "a//b.jpg" uploaded as the key of their cleaned form would leave
+// the site linking a key that does not exist. Such a record is reported, with the form it should
+// have, for the application to fix.
 func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, err error) {
 	switch {
 	case recordPath == "":
@@ -51,6 +59,14 @@ func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, e
 		return "", "", fmt.Errorf("%w: path is not valid UTF-8, which S3 keys must be", ErrInvalid)
 	case strings.IndexByte(recordPath, 0) >= 0:
 		return "", "", fmt.Errorf("%w: path contains a NUL byte", ErrInvalid)
+	case filepath.Separator == '/' && strings.IndexByte(recordPath, '\\') >= 0:
+		// Browsers read a backslash in a URL's path as a slash, so the object would be
+		// requested under another key; a Windows path is written with forward slashes.
+		return "", "", fmt.Errorf("%w: path contains a backslash: write directories with forward slashes", ErrInvalid)
+	}
+	if clean := filepath.Clean(recordPath); filepath.ToSlash(clean) != filepath.ToSlash(recordPath) {
+		return "", "", fmt.Errorf("%w: path is not in canonical form (no \"./\", \"..\", \"//\" or trailing \"/\"): its canonical form is %q, "+
+			"and the object key is the stored path unchanged", ErrInvalid, filepath.ToSlash(clean))
 	}
 	var rel string
 	if filepath.IsAbs(recordPath) {
@@ -65,7 +81,7 @@ func objectKey(root sourceRoot, prefix, recordPath string) (key, local string, e
 		if !filepath.IsLocal(recordPath) {
 			return "", "", fmt.Errorf("%w: path escapes the source directory", ErrInvalid)
 		}
-		rel = filepath.Clean(recordPath)
+		rel = recordPath
 	}
 	if rel == "." {
 		return "", "", fmt.Errorf("%w: path is the source directory itself", ErrInvalid)
@@ -87,9 +103,11 @@ func relativeInside(root, p string) string {
 }
 
 // openSource opens a record's file for reading after checking, with every symlink resolved, that
-// it is a regular file inside the source root. It never opens a FIFO or device (opening a FIFO
-// would block). The file system can change between the checks and the open; the caller compares
-// sizes and times again after reading.
+// it lies inside the source root, and returns it only when the opened handle is a regular file.
+// The check is made on the handle (fstat), not on the path before opening: the file system can
+// change between the two, and the open itself never blocks (O_NONBLOCK: a FIFO swapped in opens
+// at once and is refused) nor follows a symlink swapped in for the resolved file (O_NOFOLLOW).
+// The caller compares sizes and times again after reading.
 func openSource(root sourceRoot, local string) (*os.File, fs.FileInfo, *FileError) {
 	resolved, err := filepath.EvalSymlinks(local)
 	if err != nil {
@@ -101,33 +119,28 @@ func openSource(root sourceRoot, local string) (*os.File, fs.FileInfo, *FileErro
 	if relativeInside(root.Real, resolved) == "" {
 		return nil, nil, &FileError{Op: "stat", Err: fmt.Errorf("%w: a symlink resolves outside the source directory", ErrInvalid)}
 	}
-	fi, err := os.Lstat(resolved)
+	if root.beforeOpen != nil {
+		root.beforeOpen(resolved)
+	}
+	f, err := openNoFollow(resolved)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, &FileError{Op: "open", Err: ErrMissing}
+	case errors.Is(err, errIsSymlink):
+		return nil, nil, &FileError{Op: "open", Err: fmt.Errorf("%w: a symlink replaced the file after it was resolved", ErrFileChanged)}
+	case err != nil:
+		return nil, nil, &FileError{Op: "open", Err: err}
+	}
+	fi, err := f.Stat()
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &FileError{Op: "stat", Err: ErrMissing}
-		}
+		f.Close()
 		return nil, nil, &FileError{Op: "stat", Err: err}
 	}
 	if !fi.Mode().IsRegular() {
+		f.Close()
 		return nil, nil, &FileError{Op: "stat", Err: fmt.Errorf("%w: not a regular file (%s)", ErrInvalid, describeMode(fi.Mode()))}
 	}
-	f, err := os.Open(resolved)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &FileError{Op: "open", Err: ErrMissing}
-		}
-		return nil, nil, &FileError{Op: "open", Err: err}
-	}
-	opened, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, &FileError{Op: "stat", Err: err}
-	}
-	if !os.SameFile(fi, opened) || !opened.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, &FileError{Op: "open", Err: ErrFileChanged}
-	}
-	return f, opened, nil
+	return f, fi, nil
 }
 
 func describeMode(m fs.FileMode) string {

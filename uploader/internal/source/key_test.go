@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestObjectKey(t *testing.T) {
@@ -21,12 +22,20 @@ func TestObjectKey(t *testing.T) {
 		{name: "plain", path: "photos/cat.jpg", wantKey: "photos/cat.jpg", wantLocal: "/srv/media/photos/cat.jpg"},
 		{name: "prefix verbatim", prefix: "media/", path: "cat.jpg", wantKey: "media/cat.jpg", wantLocal: "/srv/media/cat.jpg"},
 		{name: "prefix without slash", prefix: "v1-", path: "cat.jpg", wantKey: "v1-cat.jpg", wantLocal: "/srv/media/cat.jpg"},
-		{name: "cleaned", path: "./a//b/../c.png", wantKey: "a/c.png", wantLocal: "/srv/media/a/c.png"},
+		{name: "not canonical: dot slash", path: "./a.jpg", wantInvalid: true},
+		{name: "not canonical: dot dot inside", path: "sub/../a.jpg", wantInvalid: true},
+		{name: "not canonical: trailing slash", path: "a.jpg/", wantInvalid: true},
+		{name: "not canonical: double slash", path: "a//b.jpg", wantInvalid: true},
+		{name: "not canonical: inner dot", path: "a/./b.jpg", wantInvalid: true},
+		{name: "not canonical: mixed", path: "./a//b/../c.png", wantInvalid: true},
+		{name: "backslash", path: `sub\a.jpg`, wantInvalid: true},
+		{name: "dots in names kept", path: "a..b/.hidden/c...jpg", wantKey: "a..b/.hidden/c...jpg", wantLocal: "/srv/media/a..b/.hidden/c...jpg"},
 		{name: "tricky names kept", path: "sp ace/ü+#%?&=.jpg", wantKey: "sp ace/ü+#%?&=.jpg", wantLocal: "/srv/media/sp ace/ü+#%?&=.jpg"},
 		{name: "deep", path: "a/b/c/d/e/f/g/h.gif", wantKey: "a/b/c/d/e/f/g/h.gif", wantLocal: "/srv/media/a/b/c/d/e/f/g/h.gif"},
 		{name: "absolute inside", path: "/srv/media/x/y.jpg", wantKey: "x/y.jpg", wantLocal: "/srv/media/x/y.jpg"},
 		{name: "absolute inside the real root", path: "/mnt/disk/media/x/y.jpg", wantKey: "x/y.jpg", wantLocal: "/srv/media/x/y.jpg"},
-		{name: "absolute unclean inside", path: "/srv/media/x/../y.jpg", wantKey: "y.jpg", wantLocal: "/srv/media/y.jpg"},
+		{name: "absolute not canonical", path: "/srv/media/x/../y.jpg", wantInvalid: true},
+		{name: "absolute double slash", path: "/srv/media//y.jpg", wantInvalid: true},
 		{name: "absolute outside", path: "/etc/passwd", wantInvalid: true},
 		{name: "absolute sibling prefix", path: "/srv/media2/a.jpg", wantInvalid: true},
 		{name: "absolute escaping", path: "/srv/media/../secret.jpg", wantInvalid: true},
@@ -47,6 +56,10 @@ func TestObjectKey(t *testing.T) {
 			if tt.wantInvalid {
 				if !errors.Is(err, ErrInvalid) {
 					t.Fatalf("objectKey(%q) = %q, %v; want ErrInvalid", tt.path, key, err)
+				}
+				// The reason names the problem, so the application's owner can fix the row.
+				if strings.HasPrefix(tt.name, "not canonical") && !strings.Contains(err.Error(), "not in canonical form") {
+					t.Errorf("objectKey(%q) error = %v, want it to say the path is not in canonical form", tt.path, err)
 				}
 				return
 			}
@@ -159,5 +172,49 @@ func TestNewSourceRootErrors(t *testing.T) {
 		if _, err := newSourceRoot(p); !errors.As(err, &ce) || ce.Setting != "source" {
 			t.Errorf("newSourceRoot(%s) = %v, want a ConfigError on source", p, err)
 		}
+	}
+}
+
+// TestOpenSourceFIFOSwappedIn swaps a FIFO in for a regular file right before the open, after
+// every check on the path: opening it must neither block (a FIFO without a writer blocks
+// open(2) forever, past SIGTERM) nor succeed, and the file is invalid.
+func TestOpenSourceFIFOSwappedIn(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	p := filepath.Join(src, "photo.jpg")
+	if err := os.WriteFile(p, []byte("jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := newSourceRoot(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.beforeOpen = func(path string) {
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	done := make(chan *FileError, 1)
+	go func() {
+		f, _, fe := openSource(root, filepath.Join(root.Lexical, "photo.jpg"))
+		if f != nil {
+			f.Close()
+		}
+		done <- fe
+	}()
+	select {
+	case fe := <-done:
+		if !errors.Is(fe, ErrInvalid) || !strings.Contains(fe.Error(), "named pipe") {
+			t.Fatalf("openSource = %v, want ErrInvalid naming the named pipe", fe)
+		}
+	case <-time.After(30 * time.Second):
+		// Unblock the open so the test process can end, then fail.
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("opening the swapped-in FIFO blocked")
 	}
 }

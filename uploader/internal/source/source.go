@@ -21,12 +21,19 @@ func New(dir string) (Source, error) {
 	return Source{root: root}, nil
 }
 
+// WithBeforeOpen returns s calling fn with the resolved path right before each file is opened:
+// the moment another process can swap in something else. It exists for tests.
+func (s Source) WithBeforeOpen(fn func(path string)) Source {
+	s.root.beforeOpen = fn
+	return s
+}
+
 // Dir is the source directory made absolute and cleaned; RealDir is it with every symlink
 // resolved.
 func (s Source) Dir() string     { return s.root.Lexical }
 func (s Source) RealDir() string { return s.root.Real }
 
-// Key derives a record's object key (prefix + the cleaned, slash-separated path relative to
+// Key derives a record's object key (prefix + the canonical, slash-separated path relative to
 // the source) and the file's path under Dir. Errors wrap ErrInvalid.
 func (s Source) Key(prefix, recordPath string) (key, local string, err error) {
 	return objectKey(s.root, prefix, recordPath)
