@@ -145,7 +145,7 @@ func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"admit other owners' repositories are refused at plan.",
 				ElementType: types.StringType,
 				Required:    true,
-				Validators:  []validator.Set{setvalidator.SizeAtLeast(1)},
+				Validators:  []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.NoNullValues()},
 			},
 			"max_session_duration": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Longest session, in seconds, a CI job may ask for: %d to %d. Defaults to %d.",
@@ -226,12 +226,19 @@ func validateTrustConfig(ctx context.Context, data *uploadRoleResourceModel) dia
 			diags.AddAttributeError(path.Root("audience"), "Invalid CI Audience", err.Error())
 		}
 	}
-	if data.Subjects.IsNull() || hasUnknown(data.Subjects) {
+	if data.Subjects.IsNull() || data.Subjects.IsUnknown() {
 		return diags
 	}
+	// The subjects known at plan are checked even when another one is not known yet (taken from a resource
+	// of the same apply): a subject that lets other owners in must fail the plan, not the apply. An empty
+	// set is the SizeAtLeast validator's to report.
 	var subjects []string
-	diags.Append(data.Subjects.ElementsAs(ctx, &subjects, false)...)
-	if diags.HasError() {
+	for _, e := range data.Subjects.Elements() {
+		if s, ok := e.(types.String); ok && !s.IsUnknown() && !s.IsNull() {
+			subjects = append(subjects, s.ValueString())
+		}
+	}
+	if len(subjects) == 0 {
 		return diags
 	}
 	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {

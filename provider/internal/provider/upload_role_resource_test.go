@@ -475,6 +475,53 @@ resource "staticmedia_upload_role" "test" {
 	})
 }
 
+// TestUploadRoleResource_partlyUnknownSubjects: a subject taken from another resource has no value at plan;
+// the subjects written out beside it are still checked at plan, and a null one is an error on the attribute.
+func TestUploadRoleResource_partlyUnknownSubjects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, subjects string
+		want           *regexp.Regexp
+	}{
+		{"repo star beside an unknown", `["repo:*", terraform_data.subject.output]`, regexp.MustCompile(`(?s)Invalid CI Subject.*"repo:\*"`)},
+		{"star beside an unknown", `[terraform_data.subject.output, "*"]`, regexp.MustCompile(`(?s)Invalid CI Subject.*begins with a\s+wildcard`)},
+		{"null", `["repo:octo-org/site:*", null]`, regexp.MustCompile(`Null Set Value`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: fmt.Sprintf(`
+provider "staticmedia" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  endpoints {
+    iam = "http://127.0.0.1:9"
+  }
+}
+
+resource "terraform_data" "subject" {
+  input = "repo:octo-org/site:ref:refs/heads/main"
+}
+
+resource "staticmedia_upload_role" "test" {
+  name              = "v"
+  bucket            = "media"
+  oidc_provider_arn = %q
+  subjects          = %s
+}
+`, testGitHubOIDCARN, tc.subjects),
+					PlanOnly:    true,
+					ExpectError: tc.want,
+				}},
+			})
+		})
+	}
+}
+
 // TestAccUploadRoleResource_importHandMade imports a role built by hand the way AWS stores it (compact JSON,
 // one-element lists, a GitLab provider with its own audience): every argument is recovered from the two
 // policies, and the configuration that describes it plans nothing.
