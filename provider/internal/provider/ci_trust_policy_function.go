@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -42,6 +43,7 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 			function.ListParameter{
 				Name:        "subjects",
 				ElementType: types.StringType,
+				Validators:  []function.ListParameterValidator{listvalidator.NoNullValues()},
 				MarkdownDescription: "`sub` claim `StringLike` patterns, for example `\"repo:OWNER/NAME:ref:refs/heads/main\"` " +
 					"(GitHub) or `\"project_path:GROUP/PROJECT:ref_type:branch:ref:main\"` (GitLab).",
 			},

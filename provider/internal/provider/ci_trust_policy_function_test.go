@@ -47,6 +47,11 @@ func TestCITrustPolicyFunction(t *testing.T) {
 			wantErr: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*no CI subjects given`),
 		},
 		{
+			name:    "null subject",
+			call:    `ci_trust_policy(` + github + `, ["repo:octo-org/site:*", null])`,
+			wantErr: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*null`),
+		},
+		{
 			name:    "wildcard audience",
 			call:    `ci_trust_policy(` + github + `, ["repo:octo-org/site:*"], "sts.*")`,
 			wantErr: regexp.MustCompile(`(?s)Invalid value for "audience" parameter.*StringEquals`),
