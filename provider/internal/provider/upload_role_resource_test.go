@@ -292,6 +292,42 @@ func TestAccUploadRoleResource_drift(t *testing.T) {
 	})
 }
 
+// TestAccUploadRoleResource_chinaPartition: in a China region the OIDC provider, the role and the upload policy are all
+// aws-cn ARNs, and the partition check does not refuse them.
+func TestAccUploadRoleResource_chinaPartition(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	m.Region = "cn-north-1"
+	arn := createTestOIDCProvider(t, m, githubIssuerURL, "sts.amazonaws.com")
+	wantTrust := expectedCITrust(t, policy.CITrustInput{OIDCProviderARN: arn, Subjects: []string{"repo:octo-org/site:ref:refs/heads/main"}})
+	wantPolicy := expectedUploadPolicy(t, policy.UploadOnlyInput{Bucket: "media", Partition: "aws-cn"})
+	config := testAccMotoConfig(m) + fmt.Sprintf(`
+resource "staticmedia_upload_role" "test" {
+  name              = "uploader-cn"
+  bucket            = "media"
+  oidc_provider_arn = %q
+  subjects          = ["repo:octo-org/site:ref:refs/heads/main"]
+}
+`, arn)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testUploadRole, tfjsonpath.New("arn"), knownvalue.StringExact("arn:aws-cn:iam::123456789012:role/uploader-cn")),
+				},
+				Check: checkRolePolicies(t, m, "uploader-cn", wantTrust, wantPolicy),
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
 // TestAccUploadRoleResource_oidcProvider: a role naming an OIDC provider IAM does not have fails with an
 // error naming the fix, and an audience the provider does not list is a warning.
 func TestAccUploadRoleResource_oidcProvider(t *testing.T) {
@@ -415,6 +451,7 @@ provider "staticmedia" {
 		{"gitlab project_path star", gitlabARN, `subjects = ["project_path:*"]`, regexp.MustCompile(`(?s)Invalid CI Subject.*project_path:GROUP/`)},
 		{"no subjects", testGitHubOIDCARN, `subjects = []`, regexp.MustCompile(`set must contain at least 1 elements`)},
 		{"not an OIDC provider ARN", "arn:aws:iam::123456789012:role/ci", `subjects = ["repo:octo-org/site:*"]`, regexp.MustCompile(`(?s)Invalid OIDC Provider ARN.*aws_iam_openid_connect_provider`)},
+		{"OIDC provider in another partition", "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com", `subjects = ["repo:octo-org/site:*"]`, regexp.MustCompile(`(?s)OIDC Provider in Another Partition.*"aws-cn".*"aws"`)},
 		{"wildcard audience", testGitHubOIDCARN, "subjects = [\"repo:octo-org/site:*\"]\naudience = \"sts.*\"", regexp.MustCompile(`(?s)Invalid CI Audience.*StringEquals`)},
 		{"short session", testGitHubOIDCARN, "subjects = [\"repo:octo-org/site:*\"]\nmax_session_duration = 900", regexp.MustCompile(`between 3600 and 43200`)},
 		{"wildcard prefix", testGitHubOIDCARN, "subjects = [\"repo:octo-org/site:*\"]\nkey_prefix = \"in*\"", regexp.MustCompile(`(?s)Invalid Key Prefix.*wildcards`)},
