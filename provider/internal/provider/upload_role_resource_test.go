@@ -628,3 +628,60 @@ resource "staticmedia_upload_role" "test" {
 		},
 	})
 }
+
+// TestAccUploadRoleResource_importWiderTrust imports a role whose trust policy has, besides the statement the
+// resource writes, one it cannot represent (another account may assume the role): the arguments are recovered
+// from the CI statement, but the plan must not be empty while the wider trust is in place, and the apply
+// narrows it to the CI statement alone.
+func TestAccUploadRoleResource_importWiderTrust(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	ctx := context.Background()
+	createTestOIDCProvider(t, m, githubIssuerURL, "sts.amazonaws.com")
+	in := policy.CITrustInput{OIDCProviderARN: testGitHubOIDCARN, Subjects: []string{"repo:octo-org/site:ref:refs/heads/main"}}
+	wantTrust := expectedCITrust(t, in)
+	wantPolicy := expectedUploadPolicy(t, policy.UploadOnlyInput{Bucket: "media"})
+	ciStatement, err := policy.CITrust(in)
+	mustDo(t, "building the CI statement", err)
+	wider := ciStatement
+	wider.Statement = append(wider.Statement, policy.Statement{
+		Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, Action: "sts:AssumeRole",
+	})
+	widerJSON, err := wider.JSON()
+	mustDo(t, "rendering the wider trust policy", err)
+	config := testAccUploadRoleConfig(m, "wider", "media", `  subjects = ["repo:octo-org/site:ref:refs/heads/main"]`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					client := adminIAM(t, m)
+					_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("wider"), AssumeRolePolicyDocument: aws.String(widerJSON)})
+					mustDo(t, "create role", err)
+					_, err = client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+						RoleName: aws.String("wider"), PolicyName: aws.String("upload-only"), PolicyDocument: aws.String(wantPolicy),
+					})
+					mustDo(t, "put role policy", err)
+				},
+				Config:             config,
+				ResourceName:       testUploadRole,
+				ImportState:        true,
+				ImportStateId:      "wider",
+				ImportStatePersist: true,
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testUploadRole, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(testUploadRole, tfjsonpath.New("trust_policy_json"), knownvalue.StringExact(wantTrust)),
+				}},
+				Check: checkRolePolicies(t, m, "wider", wantTrust, wantPolicy),
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
