@@ -35,7 +35,8 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 			"`project_path:GROUP/`. Attach `upload_policy` to the role as its only permission.",
 		Parameters: []function.Parameter{
 			function.StringParameter{
-				Name: "oidc_provider_arn",
+				Name:               "oidc_provider_arn",
+				AllowUnknownValues: true,
 				MarkdownDescription: "ARN of the IAM OIDC provider of the CI's issuer, for example " +
 					"`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` (the `arn` of an " +
 					"`aws_iam_openid_connect_provider`).",
@@ -58,23 +59,29 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 }
 
 func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	var arn string
+	var arn types.String
 	var subjects, audiences []string
 	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &arn, &subjects, &audiences))
 	if resp.Error != nil {
 		return
 	}
-	// Inputs are checked one by one first so each error names the argument that caused it.
-	provider, err := policy.ParseOIDCProviderARN(arn)
-	if err != nil {
-		resp.Error = function.NewArgumentFuncError(0, err.Error())
-		return
+	// Inputs are checked one by one first so each error names the argument that caused it. The ARN of an OIDC
+	// provider created in the same apply is unknown at plan: the subjects are then checked without knowing the
+	// platform, as staticmedia_upload_role checks them, so a subject that lets other owners in fails the plan.
+	var provider policy.OIDCProvider
+	if !arn.IsUnknown() {
+		p, err := policy.ParseOIDCProviderARN(arn.ValueString())
+		if err != nil {
+			resp.Error = function.NewArgumentFuncError(0, err.Error())
+			return
+		}
+		provider = p
 	}
 	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
 		resp.Error = function.NewArgumentFuncError(1, err.Error())
 		return
 	}
-	in := policy.CITrustInput{OIDCProviderARN: arn, Subjects: subjects}
+	in := policy.CITrustInput{OIDCProviderARN: arn.ValueString(), Subjects: subjects}
 	switch len(audiences) {
 	case 0:
 	case 1:
@@ -89,6 +96,10 @@ func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		}
 	default:
 		resp.Error = function.NewArgumentFuncError(2, "give at most one audience: a token carries the aud claim the CI was asked for")
+		return
+	}
+	if arn.IsUnknown() {
+		resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, types.StringUnknown()))
 		return
 	}
 	doc, err := policy.CITrust(in)

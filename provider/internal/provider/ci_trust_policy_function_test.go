@@ -1,8 +1,18 @@
 package provider
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/staticmedia/staticmedia/internal/testbed"
 )
 
 func TestCITrustPolicyFunction(t *testing.T) {
@@ -68,4 +78,43 @@ func TestCITrustPolicyFunction(t *testing.T) {
 			tt.run(t)
 		})
 	}
+}
+
+// TestCITrustPolicyFunction_unknownProviderARN: the ARN of an OIDC provider created in the same apply is unknown at
+// plan; the subjects are still checked then, as staticmedia_upload_role checks them, and the apply renders the
+// same document as with a known ARN.
+func TestCITrustPolicyFunction_unknownProviderARN(t *testing.T) {
+	t.Parallel()
+	golden, err := os.ReadFile(filepath.Join(testbed.RepoRoot(t), "internal", "policy", "testdata", "ci_trust_github.json"))
+	if err != nil {
+		t.Fatalf("read golden policy: %v", err)
+	}
+	config := func(subjects string) string {
+		return `
+resource "terraform_data" "oidc" {
+  input = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+}
+
+output "policy" {
+  value = provider::staticmedia::ci_trust_policy(terraform_data.oidc.output, ` + subjects + `)
+}
+`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      config(`["repo:octo-org/site:*", "repo:*"]`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*"repo:\*"`),
+			},
+			{
+				Config: config(`["repo:octo-org/site:ref:refs/heads/main"]`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("policy", knownvalue.StringExact(strings.TrimSuffix(string(golden), "\n"))),
+				},
+			},
+		},
+	})
 }
