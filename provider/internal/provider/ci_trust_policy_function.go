@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -42,9 +43,10 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 					"`aws_iam_openid_connect_provider`).",
 			},
 			function.ListParameter{
-				Name:        "subjects",
-				ElementType: types.StringType,
-				Validators:  []function.ListParameterValidator{listvalidator.NoNullValues()},
+				Name:               "subjects",
+				ElementType:        types.StringType,
+				AllowUnknownValues: true,
+				Validators:         []function.ListParameterValidator{listvalidator.NoNullValues()},
 				MarkdownDescription: "`sub` claim `StringLike` patterns, for example `\"repo:OWNER/NAME:ref:refs/heads/main\"` " +
 					"(GitHub) or `\"project_path:GROUP/PROJECT:ref_type:branch:ref:main\"` (GitLab).",
 			},
@@ -60,14 +62,18 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 
 func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
 	var arn types.String
-	var subjects, audiences []string
-	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &arn, &subjects, &audiences))
+	var subjectList types.List
+	var audiences []string
+	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &arn, &subjectList, &audiences))
 	if resp.Error != nil {
 		return
 	}
 	// Inputs are checked one by one first so each error names the argument that caused it. The ARN of an OIDC
-	// provider created in the same apply is unknown at plan: the subjects are then checked without knowing the
-	// platform, as staticmedia_upload_role checks them, so a subject that lets other owners in fails the plan.
+	// provider created in the same apply is unknown at plan, and so may be a subject: the known subjects are
+	// checked then (without the platform while the ARN is unknown), as staticmedia_upload_role checks them, so a
+	// subject that lets other owners in fails the plan, and the result is unknown.
+	subjects, unknownSubject := knownStrings(subjectList.Elements())
+	unknown := arn.IsUnknown() || subjectList.IsUnknown() || unknownSubject
 	var provider policy.OIDCProvider
 	if !arn.IsUnknown() {
 		p, err := policy.ParseOIDCProviderARN(arn.ValueString())
@@ -77,7 +83,7 @@ func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		}
 		provider = p
 	}
-	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
+	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil && (!unknown || len(subjects) > 0) {
 		resp.Error = function.NewArgumentFuncError(1, err.Error())
 		return
 	}
@@ -98,7 +104,7 @@ func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		resp.Error = function.NewArgumentFuncError(2, "give at most one audience: a token carries the aud claim the CI was asked for")
 		return
 	}
-	if arn.IsUnknown() {
+	if unknown {
 		resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, types.StringUnknown()))
 		return
 	}
@@ -113,4 +119,19 @@ func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		return
 	}
 	resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, out))
+}
+
+// knownStrings returns the known, non-null strings among elems, and whether one of them is unknown.
+func knownStrings(elems []attr.Value) (known []string, anyUnknown bool) {
+	for _, e := range elems {
+		s, ok := e.(types.String)
+		switch {
+		case !ok:
+		case s.IsUnknown():
+			anyUnknown = true
+		case !s.IsNull():
+			known = append(known, s.ValueString())
+		}
+	}
+	return known, anyUnknown
 }

@@ -81,8 +81,8 @@ func TestCITrustPolicyFunction(t *testing.T) {
 }
 
 // TestCITrustPolicyFunction_unknownProviderARN: the ARN of an OIDC provider created in the same apply is unknown at
-// plan; the subjects are still checked then, as staticmedia_upload_role checks them, and the apply renders the
-// same document as with a known ARN.
+// plan, and so may be a subject; the known subjects are still checked then, as staticmedia_upload_role checks them,
+// and the apply renders the same document as with a known ARN.
 func TestCITrustPolicyFunction_unknownProviderARN(t *testing.T) {
 	t.Parallel()
 	golden, err := os.ReadFile(filepath.Join(testbed.RepoRoot(t), "internal", "policy", "testdata", "ci_trust_github.json"))
@@ -108,6 +108,12 @@ output "policy" {
 				Config:      config(`["repo:octo-org/site:*", "repo:*"]`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*"repo:\*"`),
+			},
+			{
+				// A subject from a resource of the same apply does not hide the known one beside it.
+				Config:      config(`["repo:octo-org/*", terraform_data.oidc.id]`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid value for "subjects" parameter.*"repo:octo-org/\*"`),
 			},
 			{
 				Config: config(`["repo:octo-org/site:ref:refs/heads/main"]`),

@@ -233,12 +233,7 @@ func validateTrustConfig(ctx context.Context, data *uploadRoleResourceModel) dia
 	// The subjects known at plan are checked even when another one is not known yet (taken from a resource
 	// of the same apply): a subject that lets other owners in must fail the plan, not the apply. An empty
 	// set is the SizeAtLeast validator's to report.
-	var subjects []string
-	for _, e := range data.Subjects.Elements() {
-		if s, ok := e.(types.String); ok && !s.IsUnknown() && !s.IsNull() {
-			subjects = append(subjects, s.ValueString())
-		}
-	}
+	subjects, _ := knownStrings(data.Subjects.Elements())
 	if len(subjects) == 0 {
 		return diags
 	}
