@@ -62,7 +62,7 @@ type OIDCProvider struct {
 //   - GitLab: gitlab.com, or a self-hosted instance whose host's first label is "gitlab"
 //     (gitlab.example.com).
 //
-// Any other issuer is CIOther. Subjects shaped like GitHub's (repo:...) or GitLab's (project_path:...)
+// Any other issuer is CIOther. Subjects that can match GitHub's (repo:...) or GitLab's (project_path:...)
 // are held to that platform's rule whatever the issuer, so a self-hosted GitLab under another name is
 // still protected against project_path:*.
 func (p OIDCProvider) Platform() CIPlatform {
@@ -158,10 +158,11 @@ var (
 // tokens of other owners' repositories assume the role, the common mistake with OIDC trust policies
 // (a token of any repository on github.com is signed by the same issuer):
 //   - a pattern that begins with a wildcard ("*", "?*"), which matches every subject of the issuer;
-//   - on GitHub, or for any pattern beginning with "repo:", one that does not start with a literal
-//     repo:OWNER/NAME: (so "repo:*", "repo:*/app:*", "repo:org/*" and "repo:org*" are refused);
-//   - on GitLab, or for any pattern beginning with "project_path:", one that does not start with a
-//     literal project_path:GROUP/ (subgroups and projects of that group may be wildcards).
+//   - on GitHub, or for any pattern that can match a subject beginning with "repo:" ("repo*" can), one that
+//     does not start with a literal repo:OWNER/NAME: (so "repo:*", "repo:*/app:*", "repo:org/*" and
+//     "repo:org*" are refused);
+//   - on GitLab, or for any pattern that can match a subject beginning with "project_path:", one that does
+//     not start with a literal project_path:GROUP/ (subgroups and projects of that group may be wildcards).
 //
 // It also refuses "${", which IAM substitutes as a policy variable, and whitespace or control
 // characters, which no sub claim contains.
@@ -178,19 +179,29 @@ func ValidateCISubject(platform CIPlatform, subject string) error {
 			"signs for, other owners' included: name your repository, for example %s", subject, subjectExample(platform))
 	}
 	switch {
-	case platform == CIGitHub || strings.HasPrefix(subject, "repo:"):
+	case platform == CIGitHub || mayMatchPrefix(subject, "repo:"):
 		if !githubSubjectRE.MatchString(subject) {
 			return fmt.Errorf("CI subject %q does not start with repo:OWNER/NAME: naming one repository without wildcards, so "+
 				"it may match other repositories, other owners' included: write it as repo:OWNER/NAME:ref:refs/heads/BRANCH, "+
 				"repo:OWNER/NAME:environment:ENVIRONMENT or repo:OWNER/NAME:*, one subject per repository", subject)
 		}
-	case platform == CIGitLab || strings.HasPrefix(subject, "project_path:"):
+	case platform == CIGitLab || mayMatchPrefix(subject, "project_path:"):
 		if !gitlabSubjectRE.MatchString(subject) {
 			return fmt.Errorf("CI subject %q does not start with project_path:GROUP/ naming the group without wildcards, so it "+
 				"may match other groups' projects: write it as project_path:GROUP/PROJECT:ref_type:branch:ref:BRANCH", subject)
 		}
 	}
 	return nil
+}
+
+// mayMatchPrefix reports whether the StringLike pattern can match a subject that begins with prefix: it begins
+// with prefix, or the literal part before its first wildcard is the beginning of prefix ("repo*", "rep?:...").
+func mayMatchPrefix(pattern, prefix string) bool {
+	if strings.HasPrefix(pattern, prefix) {
+		return true
+	}
+	i := strings.IndexAny(pattern, "*?")
+	return i >= 0 && strings.HasPrefix(prefix, pattern[:i])
 }
 
 // subjectExample is the fix an error proposes for the platform.

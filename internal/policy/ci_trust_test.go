@@ -140,6 +140,11 @@ func TestCITrustErrors(t *testing.T) {
 		{"gitlab group wildcard", gl("project_path:media*/site:*"), []string{glFix}},
 		{"gitlab without project_path", gl("ref_type:branch:ref:main"), []string{"project_path:GROUP/"}},
 		{"gitlab shape on another issuer", other("project_path:*"), []string{glFix}},
+		// A wildcard before the colon still matches GitHub's and GitLab's subjects, so it is held to their rule.
+		{"repo shape cut short on another issuer", other("repo*"), []string{`"repo*"`, ghFix}},
+		{"repo shape with a question mark on another issuer", other("rep?:octo-org/site:*"), []string{ghFix}},
+		{"gitlab shape cut short on another issuer", other("project_*"), []string{`"project_*"`, glFix}},
+		{"gitlab shape cut shorter on another issuer", other("p*"), []string{`"p*"`, glFix}},
 		{"other issuer star", other("*"), []string{"begins with a wildcard", "literal beginning"}},
 		{"empty subject", gh(""), []string{"CI subject is empty"}},
 		{"no subjects", gh(), []string{"no CI subjects given"}},

@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -34,14 +36,17 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 			"`project_path:GROUP/`. Attach `upload_policy` to the role as its only permission.",
 		Parameters: []function.Parameter{
 			function.StringParameter{
-				Name: "oidc_provider_arn",
+				Name:               "oidc_provider_arn",
+				AllowUnknownValues: true,
 				MarkdownDescription: "ARN of the IAM OIDC provider of the CI's issuer, for example " +
 					"`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` (the `arn` of an " +
 					"`aws_iam_openid_connect_provider`).",
 			},
 			function.ListParameter{
-				Name:        "subjects",
-				ElementType: types.StringType,
+				Name:               "subjects",
+				ElementType:        types.StringType,
+				AllowUnknownValues: true,
+				Validators:         []function.ListParameterValidator{listvalidator.NoNullValues()},
 				MarkdownDescription: "`sub` claim `StringLike` patterns, for example `\"repo:OWNER/NAME:ref:refs/heads/main\"` " +
 					"(GitHub) or `\"project_path:GROUP/PROJECT:ref_type:branch:ref:main\"` (GitLab).",
 			},
@@ -56,23 +61,33 @@ func (f *ciTrustPolicyFunction) Definition(_ context.Context, _ function.Definit
 }
 
 func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
-	var arn string
-	var subjects, audiences []string
-	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &arn, &subjects, &audiences))
+	var arn types.String
+	var subjectList types.List
+	var audiences []string
+	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &arn, &subjectList, &audiences))
 	if resp.Error != nil {
 		return
 	}
-	// Inputs are checked one by one first so each error names the argument that caused it.
-	provider, err := policy.ParseOIDCProviderARN(arn)
-	if err != nil {
-		resp.Error = function.NewArgumentFuncError(0, err.Error())
-		return
+	// Inputs are checked one by one first so each error names the argument that caused it. The ARN of an OIDC
+	// provider created in the same apply is unknown at plan, and so may be a subject: the known subjects are
+	// checked then (without the platform while the ARN is unknown), as staticmedia_upload_role checks them, so a
+	// subject that lets other owners in fails the plan, and the result is unknown.
+	subjects, unknownSubject := knownStrings(subjectList.Elements())
+	unknown := arn.IsUnknown() || subjectList.IsUnknown() || unknownSubject
+	var provider policy.OIDCProvider
+	if !arn.IsUnknown() {
+		p, err := policy.ParseOIDCProviderARN(arn.ValueString())
+		if err != nil {
+			resp.Error = function.NewArgumentFuncError(0, err.Error())
+			return
+		}
+		provider = p
 	}
-	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
+	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil && (!unknown || len(subjects) > 0) {
 		resp.Error = function.NewArgumentFuncError(1, err.Error())
 		return
 	}
-	in := policy.CITrustInput{OIDCProviderARN: arn, Subjects: subjects}
+	in := policy.CITrustInput{OIDCProviderARN: arn.ValueString(), Subjects: subjects}
 	switch len(audiences) {
 	case 0:
 	case 1:
@@ -89,6 +104,10 @@ func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		resp.Error = function.NewArgumentFuncError(2, "give at most one audience: a token carries the aud claim the CI was asked for")
 		return
 	}
+	if unknown {
+		resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, types.StringUnknown()))
+		return
+	}
 	doc, err := policy.CITrust(in)
 	if err != nil {
 		resp.Error = function.NewFuncError(err.Error())
@@ -100,4 +119,19 @@ func (f *ciTrustPolicyFunction) Run(ctx context.Context, req function.RunRequest
 		return
 	}
 	resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, out))
+}
+
+// knownStrings returns the known, non-null strings among elems, and whether one of them is unknown.
+func knownStrings(elems []attr.Value) (known []string, anyUnknown bool) {
+	for _, e := range elems {
+		s, ok := e.(types.String)
+		switch {
+		case !ok:
+		case s.IsUnknown():
+			anyUnknown = true
+		case !s.IsNull():
+			known = append(known, s.ValueString())
+		}
+	}
+	return known, anyUnknown
 }

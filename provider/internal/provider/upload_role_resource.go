@@ -127,7 +127,8 @@ func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"`arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com` (the `arn` of an " +
 					"`aws_iam_openid_connect_provider`). The part after `oidc-provider/` prefixes the trust policy's condition " +
 					"keys, and tells GitHub (`token.actions.githubusercontent.com`, or an issuer ending in `/_services/token`) " +
-					"and GitLab (`gitlab.com`, or a host starting with `gitlab.`) issuers apart for the subject checks.",
+					"and GitLab (`gitlab.com`, or a host starting with `gitlab.`) issuers apart for the subject checks. It must be in " +
+					"the partition of the provider's region (`arn:aws-cn:...` in a China region).",
 				Required: true,
 			},
 			"audience": schema.StringAttribute{
@@ -145,7 +146,7 @@ func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"admit other owners' repositories are refused at plan.",
 				ElementType: types.StringType,
 				Required:    true,
-				Validators:  []validator.Set{setvalidator.SizeAtLeast(1)},
+				Validators:  []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.NoNullValues()},
 			},
 			"max_session_duration": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Longest session, in seconds, a CI job may ask for: %d to %d. Defaults to %d.",
@@ -226,12 +227,14 @@ func validateTrustConfig(ctx context.Context, data *uploadRoleResourceModel) dia
 			diags.AddAttributeError(path.Root("audience"), "Invalid CI Audience", err.Error())
 		}
 	}
-	if data.Subjects.IsNull() || hasUnknown(data.Subjects) {
+	if data.Subjects.IsNull() || data.Subjects.IsUnknown() {
 		return diags
 	}
-	var subjects []string
-	diags.Append(data.Subjects.ElementsAs(ctx, &subjects, false)...)
-	if diags.HasError() {
+	// The subjects known at plan are checked even when another one is not known yet (taken from a resource
+	// of the same apply): a subject that lets other owners in must fail the plan, not the apply. An empty
+	// set is the SizeAtLeast validator's to report.
+	subjects, _ := knownStrings(data.Subjects.Elements())
+	if len(subjects) == 0 {
 		return diags
 	}
 	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
@@ -264,6 +267,7 @@ func (r *uploadRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(diags...)
 	plan.TagsAll = tagsAll
 
+	resp.Diagnostics.Append(r.checkPartition(plan.OIDCProviderARN)...)
 	doc, trust, diags := r.documents(ctx, &plan)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -591,6 +595,24 @@ func (r *uploadRoleResource) desired(ctx context.Context, data *uploadRoleResour
 		trust = v.ValueString()
 	}
 	return doc, trust, tagsAll, diags
+}
+
+// checkPartition refuses an OIDC provider of another partition than the provider's region: IAM refuses a trust
+// policy naming it, but only after Create has waited for the OIDC provider to propagate.
+func (r *uploadRoleResource) checkPartition(arn types.String) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if arn.IsUnknown() || arn.IsNull() || r.partition() == "" {
+		return diags
+	}
+	p, err := policy.ParseOIDCProviderARN(arn.ValueString())
+	if err == nil && p.Partition != r.partition() {
+		diags.AddAttributeError(path.Root("oidc_provider_arn"), "OIDC Provider in Another Partition",
+			fmt.Sprintf("The OIDC provider %q is in partition %q, but the provider's region is in partition %q, where the "+
+				"role is created; a role can only trust an OIDC provider of its own partition. Pass the ARN of the OIDC "+
+				"provider in this partition (arn:%s:iam::ACCOUNT:oidc-provider/...), or set the provider's region.",
+				arn.ValueString(), p.Partition, r.partition(), r.partition()))
+	}
+	return diags
 }
 
 // checkOIDCProvider waits until IAM shows the OIDC provider (one created a moment ago may not have propagated

@@ -292,6 +292,42 @@ func TestAccUploadRoleResource_drift(t *testing.T) {
 	})
 }
 
+// TestAccUploadRoleResource_chinaPartition: in a China region the OIDC provider, the role and the upload policy are all
+// aws-cn ARNs, and the partition check does not refuse them.
+func TestAccUploadRoleResource_chinaPartition(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	m.Region = "cn-north-1"
+	arn := createTestOIDCProvider(t, m, githubIssuerURL, "sts.amazonaws.com")
+	wantTrust := expectedCITrust(t, policy.CITrustInput{OIDCProviderARN: arn, Subjects: []string{"repo:octo-org/site:ref:refs/heads/main"}})
+	wantPolicy := expectedUploadPolicy(t, policy.UploadOnlyInput{Bucket: "media", Partition: "aws-cn"})
+	config := testAccMotoConfig(m) + fmt.Sprintf(`
+resource "staticmedia_upload_role" "test" {
+  name              = "uploader-cn"
+  bucket            = "media"
+  oidc_provider_arn = %q
+  subjects          = ["repo:octo-org/site:ref:refs/heads/main"]
+}
+`, arn)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testUploadRole, tfjsonpath.New("arn"), knownvalue.StringExact("arn:aws-cn:iam::123456789012:role/uploader-cn")),
+				},
+				Check: checkRolePolicies(t, m, "uploader-cn", wantTrust, wantPolicy),
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
 // TestAccUploadRoleResource_oidcProvider: a role naming an OIDC provider IAM does not have fails with an
 // error naming the fix, and an audience the provider does not list is a warning.
 func TestAccUploadRoleResource_oidcProvider(t *testing.T) {
@@ -415,6 +451,7 @@ provider "staticmedia" {
 		{"gitlab project_path star", gitlabARN, `subjects = ["project_path:*"]`, regexp.MustCompile(`(?s)Invalid CI Subject.*project_path:GROUP/`)},
 		{"no subjects", testGitHubOIDCARN, `subjects = []`, regexp.MustCompile(`set must contain at least 1 elements`)},
 		{"not an OIDC provider ARN", "arn:aws:iam::123456789012:role/ci", `subjects = ["repo:octo-org/site:*"]`, regexp.MustCompile(`(?s)Invalid OIDC Provider ARN.*aws_iam_openid_connect_provider`)},
+		{"OIDC provider in another partition", "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com", `subjects = ["repo:octo-org/site:*"]`, regexp.MustCompile(`(?s)OIDC Provider in Another Partition.*"aws-cn".*"aws"`)},
 		{"wildcard audience", testGitHubOIDCARN, "subjects = [\"repo:octo-org/site:*\"]\naudience = \"sts.*\"", regexp.MustCompile(`(?s)Invalid CI Audience.*StringEquals`)},
 		{"short session", testGitHubOIDCARN, "subjects = [\"repo:octo-org/site:*\"]\nmax_session_duration = 900", regexp.MustCompile(`between 3600 and 43200`)},
 		{"wildcard prefix", testGitHubOIDCARN, "subjects = [\"repo:octo-org/site:*\"]\nkey_prefix = \"in*\"", regexp.MustCompile(`(?s)Invalid Key Prefix.*wildcards`)},
@@ -473,6 +510,53 @@ resource "staticmedia_upload_role" "test" {
 			ExpectError: regexp.MustCompile(`(?s)Invalid CI Subject.*"repo:\*"`),
 		}},
 	})
+}
+
+// TestUploadRoleResource_partlyUnknownSubjects: a subject taken from another resource has no value at plan;
+// the subjects written out beside it are still checked at plan, and a null one is an error on the attribute.
+func TestUploadRoleResource_partlyUnknownSubjects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, subjects string
+		want           *regexp.Regexp
+	}{
+		{"repo star beside an unknown", `["repo:*", terraform_data.subject.output]`, regexp.MustCompile(`(?s)Invalid CI Subject.*"repo:\*"`)},
+		{"star beside an unknown", `[terraform_data.subject.output, "*"]`, regexp.MustCompile(`(?s)Invalid CI Subject.*begins with a\s+wildcard`)},
+		{"null", `["repo:octo-org/site:*", null]`, regexp.MustCompile(`Null Set Value`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: fmt.Sprintf(`
+provider "staticmedia" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  endpoints {
+    iam = "http://127.0.0.1:9"
+  }
+}
+
+resource "terraform_data" "subject" {
+  input = "repo:octo-org/site:ref:refs/heads/main"
+}
+
+resource "staticmedia_upload_role" "test" {
+  name              = "v"
+  bucket            = "media"
+  oidc_provider_arn = %q
+  subjects          = %s
+}
+`, testGitHubOIDCARN, tc.subjects),
+					PlanOnly:    true,
+					ExpectError: tc.want,
+				}},
+			})
+		})
+	}
 }
 
 // TestAccUploadRoleResource_importHandMade imports a role built by hand the way AWS stores it (compact JSON,
@@ -536,6 +620,63 @@ resource "staticmedia_upload_role" "test" {
 					}
 					return nil
 				},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
+// TestAccUploadRoleResource_importWiderTrust imports a role whose trust policy has, besides the statement the
+// resource writes, one it cannot represent (another account may assume the role): the arguments are recovered
+// from the CI statement, but the plan must not be empty while the wider trust is in place, and the apply
+// narrows it to the CI statement alone.
+func TestAccUploadRoleResource_importWiderTrust(t *testing.T) {
+	t.Parallel()
+	m := testbed.StartMoto(t)
+	ctx := context.Background()
+	createTestOIDCProvider(t, m, githubIssuerURL, "sts.amazonaws.com")
+	in := policy.CITrustInput{OIDCProviderARN: testGitHubOIDCARN, Subjects: []string{"repo:octo-org/site:ref:refs/heads/main"}}
+	wantTrust := expectedCITrust(t, in)
+	wantPolicy := expectedUploadPolicy(t, policy.UploadOnlyInput{Bucket: "media"})
+	ciStatement, err := policy.CITrust(in)
+	mustDo(t, "building the CI statement", err)
+	wider := ciStatement
+	wider.Statement = append(wider.Statement, policy.Statement{
+		Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, Action: "sts:AssumeRole",
+	})
+	widerJSON, err := wider.JSON()
+	mustDo(t, "rendering the wider trust policy", err)
+	config := testAccUploadRoleConfig(m, "wider", "media", `  subjects = ["repo:octo-org/site:ref:refs/heads/main"]`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					client := adminIAM(t, m)
+					_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("wider"), AssumeRolePolicyDocument: aws.String(widerJSON)})
+					mustDo(t, "create role", err)
+					_, err = client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+						RoleName: aws.String("wider"), PolicyName: aws.String("upload-only"), PolicyDocument: aws.String(wantPolicy),
+					})
+					mustDo(t, "put role policy", err)
+				},
+				Config:             config,
+				ResourceName:       testUploadRole,
+				ImportState:        true,
+				ImportStateId:      "wider",
+				ImportStatePersist: true,
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testUploadRole, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(testUploadRole, tfjsonpath.New("trust_policy_json"), knownvalue.StringExact(wantTrust)),
+				}},
+				Check: checkRolePolicies(t, m, "wider", wantTrust, wantPolicy),
 			},
 			{
 				Config:           config,
