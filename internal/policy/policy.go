@@ -196,7 +196,7 @@ var partitionRE = regexp.MustCompile(`^aws(-[a-z0-9]+)*$`)
 // ValidatePartition checks an explicit partition name ("aws", "aws-cn", "aws-us-gov", ...).
 func ValidatePartition(p string) error {
 	if !partitionRE.MatchString(p) {
-		return fmt.Errorf("partition %q is not an AWS partition name: use aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, ...", p)
+		return fmt.Errorf("partition %q is not an AWS partition name: use aws, aws-cn, aws-us-gov or another partition's name", p)
 	}
 	return nil
 }

@@ -207,11 +207,11 @@ func (r *uploadRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 		return
 	}
 	resp.Diagnostics.Append(validateUploadPolicyConfig(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions)...)
-	resp.Diagnostics.Append(validateTrustConfig(ctx, &data)...)
+	resp.Diagnostics.Append(validateTrustConfig(&data)...)
 }
 
 // validateTrustConfig checks oidc_provider_arn, audience and subjects, each on its own attribute.
-func validateTrustConfig(ctx context.Context, data *uploadRoleResourceModel) diag.Diagnostics {
+func validateTrustConfig(data *uploadRoleResourceModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	var provider policy.OIDCProvider
 	if !data.OIDCProviderARN.IsUnknown() && !data.OIDCProviderARN.IsNull() {
@@ -318,7 +318,7 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 		RoleName:                 aws.String(name),
 		Path:                     aws.String(data.Path.ValueString()),
 		AssumeRolePolicyDocument: aws.String(trust),
-		MaxSessionDuration:       aws.Int32(int32(data.MaxSessionDuration.ValueInt64())),
+		MaxSessionDuration:       aws.Int32(int32(data.MaxSessionDuration.ValueInt64())), //nolint:gosec // the schema bounds it to 3600..43200
 		Tags:                     iamTags(tagsAll),
 	})
 	if err != nil {
@@ -468,7 +468,7 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 	}
 	if !plan.MaxSessionDuration.Equal(state.MaxSessionDuration) {
-		_, err := r.pd.iam.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(name), MaxSessionDuration: aws.Int32(int32(plan.MaxSessionDuration.ValueInt64()))})
+		_, err := r.pd.iam.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(name), MaxSessionDuration: aws.Int32(int32(plan.MaxSessionDuration.ValueInt64()))}) //nolint:gosec // the schema bounds it to 3600..43200
 		if err != nil {
 			resp.Diagnostics.AddError("Unable to Update Upload Role",
 				fmt.Sprintf("IAM UpdateRole (max_session_duration %d) for %q failed: %s\n\nCheck that the caller may call iam:UpdateRole, then apply again.",

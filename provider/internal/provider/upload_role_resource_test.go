@@ -77,7 +77,7 @@ func checkRolePolicies(t *testing.T, m *testbed.Moto, role, wantTrust, wantPolic
 			return err
 		}
 		if eq, err := policy.Equivalent(trust, wantTrust); err != nil || !eq {
-			return fmt.Errorf("trust policy of %s is\n%s\nwant\n%s (err %v)", role, trust, wantTrust, err)
+			return fmt.Errorf("trust policy of %s is\n%s\nwant\n%s (err %w)", role, trust, wantTrust, err)
 		}
 		names, err := client.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
 		if err != nil {
@@ -91,7 +91,7 @@ func checkRolePolicies(t *testing.T, m *testbed.Moto, role, wantTrust, wantPolic
 			return fmt.Errorf("get role policy: found=%v err=%w", found, err)
 		}
 		if eq, err := policy.Equivalent(got, wantPolicy); err != nil || !eq {
-			return fmt.Errorf("inline policy of %s is\n%s\nwant\n%s (err %v)", role, got, wantPolicy, err)
+			return fmt.Errorf("inline policy of %s is\n%s\nwant\n%s (err %w)", role, got, wantPolicy, err)
 		}
 		return nil
 	}

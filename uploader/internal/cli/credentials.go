@@ -16,7 +16,7 @@ import (
 
 // webIdentityTokenEnv is the AWS SDK's variable naming the file with CI's OIDC token. The uploader
 // reads it too when the output names a role and --web-identity-token-file is not given.
-const webIdentityTokenEnv = "AWS_WEB_IDENTITY_TOKEN_FILE"
+const webIdentityTokenEnv = "AWS_WEB_IDENTITY_TOKEN_FILE" //nolint:gosec // a variable's name, not a credential
 
 // roleSessionName names the uploader's role sessions: CloudTrail shows it, and the session's
 // ARN ends with it.

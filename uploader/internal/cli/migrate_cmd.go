@@ -46,7 +46,7 @@ func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	f.outputFlags.add(fs)
 	f.catalogFlags.add(fs)
-	f.catalogFlags.addWritten(fs)
+	f.addWritten(fs)
 	f.logFlags.add(fs)
 	f.runFlags.add(fs)
 	fs.StringVar(&f.cacheControl, "cache-control", migrate.DefaultCacheControl, "Cache-Control sent with every object (empty: none)")
@@ -196,7 +196,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		"credentials", creds.source)
 
 	var walkErrors walkErrors
-	cat, err := f.catalogFlags.open(ctx, logger, f.dryRun, &walkErrors)
+	cat, err := f.open(ctx, logger, f.dryRun, &walkErrors)
 	if err != nil {
 		return fail(catalogOpenError(err))
 	}

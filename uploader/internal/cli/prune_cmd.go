@@ -20,7 +20,7 @@ type pruneFlags struct {
 func newPruneFlagSet(f *pruneFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader prune", flag.ContinueOnError)
 	fs.SetOutput(out)
-	f.checkGroups.add(fs)
+	f.add(fs)
 	fs.BoolVar(&f.yes, "yes", false, "delete the verified files; without it nothing is deleted (a dry run)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list what would be deleted and the bytes it would free (the default without --yes)")
 	fs.Usage = func() {
@@ -66,7 +66,7 @@ func parsePruneFlags(args []string, s streams) (*pruneFlags, error) {
 	if f.yes && f.dryRun {
 		return nil, usagef("--yes and --dry-run are exclusive: --yes deletes, --dry-run (the default) does not")
 	}
-	if err := f.checkGroups.check(g); err != nil {
+	if err := f.check(g); err != nil {
 		return nil, err
 	}
 	return f, nil

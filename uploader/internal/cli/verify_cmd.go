@@ -57,7 +57,7 @@ func (f *checkGroups) add(fs *flag.FlagSet) {
 
 func (f *checkGroups) check(g given) error {
 	return checkAll(func() error { return f.outputFlags.check(g) }, func() error { return f.catalogFlags.check(g) },
-		f.logFlags.check, f.runFlags.check, f.catalogFlags.checkLedgerExists)
+		f.logFlags.check, f.runFlags.check, f.checkLedgerExists)
 }
 
 // checkEnv is what verify and prune run with.
@@ -139,7 +139,7 @@ type verifyFlags struct {
 func newVerifyFlagSet(f *verifyFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader verify", flag.ContinueOnError)
 	fs.SetOutput(out)
-	f.checkGroups.add(fs)
+	f.add(fs)
 	fs.StringVar(&f.foreignReferer, "foreign-referer", verify.DefaultForeignReferer, "a Referer `URL` the policy must refuse with 403 (empty: skip that GET)")
 	fs.StringVar(&f.expectNoReferer, "expect-no-referer", "200", "the `STATUS` a GET without a Referer must answer: 200 (the policy allows an empty Referer), 403, or skip")
 	fs.IntVar(&f.sample, "sample", 0, "check `N` flagged records picked at random (0: all)")
@@ -182,7 +182,7 @@ func parseVerifyFlags(args []string, s streams) (*verifyFlags, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := f.checkGroups.check(g); err != nil {
+	if err := f.check(g); err != nil {
 		return nil, 0, err
 	}
 	var expect int
