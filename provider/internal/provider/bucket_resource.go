@@ -523,6 +523,8 @@ func (r *bucketResource) endpoint() string {
 // setAddresses fills the attributes derived from the bucket name, its region and the provider's S3 endpoint.
 func (r *bucketResource) setAddresses(data *bucketResourceModel, region string) {
 	a := bucketAddressesFor(data.Bucket.ValueString(), region, r.endpoint())
+	// The ARN names the partition the policies are written for: the caller's, which the region name only suggests.
+	a.arn = "arn:" + r.pd.partition + ":s3:::" + data.Bucket.ValueString()
 	data.ID = types.StringValue(data.Bucket.ValueString())
 	data.ARN = types.StringValue(a.arn)
 	data.Region = types.StringValue(region)
