@@ -347,3 +347,38 @@ resource "staticmedia_referer_policy" "test" {
 		}},
 	})
 }
+
+// TestAccProvider_mergedTagsCount gives default_tags 30 tags and a resource 30 others: each map is within
+// AWS's 50, but tags_all, which apply puts on the bucket or user, is 60, which S3 and IAM refuse. The plan
+// must say so, not the apply after it has created the resource. No engine is contacted.
+func TestAccProvider_mergedTagsCount(t *testing.T) {
+	t.Parallel()
+	tags := func(prefix string) string {
+		lines := make([]string, 30)
+		for i := range lines {
+			lines[i] = fmt.Sprintf("    %s%d = \"v\"", prefix, i)
+		}
+		return "{\n" + strings.Join(lines, "\n") + "\n  }"
+	}
+	for _, r := range []string{
+		"resource \"staticmedia_bucket\" \"test\" {\n  bucket = \"never-created\"\n  tags = " + tags("own") + "\n}\n",
+		"resource \"staticmedia_upload_user\" \"test\" {\n  name   = \"never-created\"\n  bucket = \"never-created\"\n  tags = " + tags("own") + "\n}\n",
+	} {
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config: `
+provider "staticmedia" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  default_tags {
+    tags = ` + tags("default") + `
+  }
+}
+` + r,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Too\s+Many\s+Tags.*60\s+tags.*default_tags`),
+			}},
+		})
+	}
+}
