@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -75,6 +76,53 @@ resource "staticmedia_bucket" "test" {
 				Config: config(true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
+
+// TestAccBucketResource_bare404IsNotGone puts a proxy in front of S3 that, for one plan, answers every request
+// with a bare 404, as a wrong endpoint or a misrouting proxy does. HeadBucket's 404 carries no error code (a
+// HEAD answer has no body), so it alone is no proof that the bucket was deleted: the refresh must fail and
+// say so, not drop the bucket from the state and plan to create it again.
+func TestAccBucketResource_bare404IsNotGone(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	admin := adminS3(t, m)
+	var misroute atomic.Bool
+	proxy := startInterceptProxy(t, m.Endpoint, func(_ *http.Request, _ []byte, w http.ResponseWriter) bool {
+		if !misroute.Load() {
+			return false
+		}
+		w.WriteHeader(http.StatusNotFound)
+		return true
+	}, nil)
+	const bucket = "staticmedia-bare-404"
+	config := testAccProviderConfig(motoKeys(m), proxy.URL, m.Endpoint) + fmt.Sprintf(`
+resource "staticmedia_bucket" "test" {
+  bucket = %q
+}
+`, bucket)
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkBucketGone(admin, bucket),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig:   func() { misroute.Store(true) },
+				Config:      config,
+				PlanOnly:    true,
+				ExpectError: phrase(fmt.Sprintf("Reading S3 bucket %q failed", bucket)),
+			},
+			{
+				PreConfig: func() { misroute.Store(false) },
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
 		},

@@ -523,6 +523,8 @@ func (r *bucketResource) endpoint() string {
 // setAddresses fills the attributes derived from the bucket name, its region and the provider's S3 endpoint.
 func (r *bucketResource) setAddresses(data *bucketResourceModel, region string) {
 	a := bucketAddressesFor(data.Bucket.ValueString(), region, r.endpoint())
+	// The ARN names the partition the policies are written for: the caller's, which the region name only suggests.
+	a.arn = "arn:" + r.pd.partition + ":s3:::" + data.Bucket.ValueString()
 	data.ID = types.StringValue(data.Bucket.ValueString())
 	data.ARN = types.StringValue(a.arn)
 	data.Region = types.StringValue(region)
@@ -1048,7 +1050,13 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 	var got bucketSettings
 	head, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
 	if isNotFound(err) {
-		return got, errBucketNotFound
+		// HeadBucket's 404 has no body, so no error code: a wrong endpoint or a misrouting proxy answers the
+		// same. Only a GET's NoSuchBucket proves the bucket is gone.
+		_, err = client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+		if isAPIError(err, "NoSuchBucket") {
+			return got, errBucketNotFound
+		}
+		return got, fmt.Errorf("HeadBucket answered 404 Not Found, but GetBucketVersioning did not say NoSuchBucket: %w", cmp.Or(err, errors.New("it succeeded")))
 	}
 	if httpStatus(err) == http.StatusMovedPermanently {
 		return got, &bucketRegionError{bucket: bucket, bucketRegion: bucketRegionHeader(err), clientRegion: client.Options().Region, err: err}

@@ -13,8 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/staticmedia/staticmedia/internal/testbed"
 )
@@ -288,4 +291,94 @@ resource "staticmedia_upload_user" "test" {
 			},
 		}},
 	})
+}
+
+// TestAccBucketResource_partitionFromCaller answers GetCallerIdentity with an aws-cn ARN in a region name that
+// suggests the aws partition, as TestAccProvider_partitionFromCaller does. The bucket's arn, which other
+// policies are written with, must name the same partition as the Referer policy the provider puts on it.
+func TestAccBucketResource_partitionFromCaller(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	arnElement := regexp.MustCompile(`<Arn>arn:aws:`)
+	sts := startInterceptProxy(t, m.Endpoint, nil, func(r *http.Request, body, response []byte) []byte {
+		if queryAction(r, body) != "GetCallerIdentity" {
+			return response
+		}
+		return arnElement.ReplaceAll(response, []byte("<Arn>arn:aws-cn:"))
+	})
+	config := fmt.Sprintf(`
+provider "staticmedia" {
+%s  endpoints {
+    s3        = %[2]q
+    iam       = %[2]q
+    sts       = %[3]q
+    s3control = %[2]q
+  }
+}
+
+resource "staticmedia_bucket" "test" {
+  bucket = "media-cn"
+}
+
+resource "staticmedia_referer_policy" "test" {
+  bucket          = staticmedia_bucket.test.id
+  allowed_domains = ["example.com"]
+}
+`, motoKeys(m), m.Endpoint, sts.URL)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("staticmedia_bucket.test", tfjsonpath.New("arn"), knownvalue.StringExact("arn:aws-cn:s3:::media-cn")),
+			},
+			Check: func(s *terraform.State) error {
+				doc, err := stateAttr(s, "staticmedia_referer_policy.test", "policy_json")
+				if err != nil {
+					return err
+				}
+				if !strings.Contains(doc, `"arn:aws-cn:s3:::media-cn/*"`) {
+					return fmt.Errorf("the Referer policy does not use the aws-cn partition:\n%s", doc)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// TestAccProvider_mergedTagsCount gives default_tags 30 tags and a resource 30 others: each map is within
+// AWS's 50, but tags_all, which apply puts on the bucket or user, is 60, which S3 and IAM refuse. The plan
+// must say so, not the apply after it has created the resource. No engine is contacted.
+func TestAccProvider_mergedTagsCount(t *testing.T) {
+	t.Parallel()
+	tags := func(prefix string) string {
+		lines := make([]string, 30)
+		for i := range lines {
+			lines[i] = fmt.Sprintf("    %s%d = \"v\"", prefix, i)
+		}
+		return "{\n" + strings.Join(lines, "\n") + "\n  }"
+	}
+	for _, r := range []string{
+		"resource \"staticmedia_bucket\" \"test\" {\n  bucket = \"never-created\"\n  tags = " + tags("own") + "\n}\n",
+		"resource \"staticmedia_upload_user\" \"test\" {\n  name   = \"never-created\"\n  bucket = \"never-created\"\n  tags = " + tags("own") + "\n}\n",
+	} {
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config: `
+provider "staticmedia" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  default_tags {
+    tags = ` + tags("default") + `
+  }
+}
+` + r,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Too\s+Many\s+Tags.*60\s+tags.*default_tags`),
+			}},
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -34,7 +35,16 @@ func planTagsAll(ctx context.Context, defaults map[string]string, tags types.Map
 	if !known || diags.HasError() {
 		return types.MapUnknown(types.StringType), diags
 	}
-	return mapToTerraform(mergeTags(defaults, own)), diags
+	all := mergeTags(defaults, own)
+	if len(all) > maxTags && len(own) > 0 {
+		// Each map passed tagsValidator; the merge is what AWS receives.
+		diags.AddAttributeError(path.Root("tags"), "Too Many Tags",
+			fmt.Sprintf("%d tags are set on this resource with the provider's default_tags (%d here, %d there, %d keys in both); "+
+				"AWS accepts at most %d per resource. Remove some here or in default_tags.",
+				len(all), len(own), len(defaults), len(own)+len(defaults)-len(all), maxTags))
+		return types.MapUnknown(types.StringType), diags
+	}
+	return mapToTerraform(all), diags
 }
 
 // desiredTagsAll is the tag set apply puts on AWS for the configured tags.

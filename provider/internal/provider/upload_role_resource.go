@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -327,9 +328,16 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateRole.", name, err))
 		return
 	}
+	created, err := roleOf(out.Role)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Create Upload Role",
+			fmt.Sprintf("IAM CreateRole for %q answered without the role: %s\n\nThe role may exist now; import it with "+
+				"`terraform import` or delete it, then apply again.", name, err))
+		return
+	}
 	data.ID = types.StringValue(name)
-	data.ARN = types.StringValue(aws.ToString(out.Role.Arn))
-	data.UniqueID = types.StringValue(aws.ToString(out.Role.RoleId))
+	data.ARN = types.StringValue(aws.ToString(created.Arn))
+	data.UniqueID = types.StringValue(aws.ToString(created.RoleId))
 	data.TrustPolicyJSON = types.StringValue(trust)
 	data.TagsAll = mapToTerraform(tagsAll)
 	tflog.Debug(ctx, "created upload role", map[string]any{"role": name, "arn": data.ARN.ValueString()})
@@ -375,7 +383,12 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 			fmt.Sprintf("IAM GetRole for %q failed: %s\n\nCheck that the caller may call iam:GetRole.", name, err))
 		return
 	}
-	role := out.Role
+	role, err := roleOf(out.Role)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Role",
+			fmt.Sprintf("IAM GetRole for %q answered without the role: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		return
+	}
 	data.ID = types.StringValue(name)
 	data.Path = types.StringValue(aws.ToString(role.Path))
 	data.ARN = types.StringValue(aws.ToString(role.Arn))
@@ -496,9 +509,14 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
 		return
 	}
+	role, err := roleOf(out.Role)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update answered without the role: %s\n\nThe update was made; check the IAM endpoint, then run terraform apply again to refresh the state.", name, err))
+		return
+	}
 	plan.ID = types.StringValue(name)
-	plan.ARN = types.StringValue(aws.ToString(out.Role.Arn))
-	plan.UniqueID = types.StringValue(aws.ToString(out.Role.RoleId))
+	plan.ARN = types.StringValue(aws.ToString(role.Arn))
+	plan.UniqueID = types.StringValue(aws.ToString(role.RoleId))
 	plan.PolicyJSON = types.StringValue(doc)
 	plan.TrustPolicyJSON = types.StringValue(trust)
 	plan.TagsAll = mapToTerraform(tagsAll)
@@ -674,6 +692,17 @@ func recoverTrustInputs(ctx context.Context, data *uploadRoleResourceModel, trus
 	}
 	data.Subjects, diags = types.SetValueFrom(ctx, types.StringType, parsed.Subjects)
 	return diags
+}
+
+// roleOf checks that an IAM answer carries the role, as userOf does for the user.
+func roleOf(r *iamtypes.Role) (*iamtypes.Role, error) {
+	switch {
+	case r == nil:
+		return nil, errors.New("the response has no Role element")
+	case aws.ToString(r.Arn) == "":
+		return nil, errors.New("the response names no role ARN")
+	}
+	return r, nil
 }
 
 // putRoleUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created role.

@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -681,6 +683,60 @@ func TestAccUploadRoleResource_importWiderTrust(t *testing.T) {
 			{
 				Config:           config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
+// TestAccUploadRoleResource_roleMissingFromAnswer puts a proxy in front of moto's IAM that drops the <Role>
+// element from CreateRole, then GetRole, answers. Each must fail with a diagnostic that names the role, not
+// dereference the missing element and crash the provider (the upload user's answers are checked the same way).
+func TestAccUploadRoleResource_roleMissingFromAnswer(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	createTestOIDCProvider(t, m, githubIssuerURL, "sts.amazonaws.com")
+	roleElement := regexp.MustCompile(`(?s)<Role>.*</Role>`)
+	var dropFrom atomic.Value
+	dropFrom.Store("CreateRole")
+	proxy := startInterceptProxy(t, m.Endpoint, nil, func(r *http.Request, body, response []byte) []byte {
+		if queryAction(r, body) != dropFrom.Load() {
+			return response
+		}
+		return roleElement.ReplaceAll(response, nil)
+	})
+	const name = "answer-without-role"
+	config := testAccProviderConfig(motoKeys(m), m.Endpoint, m.Endpoint) + fmt.Sprintf(`
+resource "staticmedia_upload_role" "test" {
+  name              = %q
+  bucket            = "some-bucket"
+  oidc_provider_arn = %q
+  subjects          = ["repo:octo-org/site:ref:refs/heads/main"]
+}
+`, name, testGitHubOIDCARN)
+	config = strings.Replace(config, fmt.Sprintf("iam       = %q", m.Endpoint), fmt.Sprintf("iam       = %q", proxy.URL), 1)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unable to Create Upload Role.*"answer-without-role".*answered without the role`),
+			},
+			{
+				// The failed create left the role in IAM untracked; with it gone, the create succeeds and the
+				// refresh after it meets a GetRole answer without the role.
+				PreConfig: func() {
+					_, err := adminIAM(t, m).DeleteRole(context.Background(), &iam.DeleteRoleInput{RoleName: aws.String(name)})
+					mustDo(t, "deleting the role the failed create left", err)
+					dropFrom.Store("GetRole")
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unable to Read Upload Role.*"answer-without-role".*answered without the role`),
+			},
+			{
+				PreConfig: func() { dropFrom.Store("") },
+				Config:    config,
 			},
 		},
 	})
