@@ -513,17 +513,19 @@ func (t *Table) MarkDone(ctx context.Context, done []Done) (changed int, err err
 }
 
 // samePath is the condition that the path column holds the parameter p, compared byte for
-// byte: MySQL's default collations ignore case and trailing spaces, and a SQLite column may
-// be declared NOCASE.
+// byte: MySQL's default collations ignore case and trailing spaces, a SQLite column may be
+// declared NOCASE, and a PostgreSQL column may have a nondeterministic collation (case- or
+// normalization-insensitive). On MySQL the column is converted to utf8mb4 first, the
+// character set the path was read in: the bytes of a latin1 column's "é" are not UTF-8.
 func (t *Table) samePath(p string) string {
 	col := t.dialect.ident(t.cfg.PathColumn)
 	switch t.dialect {
 	case mysqlDialect:
-		return "CAST(" + col + " AS BINARY) = CAST(" + p + " AS BINARY)"
+		return "CAST(CONVERT(" + col + " USING utf8mb4) AS BINARY) = CAST(" + p + " AS BINARY)"
 	case sqliteDialect:
 		return col + " = " + p + " COLLATE BINARY"
 	default:
-		return col + " = " + p
+		return col + `::text COLLATE "C" = ` + p
 	}
 }
 
