@@ -339,8 +339,8 @@ func (t *Table) selectBatch(ctx context.Context, last any, batchSize int) (batch
 		if err := rows.Scan(&id, &path); err != nil {
 			return nil, nil, err
 		}
-		id = nativeID(id)
-		batch = append(batch, Record{ID: idText(id), Path: path.String})
+		id = t.keysetID(id)
+		batch = append(batch, t.record(id, path.String))
 		next = id
 	}
 	return batch, next, rows.Err()
@@ -462,6 +462,32 @@ func (t *Table) releaseClaims(ctx context.Context) error {
 	return nil
 }
 
+// keysetID is nativeID, except on SQLite, whose driver returns text as string already: a
+// []byte is a BLOB id, which compares with a BLOB bound, never with text.
+func (t *Table) keysetID(v any) any {
+	if t.dialect == sqliteDialect {
+		return v
+	}
+	return nativeID(v)
+}
+
+// record is the Record of a row whose id was scanned as id (after keysetID).
+func (t *Table) record(id any, path string) Record {
+	r := Record{ID: idText(id), Path: path}
+	if t.dialect == sqliteDialect {
+		r.idValue = id
+	}
+	return r
+}
+
+// idArg is the id of r as MarkDone sends it: as text (see markDone), or on SQLite as it was read.
+func (t *Table) idArg(r Record) any {
+	if r.idValue != nil {
+		return r.idValue
+	}
+	return r.ID
+}
+
 // nativeID normalises a scanned id. []byte (MySQL text, SQLite blobs) becomes string so
 // that, sent back as the keyset bound, it compares in the column's collation rather than
 // as binary.
@@ -485,6 +511,8 @@ func idText(v any) string {
 		return strconv.FormatInt(x, 10)
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
+	case []byte:
+		return fmt.Sprintf("x'%x'", x)
 	default:
 		return fmt.Sprint(x)
 	}
@@ -565,7 +593,7 @@ func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err err
 			args := make([]any, 0, 2*len(chunk))
 			for i, r := range chunk {
 				match[i] = "(" + id + " = " + d.param(2*i+1) + " AND " + t.samePath(d.param(2*i+2)) + ")"
-				args = append(args, r.ID, r.Path) // the id as text; see below
+				args = append(args, t.idArg(r.Record), r.Path) // the id as text; see below
 			}
 			res, err := tx.ExecContext(ctx, update+"("+strings.Join(match, " OR ")+")", args...)
 			if err != nil {
@@ -594,8 +622,8 @@ func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err err
 		}
 		// The id goes back as text: PostgreSQL parses it as the column's type, and MySQL
 		// and SQLite convert it for integer columns, so no native value needs to travel
-		// through the engine.
-		args = append(args, r.ID, r.Path)
+		// through the engine (SQLite gets it as it was read: see Record.idValue).
+		args = append(args, t.idArg(r.Record), r.Path)
 		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {
 			return 0, fmt.Errorf("row %s: %w", r.ID, err)
