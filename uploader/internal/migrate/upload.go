@@ -145,6 +145,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		ContentLength:      aws.Int64(size),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
+		ContentEncoding:    optional(hdr.Encoding),
 		CacheControl:       optional(u.cache),
 		StorageClass:       u.class,
 	}
@@ -246,6 +247,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		Key:                aws.String(key),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
+		ContentEncoding:    optional(hdr.Encoding),
 		CacheControl:       optional(u.cache),
 		ChecksumAlgorithm:  u.createAlgorithm(),
 		StorageClass:       u.class,
