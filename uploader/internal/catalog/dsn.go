@@ -21,11 +21,12 @@ const redacted = "xxxxx"
 // supportedSchemes is named in the error for an unknown DSN.
 const supportedSchemes = "postgres://, postgresql://, mysql://, sqlite:PATH"
 
-// passwordParam matches password=VALUE in a URL query or a key=value connection string.
-var passwordParam = regexp.MustCompile(`(?i)(\bpassword=)('[^']*'|[^&\s]*)`)
+// passwordParam matches password=VALUE (or pgx's sslpassword=, the client key's passphrase) in a
+// URL query or a key=value connection string.
+var passwordParam = regexp.MustCompile(`(?i)(\b(?:ssl)?password=)('[^']*'|[^&\s]*)`)
 
 // RedactDSN returns dsn with its password replaced by "xxxxx", for logs and errors. It
-// covers URL user-info (scheme://user:pass@host), password=... parameters and the
+// covers URL user-info (scheme://user:pass@host), password=... and sslpassword=... parameters and the
 // go-sql-driver form user:pass@tcp(host)/db. When in doubt it redacts too much rather
 // than too little.
 func RedactDSN(dsn string) string {

@@ -30,6 +30,9 @@ func TestRedactDSN(t *testing.T) {
 		{"host=db user=app password=s3cret dbname=media", "host=db user=app password=xxxxx dbname=media"},
 		{"host=db password='s3 cret' dbname=media", "host=db password=xxxxx dbname=media"},
 		{"sqlite:/var/lib/app/app.db", "sqlite:/var/lib/app/app.db"},
+		// pgx's passphrase of an encrypted client key.
+		{"postgres://app@db/media?sslkey=/k.pem&sslpassword=s3cret", "postgres://app@db/media?sslkey=/k.pem&sslpassword=xxxxx"},
+		{"host=db sslpassword=s3cret dbname=media", "host=db sslpassword=xxxxx dbname=media"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
