@@ -78,6 +78,7 @@ func TestMarkDoneComparesPathBytes_MySQL(t *testing.T) {
 	}{
 		{"latin1", "VARCHAR(255) CHARACTER SET latin1", latin1Cases},
 		{"utf8mb4", "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", collationCases},
+		{"varbinary", "VARBINARY(255)", collationCases},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dsn := my.CreateDatabase(t, "collation_"+tt.name)
