@@ -47,9 +47,9 @@ type Record struct {
 	ChangeTime time.Time
 	Inode      uint64
 
-	// idValue is the id as the SQLite driver returned it (table mode), which MarkDone sends
-	// back: a SQLite column without a declared type compares by storage class, so the integer
-	// 1 never equals the text "1", and a BLOB id never equals any text.
+	// idValue is the id as the SQLite driver returned it, or a binary id (table mode), which
+	// MarkDone sends back: a SQLite column without a declared type compares by storage class,
+	// so the integer 1 never equals the text "1", and a BLOB or bytea id is not text.
 	idValue any
 }
 

@@ -375,13 +375,13 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 			rows.Close()
 			return nil, nil, err
 		}
-		id = nativeID(id)
+		id = t.keysetID(id)
 		if first == nil {
 			first = id
 		}
 		next = id
 		if locked.Valid && locked.Bool {
-			claimed = append(claimed, Record{ID: idText(id), Path: path.String})
+			claimed = append(claimed, t.record(id, path.String))
 		}
 	}
 	if err := rows.Close(); err != nil {
@@ -410,7 +410,7 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 		if err := rows.Scan(&v); err != nil {
 			return nil, nil, err
 		}
-		still[idText(nativeID(v))] = true
+		still[idText(t.keysetID(v))] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
@@ -462,25 +462,27 @@ func (t *Table) releaseClaims(ctx context.Context) error {
 	return nil
 }
 
-// keysetID is nativeID, except on SQLite, whose driver returns text as string already: a
-// []byte is a BLOB id, which compares with a BLOB bound, never with text.
+// keysetID is nativeID on MySQL, whose driver returns text as []byte. The SQLite and
+// PostgreSQL drivers return text as string already: a []byte is a BLOB or bytea id, which
+// compares with a binary bound, never with text.
 func (t *Table) keysetID(v any) any {
-	if t.dialect == sqliteDialect {
-		return v
+	if t.dialect == mysqlDialect {
+		return nativeID(v)
 	}
-	return nativeID(v)
+	return v
 }
 
 // record is the Record of a row whose id was scanned as id (after keysetID).
 func (t *Table) record(id any, path string) Record {
 	r := Record{ID: idText(id), Path: path}
-	if t.dialect == sqliteDialect {
+	if _, binary := id.([]byte); binary || t.dialect == sqliteDialect {
 		r.idValue = id
 	}
 	return r
 }
 
-// idArg is the id of r as MarkDone sends it: as text (see markDone), or on SQLite as it was read.
+// idArg is the id of r as MarkDone sends it: as text (see markDone), or as it was read on
+// SQLite and for a binary id.
 func (t *Table) idArg(r Record) any {
 	if r.idValue != nil {
 		return r.idValue
@@ -488,7 +490,7 @@ func (t *Table) idArg(r Record) any {
 	return r.ID
 }
 
-// nativeID normalises a scanned id. []byte (MySQL text, SQLite blobs) becomes string so
+// nativeID normalises a scanned MySQL id. []byte (MySQL text) becomes string so
 // that, sent back as the keyset bound, it compares in the column's collation rather than
 // as binary.
 func nativeID(v any) any {
