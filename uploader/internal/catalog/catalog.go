@@ -46,6 +46,11 @@ type Record struct {
 	// size and mtime differs in them.
 	ChangeTime time.Time
 	Inode      uint64
+
+	// idValue is the id as the SQLite driver returned it, or a binary id (table mode), which
+	// MarkDone sends back: a SQLite column without a declared type compares by storage class,
+	// so the integer 1 never equals the text "1", and a BLOB or bytea id is not text.
+	idValue any
 }
 
 // Done is a record whose object S3 confirmed.

@@ -21,11 +21,12 @@ const redacted = "xxxxx"
 // supportedSchemes is named in the error for an unknown DSN.
 const supportedSchemes = "postgres://, postgresql://, mysql://, sqlite:PATH"
 
-// passwordParam matches password=VALUE in a URL query or a key=value connection string.
-var passwordParam = regexp.MustCompile(`(?i)(\bpassword=)('[^']*'|[^&\s]*)`)
+// passwordParam matches password=VALUE (or pgx's sslpassword=, the client key's passphrase) in a
+// URL query or a key=value connection string.
+var passwordParam = regexp.MustCompile(`(?i)(\b(?:ssl)?password=)('[^']*'|[^&\s]*)`)
 
 // RedactDSN returns dsn with its password replaced by "xxxxx", for logs and errors. It
-// covers URL user-info (scheme://user:pass@host), password=... parameters and the
+// covers URL user-info (scheme://user:pass@host), password=... and sslpassword=... parameters and the
 // go-sql-driver form user:pass@tcp(host)/db. When in doubt it redacts too much rather
 // than too little.
 func RedactDSN(dsn string) string {
@@ -74,7 +75,7 @@ func parseDSN(dsn string) (database, error) {
 	case "postgres", "postgresql":
 		u, err := url.Parse(dsn)
 		if err != nil {
-			return database{}, fmt.Errorf("invalid postgres dsn %q: %s", RedactDSN(dsn), scrub(err.Error(), dsn))
+			return database{}, unparsableDSN("postgres", dsn)
 		}
 		pw, _ := u.User.Password()
 		if pw == "" {
@@ -84,7 +85,7 @@ func parseDSN(dsn string) (database, error) {
 	case "mysql":
 		u, err := url.Parse(dsn)
 		if err != nil {
-			return database{}, fmt.Errorf("invalid mysql dsn %q: %s", RedactDSN(dsn), scrub(err.Error(), dsn))
+			return database{}, unparsableDSN("mysql", dsn)
 		}
 		cfg, err := mysqlConfig(u)
 		if err != nil {
@@ -107,6 +108,13 @@ func parseDSN(dsn string) (database, error) {
 		return database{dialect: sqliteDialect, driverName: "sqlite", dataSource: sqliteDataSource(abs), sqlitePath: abs}, nil
 	}
 	return database{}, fmt.Errorf("unsupported database dsn %q: use one of %s", RedactDSN(dsn), supportedSchemes)
+}
+
+// unparsableDSN is the error for a DSN that is not a URL. net/url's own error is left out: it
+// quotes the text before a '#' and the "port" it found, which are pieces of an unescaped
+// password (a base64 password holds '/' and '+').
+func unparsableDSN(kind, dsn string) error {
+	return fmt.Errorf("invalid %s dsn %q: it does not parse as a URL; percent-encode any '/', '?', '#', '@', '%%', '\"' or space in the user name and password", kind, RedactDSN(dsn))
 }
 
 // sqliteDataSource builds a modernc.org/sqlite DSN for the application's database. The path

@@ -30,6 +30,9 @@ func TestRedactDSN(t *testing.T) {
 		{"host=db user=app password=s3cret dbname=media", "host=db user=app password=xxxxx dbname=media"},
 		{"host=db password='s3 cret' dbname=media", "host=db password=xxxxx dbname=media"},
 		{"sqlite:/var/lib/app/app.db", "sqlite:/var/lib/app/app.db"},
+		// pgx's passphrase of an encrypted client key.
+		{"postgres://app@db/media?sslkey=/k.pem&sslpassword=s3cret", "postgres://app@db/media?sslkey=/k.pem&sslpassword=xxxxx"},
+		{"host=db sslpassword=s3cret dbname=media", "host=db sslpassword=xxxxx dbname=media"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -167,5 +170,33 @@ func TestOpenTableUnreachable(t *testing.T) {
 				t.Errorf("error reveals the password: %q", err)
 			}
 		})
+	}
+}
+
+// A DSN that does not parse as a URL, most often for an unescaped character in the password
+// (a base64 password holds '/' and '+'), must not quote any part of the password: net/url's
+// errors quote the text before a '#' and the "port" it found in the password.
+func TestParseDSNUnparsableHidesPassword(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ dsn, secret string }{
+		{"postgres://app:ab/cd@db/media", "ab"},
+		{"postgres://app:s3cr#et@db:5432/media", "s3cr"},
+		{"mysql://app:pa?ss@db:3306/media", "pa"},
+		{`postgres://app:pa"s%zz@db/media`, `pa\"s`},
+	} {
+		_, err := OpenTable(context.Background(), TableConfig{DSN: tt.dsn, Table: "photos", PathColumn: "path", FlagColumn: "uploaded"})
+		if err == nil {
+			t.Fatalf("OpenTable(%q) succeeded", RedactDSN(tt.dsn))
+		}
+		if strings.Contains(err.Error(), ":"+tt.secret) || strings.Contains(err.Error(), tt.secret+"\"") {
+			t.Errorf("error %q reveals part of the password %q", err, tt.secret)
+		}
+		if !strings.Contains(err.Error(), "percent-encode") {
+			t.Errorf("error %q does not say how to fix the DSN", err)
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("error %q is not a ConfigError", err)
+		}
 	}
 }

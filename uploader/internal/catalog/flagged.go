@@ -69,8 +69,8 @@ func (t *Table) flaggedBatch(ctx context.Context, last any, batchSize int) (batc
 		if err := rows.Scan(&v, &path); err != nil {
 			return nil, nil, err
 		}
-		v = nativeID(v)
-		batch = append(batch, Record{ID: idText(v), Path: path.String})
+		v = t.keysetID(v)
+		batch = append(batch, t.record(v, path.String))
 		next = v
 	}
 	return batch, next, rows.Err()

@@ -339,8 +339,8 @@ func (t *Table) selectBatch(ctx context.Context, last any, batchSize int) (batch
 		if err := rows.Scan(&id, &path); err != nil {
 			return nil, nil, err
 		}
-		id = nativeID(id)
-		batch = append(batch, Record{ID: idText(id), Path: path.String})
+		id = t.keysetID(id)
+		batch = append(batch, t.record(id, path.String))
 		next = id
 	}
 	return batch, next, rows.Err()
@@ -375,13 +375,13 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 			rows.Close()
 			return nil, nil, err
 		}
-		id = nativeID(id)
+		id = t.keysetID(id)
 		if first == nil {
 			first = id
 		}
 		next = id
 		if locked.Valid && locked.Bool {
-			claimed = append(claimed, Record{ID: idText(id), Path: path.String})
+			claimed = append(claimed, t.record(id, path.String))
 		}
 	}
 	if err := rows.Close(); err != nil {
@@ -410,7 +410,7 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 		if err := rows.Scan(&v); err != nil {
 			return nil, nil, err
 		}
-		still[idText(nativeID(v))] = true
+		still[idText(t.keysetID(v))] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
@@ -462,7 +462,35 @@ func (t *Table) releaseClaims(ctx context.Context) error {
 	return nil
 }
 
-// nativeID normalises a scanned id. []byte (MySQL text, SQLite blobs) becomes string so
+// keysetID is nativeID on MySQL, whose driver returns text as []byte. The SQLite and
+// PostgreSQL drivers return text as string already: a []byte is a BLOB or bytea id, which
+// compares with a binary bound, never with text.
+func (t *Table) keysetID(v any) any {
+	if t.dialect == mysqlDialect {
+		return nativeID(v)
+	}
+	return v
+}
+
+// record is the Record of a row whose id was scanned as id (after keysetID).
+func (t *Table) record(id any, path string) Record {
+	r := Record{ID: idText(id), Path: path}
+	if _, binary := id.([]byte); binary || t.dialect == sqliteDialect {
+		r.idValue = id
+	}
+	return r
+}
+
+// idArg is the id of r as MarkDone sends it: as text (see markDone), or as it was read on
+// SQLite and for a binary id.
+func (t *Table) idArg(r Record) any {
+	if r.idValue != nil {
+		return r.idValue
+	}
+	return r.ID
+}
+
+// nativeID normalises a scanned MySQL id. []byte (MySQL text) becomes string so
 // that, sent back as the keyset bound, it compares in the column's collation rather than
 // as binary.
 func nativeID(v any) any {
@@ -485,6 +513,8 @@ func idText(v any) string {
 		return strconv.FormatInt(x, 10)
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
+	case []byte:
+		return fmt.Sprintf("x'%x'", x)
 	default:
 		return fmt.Sprint(x)
 	}
@@ -513,17 +543,19 @@ func (t *Table) MarkDone(ctx context.Context, done []Done) (changed int, err err
 }
 
 // samePath is the condition that the path column holds the parameter p, compared byte for
-// byte: MySQL's default collations ignore case and trailing spaces, and a SQLite column may
-// be declared NOCASE.
+// byte: MySQL's default collations ignore case and trailing spaces, a SQLite column may be
+// declared NOCASE, and a PostgreSQL column may have a nondeterministic collation (case- or
+// normalization-insensitive). On MySQL the column is converted to utf8mb4 first, the
+// character set the path was read in: the bytes of a latin1 column's "é" are not UTF-8.
 func (t *Table) samePath(p string) string {
 	col := t.dialect.ident(t.cfg.PathColumn)
 	switch t.dialect {
 	case mysqlDialect:
-		return "CAST(" + col + " AS BINARY) = CAST(" + p + " AS BINARY)"
+		return "CAST(CONVERT(" + col + " USING utf8mb4) AS BINARY) = CAST(" + p + " AS BINARY)"
 	case sqliteDialect:
 		return col + " = " + p + " COLLATE BINARY"
 	default:
-		return col + " = " + p
+		return col + `::text COLLATE "C" = ` + p
 	}
 }
 
@@ -563,7 +595,7 @@ func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err err
 			args := make([]any, 0, 2*len(chunk))
 			for i, r := range chunk {
 				match[i] = "(" + id + " = " + d.param(2*i+1) + " AND " + t.samePath(d.param(2*i+2)) + ")"
-				args = append(args, r.ID, r.Path) // the id as text; see below
+				args = append(args, t.idArg(r.Record), r.Path) // the id as text; see below
 			}
 			res, err := tx.ExecContext(ctx, update+"("+strings.Join(match, " OR ")+")", args...)
 			if err != nil {
@@ -592,8 +624,8 @@ func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err err
 		}
 		// The id goes back as text: PostgreSQL parses it as the column's type, and MySQL
 		// and SQLite convert it for integer columns, so no native value needs to travel
-		// through the engine.
-		args = append(args, r.ID, r.Path)
+		// through the engine (SQLite gets it as it was read: see Record.idValue).
+		args = append(args, t.idArg(r.Record), r.Path)
 		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {
 			return 0, fmt.Errorf("row %s: %w", r.ID, err)

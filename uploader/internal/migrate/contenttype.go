@@ -67,6 +67,7 @@ var sniffedPassive = func() map[string]bool {
 type contentHeaders struct {
 	Type        string
 	Disposition string // "" or "attachment"
+	Encoding    string // "" or "gzip" (.svgz)
 }
 
 // contentFor decides the headers of key from its extension (case-insensitive), or, for an
@@ -78,6 +79,11 @@ func contentFor(key string, head []byte, mode string) (contentHeaders, error) {
 		return contentHeaders{Type: t}, nil
 	}
 	t, known := activeTypes[ext]
+	enc := ""
+	if ext == ".svgz" {
+		// A gzipped SVG: without Content-Encoding a browser gets gzip bytes it cannot render.
+		enc = "gzip"
+	}
 	if !known {
 		// An unknown extension: the bytes may still be an image (an extensionless upload).
 		if s, _, _ := strings.Cut(http.DetectContentType(head), ";"); sniffedPassive[s] {
@@ -88,7 +94,7 @@ func contentFor(key string, head []byte, mode string) (contentHeaders, error) {
 	}
 	switch mode {
 	case ActiveAllow:
-		return contentHeaders{Type: t}, nil
+		return contentHeaders{Type: t, Encoding: enc}, nil
 	case ActiveRefuse:
 		what := "an unknown type"
 		if known {
@@ -97,7 +103,7 @@ func contentFor(key string, head []byte, mode string) (contentHeaders, error) {
 		return contentHeaders{}, fmt.Errorf("%w: %s is active content (a browser could run script in it on the bucket's origin) "+
 			"and --active-content is refuse; use attachment to store it as a download", ErrInvalid, what)
 	default:
-		return contentHeaders{Type: t, Disposition: "attachment"}, nil
+		return contentHeaders{Type: t, Disposition: "attachment", Encoding: enc}, nil
 	}
 }
 

@@ -30,6 +30,10 @@ func TestContentFor(t *testing.T) {
 		{key: "logo.svg", mode: ActiveAttachment, want: contentHeaders{Type: "image/svg+xml", Disposition: "attachment"}},
 		{key: "logo.svg", mode: ActiveAllow, want: contentHeaders{Type: "image/svg+xml"}},
 		{key: "logo.svg", mode: ActiveRefuse, invalid: true},
+		{key: "logo.SVGZ", mode: ActiveAttachment, want: contentHeaders{Type: "image/svg+xml", Disposition: "attachment", Encoding: "gzip"}},
+		{key: "logo.svgz", mode: ActiveAllow, want: contentHeaders{Type: "image/svg+xml", Encoding: "gzip"}},
+		{key: "x.svg.jpg", mode: ActiveRefuse, want: contentHeaders{Type: "image/jpeg"}},
+		{key: "x.jpg.svg", mode: ActiveRefuse, invalid: true},
 		{key: "page.html", mode: ActiveAttachment, want: contentHeaders{Type: "text/html", Disposition: "attachment"}},
 		{key: "app.js", mode: ActiveAttachment, want: contentHeaders{Type: "text/javascript", Disposition: "attachment"}},
 		{key: "feed.xml", mode: ActiveRefuse, invalid: true},
@@ -68,23 +72,26 @@ func TestRunContentHeadersMinIO(t *testing.T) {
 		"upload":     []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"),
 		"photo.heic": randomBytes(t, 300),
 		"photo.jpg":  randomBytes(t, 300),
+		"logo.svgz":  randomBytes(t, 300),
 	}
-	type stored struct{ typ, disposition string }
+	type stored struct{ typ, disposition, encoding string }
 	tests := []struct {
 		mode    string
 		want    map[string]stored
 		invalid []string
 	}{
 		{mode: "", want: map[string]stored{ // the default: attachment
-			"logo.svg": {"image/svg+xml", "attachment"}, "upload": {"application/octet-stream", "attachment"},
-			"photo.heic": {"image/heic", ""}, "photo.jpg": {"image/jpeg", ""},
+			"logo.svg": {"image/svg+xml", "attachment", ""}, "upload": {"application/octet-stream", "attachment", ""},
+			"photo.heic": {"image/heic", "", ""}, "photo.jpg": {"image/jpeg", "", ""},
+			"logo.svgz": {"image/svg+xml", "attachment", "gzip"},
 		}},
 		{mode: ActiveRefuse, want: map[string]stored{
-			"photo.heic": {"image/heic", ""}, "photo.jpg": {"image/jpeg", ""},
-		}, invalid: []string{"logo.svg", "upload"}},
+			"photo.heic": {"image/heic", "", ""}, "photo.jpg": {"image/jpeg", "", ""},
+		}, invalid: []string{"logo.svg", "upload", "logo.svgz"}},
 		{mode: ActiveAllow, want: map[string]stored{
-			"logo.svg": {"image/svg+xml", ""}, "upload": {"application/octet-stream", ""},
-			"photo.heic": {"image/heic", ""}, "photo.jpg": {"image/jpeg", ""},
+			"logo.svg": {"image/svg+xml", "", ""}, "upload": {"application/octet-stream", "", ""},
+			"photo.heic": {"image/heic", "", ""}, "photo.jpg": {"image/jpeg", "", ""},
+			"logo.svgz": {"image/svg+xml", "", "gzip"},
 		}},
 	}
 	for _, tt := range tests {
@@ -92,7 +99,7 @@ func TestRunContentHeadersMinIO(t *testing.T) {
 		if tt.mode == "" {
 			prefix = "default/"
 		}
-		cat := newMemCatalog("logo.svg", "upload", "photo.heic", "photo.jpg")
+		cat := newMemCatalog("logo.svg", "upload", "photo.heic", "photo.jpg", "logo.svgz")
 		rep, err := Run(context.Background(), Config{Bucket: bucket, Source: tree(t, files), KeyPrefix: prefix, ActiveContent: tt.mode},
 			Deps{S3: up, Catalog: cat})
 		if err != nil {
@@ -103,7 +110,7 @@ func TestRunContentHeadersMinIO(t *testing.T) {
 		}
 		for name, w := range tt.want {
 			_, out := getObject(t, admin, bucket, prefix+name)
-			if got := (stored{aws.ToString(out.ContentType), aws.ToString(out.ContentDisposition)}); got != w {
+			if got := (stored{aws.ToString(out.ContentType), aws.ToString(out.ContentDisposition), aws.ToString(out.ContentEncoding)}); got != w {
 				t.Errorf("mode %q: %s stored as %+v, want %+v", tt.mode, name, got, w)
 			}
 		}

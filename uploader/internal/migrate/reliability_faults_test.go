@@ -407,3 +407,59 @@ func TestReliabilityChangedDuringComplete(t *testing.T) {
 	}
 	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
 }
+
+// TestReliabilityReplacedByRenameDuringPut holds a single PUT at the proxy until the test has
+// replaced the file the way applications write files safely: a new file of the same size (and,
+// here, the same mtime) renamed over the path. The open handle still reads the old file, whose
+// size and mtime did not change, so the re-check after the PUT must also see that the path now
+// names another file: the record is not flagged with the old bytes, and the next run sends the
+// new ones.
+func TestReliabilityReplacedByRenameDuringPut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	t.Parallel()
+	b := newFaultBed(t)
+	const name = "photo.jpg"
+	src := tree(t, map[string][]byte{name: randomBytes(t, 4096)})
+	path := filepath.Join(src, name)
+	old, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := randomBytes(t, 4096)
+	var held atomic.Int32
+	b.proxy.OnRequest(func(r *http.Request) {
+		// The hook runs before the request is forwarded: the PUT waits for the replacement.
+		if r.Method != http.MethodPut || held.Add(1) > 1 {
+			return
+		}
+		tmp := filepath.Join(src, ".upload.tmp")
+		if err := os.WriteFile(tmp, now, 0o644); err != nil {
+			t.Error(err)
+		}
+		if err := os.Chtimes(tmp, old.ModTime(), old.ModTime()); err != nil {
+			t.Error(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Error(err)
+		}
+	})
+	cat := newMemCatalog(name)
+	cfg := Config{Bucket: b.bucket, Source: src}
+	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if held.Load() == 0 {
+		t.Fatal("no PUT reached the proxy")
+	}
+	if rep.Flagged != 0 || rep.Failed != 1 {
+		t.Fatalf("first run: %s; want the file failed as changed, not flagged", brief(rep))
+	}
+	rep, _, err = runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+	if err != nil || rep.Flagged != 1 {
+		t.Fatalf("second run: %s, %v; want the new file uploaded and flagged", brief(rep), err)
+	}
+	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+}

@@ -145,6 +145,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 		ContentLength:      aws.Int64(size),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
+		ContentEncoding:    optional(hdr.Encoding),
 		CacheControl:       optional(u.cache),
 		StorageClass:       u.class,
 	}
@@ -246,6 +247,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		Key:                aws.String(key),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
+		ContentEncoding:    optional(hdr.Encoding),
 		CacheControl:       optional(u.cache),
 		ChecksumAlgorithm:  u.createAlgorithm(),
 		StorageClass:       u.class,
@@ -397,10 +399,15 @@ func roundUp(n int64) int64 {
 }
 
 // changed reports whether the file's size or modification time differs from what was seen
-// before reading it.
+// before reading it, or its path no longer names it: a file replaced by a rename (how
+// applications write files safely) leaves the handle reading the old one, unchanged.
 func changed(f *os.File, before fs.FileInfo) bool {
 	now, err := f.Stat()
-	return err != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime())
+	if err != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
+		return true
+	}
+	cur, err := os.Lstat(f.Name())
+	return err != nil || !os.SameFile(cur, before)
 }
 
 func optional(s string) *string {

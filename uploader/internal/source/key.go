@@ -129,6 +129,11 @@ func openSource(root sourceRoot, local string) (*os.File, fs.FileInfo, *FileErro
 	case errors.Is(err, errIsSymlink):
 		return nil, nil, &FileError{Op: "open", Err: fmt.Errorf("%w: a symlink replaced the file after it was resolved", ErrFileChanged)}
 	case err != nil:
+		// A socket (or a device without a driver) cannot be opened at all (ENXIO): it is
+		// invalid like a FIFO, not a failure that a retry could fix.
+		if li, lerr := os.Lstat(resolved); lerr == nil && !li.Mode().IsRegular() && !li.IsDir() {
+			return nil, nil, &FileError{Op: "open", Err: fmt.Errorf("%w: not a regular file (%s)", ErrInvalid, describeMode(li.Mode()))}
+		}
 		return nil, nil, &FileError{Op: "open", Err: err}
 	}
 	fi, err := f.Stat()

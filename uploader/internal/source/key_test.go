@@ -2,6 +2,7 @@ package source
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,12 @@ func TestOpenSource(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A socket file: open(2) fails with ENXIO rather than opening something to fstat.
+	sock, err := net.Listen("unix", filepath.Join(src, "sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
 	// The source itself is reached through a symlink, as /tmp is on some systems.
 	viaLink := filepath.Join(base, "media")
 	link(src, viaLink)
@@ -127,6 +134,7 @@ func TestOpenSource(t *testing.T) {
 		{path: "outdir/secret.jpg", wantErr: ErrInvalid},
 		{path: "sub", wantErr: ErrInvalid},
 		{path: "pipe", wantErr: ErrInvalid},
+		{path: "sock", wantErr: ErrInvalid},
 		{path: "nope.jpg", wantErr: ErrMissing},
 		{path: "dangling.jpg", wantErr: ErrMissing},
 		{path: "nodir/x.jpg", wantErr: ErrMissing},
