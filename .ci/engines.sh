@@ -34,7 +34,8 @@ go_install() {
   link "$name" "$target"
 }
 
-# OpenTofu needs a module of its own: its go.mod replaces hashicorp/hcl, and go install ignores replaces.
+# OpenTofu needs a module of its own: its go.mod replaces hashicorp/hcl, and go install ignores replaces. Release
+# builds set version.dev=no; without it tofu reports "1.12.6-dev".
 build_tofu() {
   local target="$cache/bin/tofu-$TOFU_VERSION"
   if [ ! -x "$target" ]; then
@@ -51,7 +52,8 @@ require $TOFU_MODULE $TOFU_VERSION
 replace github.com/hashicorp/hcl/v2 => $TOFU_HCL_FORK $TOFU_HCL_FORK_VERSION
 EOF
     printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/tofu"\n' "$TOFU_MODULE" >"$mod/tools.go"
-    (cd "$mod" && GOFLAGS=-mod=mod go mod tidy && GOFLAGS=-mod=mod go build -trimpath -o "$target.tmp" "$TOFU_MODULE/cmd/tofu")
+    (cd "$mod" && GOFLAGS=-mod=mod go mod tidy && GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X $TOFU_MODULE/version.dev=no" -o "$target.tmp" "$TOFU_MODULE/cmd/tofu")
     mv "$target.tmp" "$target"
   fi
   link tofu "$target"
