@@ -69,8 +69,8 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 // Require returns the absolute path of binary, or ends the test: t.Fatalf under CI=true, t.Skipf
 // otherwise, naming the binary and installHint.
 //
-// "minio" is looked up in $STATICMEDIA_MINIO first, then RepoRoot/.bin/minio (where `make engines`
-// installs it), then PATH.
+// "minio" is looked up in $STATICMEDIA_MINIO first; "minio" and "tofu" in RepoRoot/.bin (where
+// `make engines` links them); then every binary in PATH.
 func Require(t testing.TB, binary, installHint string) string {
 	t.Helper()
 	if binary == "minio" {
@@ -82,7 +82,9 @@ func Require(t testing.TB, binary, installHint string) string {
 			}
 			return p
 		}
-		if p, err := lookAbs(filepath.Join(RepoRoot(t), ".bin", "minio")); err == nil {
+	}
+	if binary == "minio" || binary == "tofu" {
+		if p, err := lookAbs(filepath.Join(RepoRoot(t), ".bin", binary)); err == nil {
 			return p
 		}
 	}

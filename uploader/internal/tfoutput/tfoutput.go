@@ -94,7 +94,7 @@ func ParseBytes(data []byte, name string) (Settings, error) {
 		return Settings{}, errors.New("terraform outputs are empty: pass the JSON printed by `terraform output -json` (was the configuration applied?)")
 	}
 	var outputs map[string]output
-	if err := json.Unmarshal(data, &outputs); err != nil {
+	if err := json.Unmarshal(skipCLIWarnings(data), &outputs); err != nil {
 		// The decoder's message can quote input text; only its position is kept, since the
 		// input holds a secret.
 		return Settings{}, fmt.Errorf("terraform outputs are not valid JSON (%s): pass the JSON printed by `terraform output -json`, not `terraform output`", jsonErrorPosition(err))
@@ -228,6 +228,22 @@ func FromDir(ctx context.Context, bin, dir, name string) (Settings, error) {
 		return Settings{}, fmt.Errorf("%s -chdir=%s output -json failed: %w: %s", filepath.Base(bin), dir, err, msg)
 	}
 	return ParseBytes(stdout.Bytes(), name)
+}
+
+// skipCLIWarnings drops what the CLI printed before the JSON document. OpenTofu writes its
+// warnings (such as "Unable to open CLI configuration file" when TF_CLI_CONFIG_FILE names a missing
+// file) to stdout ahead of `output -json`'s object, so a pipe from tofu carries them; the document
+// itself starts on a line of its own with '{'. Input without such a line is returned unchanged and
+// fails as before.
+func skipCLIWarnings(data []byte) []byte {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] == '{' {
+		return data
+	}
+	if i := bytes.Index(data, []byte("\n{")); i >= 0 {
+		return data[i+1:]
+	}
+	return data
 }
 
 // jsonKind names the JSON type of a raw value for "expected X, got Y" messages, without the value.

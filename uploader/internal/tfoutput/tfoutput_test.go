@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/staticmedia/staticmedia/internal/testbed"
 )
 
 // secret is the secret access key written in testdata; no error may ever contain it.
@@ -28,6 +30,8 @@ func TestParse(t *testing.T) {
 			AllowedReferers: []string{"https://www.example.com/*", "https://*.example.com/*"},
 		}},
 		{file: "minimal.json", name: "uploader", want: Settings{Bucket: "media", Region: "eu-west-3"}},
+		// OpenTofu prints CLI warnings on stdout, before output -json's document.
+		{file: "tofu_warning_first.txt", name: "uploader", want: Settings{Bucket: "media", Region: "eu-west-3"}},
 		{file: "nulls.json", name: "uploader", want: Settings{Bucket: "media", Region: "us-east-1"}},
 		{file: "other_name.json", name: "media_uploader", want: Settings{Bucket: "photos", Region: "us-west-2"}},
 		{file: "other_name.json", name: "uploader", wantErr: []string{`"uploader" not found`, "present: media_uploader, site_url", "--tf-output-name"}},
@@ -201,18 +205,19 @@ func TestFindBinary(t *testing.T) {
 		}
 		return dir
 	}
-	// A real OpenTofu on PATH (make engines builds one) reads the same state as well.
-	if tofu, err := exec.LookPath("tofu"); err == nil {
-		t.Run("real tofu", func(t *testing.T) {
-			got, err := FromDir(context.Background(), tofu, mod, DefaultName)
-			if err != nil {
-				t.Fatalf("FromDir with %s: %v", tofu, err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("FromDir with %s = %#v, want %#v", tofu, got, want)
-			}
-		})
-	}
+	// A real OpenTofu (make engines builds one into .bin/) reads the same state as well, also when
+	// TF_CLI_CONFIG_FILE names a missing file and tofu prints its warning on stdout before the JSON.
+	t.Run("real tofu", func(t *testing.T) {
+		tofu := testbed.Require(t, "tofu", "make engines (builds the OpenTofu pinned in .ci/versions into .bin/)")
+		t.Setenv("TF_CLI_CONFIG_FILE", filepath.Join(t.TempDir(), "missing.tfrc"))
+		got, err := FromDir(context.Background(), tofu, mod, DefaultName)
+		if err != nil {
+			t.Fatalf("FromDir with %s: %v", tofu, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("FromDir with %s = %#v, want %#v", tofu, got, want)
+		}
+	})
 	onlyTofu := pathWith("tofu")
 	both := pathWith("terraform", "tofu")
 	neither := pathWith()
