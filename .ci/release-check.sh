@@ -44,9 +44,12 @@ fail() { echo "release-check: $*" >&2; ls -l "$dist" >&2; exit 1; }
 zip="${name}_${version}_${os}_${arch}.zip"
 sums="${name}_${version}_SHA256SUMS"
 manifest="${name}_${version}_manifest.json"
-for f in "$zip" "$sums" "$manifest"; do
+for f in "$zip" "$sums"; do
   [ -f "$dist/$f" ] || fail "missing $f"
 done
+# The manifest is uploaded from the repository under its release name (release.extra_files) and only its checksum is
+# in dist/; put it where the release puts it, so SHA256SUMS is verified against the file users download.
+cp terraform-registry-manifest.json "$dist/$manifest"
 binary="${name}_v${version}"
 [ "$os" = windows ] && binary="$binary.exe"
 unzip -Z1 "$dist/$zip" | grep -qx "$binary" || fail "$zip does not hold $binary at its root"
@@ -55,5 +58,6 @@ grep -q " $manifest\$" "$dist/$sums" || fail "$sums does not list $manifest"
 (cd "$dist" && grep -E " (${name}_|uploader_)" "$sums" | sha256sum --quiet -c -) || fail "$sums does not verify"
 grep -q '"protocol_versions": \["6.0"\]' "$dist/$manifest" || fail "$manifest does not declare protocol 6.0"
 unzip -q -o "$dist/$zip" "$binary" -d "$work/unzipped"
-go version -m "$work/unzipped/$binary" | grep -q -- "-X main.version=$version" || fail "$binary was not built with main.version=$version"
+# -trimpath leaves the ldflags out of the build info, so look for the version string -X put in the binary.
+grep -q -a -F -- "$version" "$work/unzipped/$binary" || fail "$binary does not carry its version $version (main.version)"
 echo "release-check: ok: $zip ($binary), $sums, $manifest for version $version"
