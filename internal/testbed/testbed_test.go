@@ -205,6 +205,16 @@ func TestPostgres(t *testing.T) {
 		if err := selectOne(pg.DSN); err != nil {
 			t.Fatalf("SELECT 1 on %s: %v", pg.Database, err)
 		}
+		// The tests' clusters trade durability for speed (engine.PostgresOptions.Durable is off).
+		if conn, err := pgx.Connect(ctx, pg.DSN); err != nil {
+			t.Fatal(err)
+		} else {
+			var fsync string
+			if err := conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync); err != nil || fsync != "off" {
+				t.Errorf("SHOW fsync = %q, %v; want off", fsync, err)
+			}
+			conn.Close(ctx)
+		}
 		first := pg.Process()
 
 		pg.Stop(t)
