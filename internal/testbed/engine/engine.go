@@ -44,6 +44,9 @@ func FreePort() (int, error) {
 // seconds.
 const readyTimeout = 60 * time.Second
 
+// stopAfter is how long Stop and Close wait for a server told to shut down before killing it.
+const stopAfter = 15 * time.Second
+
 // waitReady polls check until it succeeds, the engine exits, ctx ends or readyTimeout passes.
 // The error says which, and carries the last check error.
 func waitReady(ctx context.Context, p *proc.Process, check func(ctx context.Context) error) error {
@@ -94,7 +97,7 @@ func failed(p *proc.Process, readyErr error) (exitedEarly bool, err error) {
 	}
 	exitedEarly = p.Exited()
 	err = fmt.Errorf("%w\n%s", readyErr, p.Describe())
-	_ = p.Stop(syscall.SIGINT, 15*time.Second)
+	_ = p.Stop(syscall.SIGINT, stopAfter)
 	return exitedEarly, err
 }
 

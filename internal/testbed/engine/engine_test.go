@@ -223,6 +223,36 @@ func TestFindMinIOIsPinned(t *testing.T) {
 	}
 }
 
+// TestFindPostgresIsPinned checks the PostgreSQL major version against .ci/versions, with the
+// real programs and with a stand-in that reports another major.
+func TestFindPostgresIsPinned(t *testing.T) {
+	need(t, "postgres")
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := PinnedVersions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pins["POSTGRES_MAJOR"] == "" {
+		t.Fatalf("PinnedVersions = %v: no POSTGRES_MAJOR", pins)
+	}
+	for _, b := range []string{"initdb", "postgres"} {
+		if _, err := Find(b); err != nil {
+			t.Errorf("Find(%s): %v", b, err)
+		}
+	}
+	other := filepath.Join(t.TempDir(), "postgres")
+	if err := os.WriteFile(other, []byte("#!/bin/sh\necho 'postgres (PostgreSQL) 99.1'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = checkPinnedIn(pins, "postgres", other)
+	if err == nil || !strings.Contains(err.Error(), "99.1") || !strings.Contains(err.Error(), "POSTGRES_MAJOR="+pins["POSTGRES_MAJOR"]) {
+		t.Errorf("a PostgreSQL 99: %v, want an error naming 99.1 and the pinned major", err)
+	}
+}
+
 // TestPortTaken checks what the retry in the Start functions relies on: an engine whose port is
 // already taken exits by itself, and the error quotes its output.
 func TestPortTaken(t *testing.T) {

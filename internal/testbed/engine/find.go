@@ -15,7 +15,7 @@ import (
 const (
 	MinIOInstallHint    = "make engines (builds the MinIO pinned in .ci/versions and links it as .bin/minio), or set STATICMEDIA_MINIO"
 	MotoInstallHint     = `pip install 'moto[server]'`
-	PostgresInstallHint = "apt-get install postgresql-15 and put /usr/lib/postgresql/15/bin on PATH"
+	PostgresInstallHint = "apt-get install postgresql-15 (POSTGRES_MAJOR in .ci/versions) and put /usr/lib/postgresql/15/bin on PATH"
 	MySQLInstallHint    = "apt-get install mariadb-server (mariadbd and mariadb-install-db on PATH or in /usr/sbin)"
 	tofuInstallHint     = "make engines (builds the OpenTofu pinned in .ci/versions and links it as .bin/tofu)"
 )
@@ -127,17 +127,23 @@ var pinnedModules = map[string][2]string{
 	"minio": {"MINIO_MODULE", "MINIO_VERSION"},
 }
 
-// checkPinned compares the module version in binary's build info with the version pinned in
-// .ci/versions. A binary whose version it cannot tell (a release build says "(devel)", a
-// non-Go program has no build info) passes: the check is there to catch a stale build, not to
-// forbid other ones.
+// pinnedMajors maps a distribution's binary to the .ci/versions name of its pinned major version.
+var pinnedMajors = map[string]string{
+	"initdb":   "POSTGRES_MAJOR",
+	"postgres": "POSTGRES_MAJOR",
+}
+
+// checkPinned compares binary's version with the one pinned in .ci/versions. Outside the
+// repository nothing is pinned.
 func checkPinned(binary, path string) error {
-	if _, ok := pinnedModules[binary]; !ok {
+	_, module := pinnedModules[binary]
+	_, major := pinnedMajors[binary]
+	if !module && !major {
 		return nil
 	}
 	root, err := RepoRoot()
 	if err != nil {
-		return nil // outside the repository nothing is pinned
+		return nil
 	}
 	pins, err := PinnedVersions(root)
 	if err != nil {
@@ -147,7 +153,25 @@ func checkPinned(binary, path string) error {
 }
 
 // checkPinnedIn is checkPinned against the given pins.
+//
+// A Go binary is checked by the module version in its build info; one whose version cannot be
+// told (a release build says "(devel)") passes: the check is there to catch a stale build, not to
+// forbid other ones. A PostgreSQL program is checked by the major version it prints.
 func checkPinnedIn(pins map[string]string, binary, path string) error {
+	if name, ok := pinnedMajors[binary]; ok && pins[name] != "" {
+		out, err := exec.Command(path, "--version").Output()
+		if err != nil {
+			return fmt.Errorf("%s at %s: %s --version: %w", binary, path, binary, err)
+		}
+		// "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+		_, version, _ := strings.Cut(strings.TrimSpace(string(out)), ") ")
+		version, _, _ = strings.Cut(version, " ")
+		if got, _, _ := strings.Cut(version, "."); got != pins[name] {
+			return fmt.Errorf("%s at %s is version %s but .ci/versions pins %s=%s: install that major and put its bin directory first on PATH",
+				binary, path, version, name, pins[name])
+		}
+		return nil
+	}
 	names, ok := pinnedModules[binary]
 	if !ok {
 		return nil

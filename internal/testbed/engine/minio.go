@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -184,6 +183,3 @@ func (m *MinIO) Close() error {
 		func() error { return os.RemoveAll(m.dir) },
 	)
 }
-
-// stopAfter is how long Close waits for a server told to shut down before killing it.
-const stopAfter = 15 * time.Second
