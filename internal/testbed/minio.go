@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"context"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +20,7 @@ type MinIO struct {
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
 	bin := Require(t, "minio", MinIOInstallHint)
-	m, err := engine.StartMinIO(t.Context(), engine.MinIOOptions{Bin: bin})
+	m, err := engine.StartMinIO(context.Background(), engine.MinIOOptions{Bin: bin})
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}

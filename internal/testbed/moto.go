@@ -23,7 +23,7 @@ type Moto struct {
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
 	Require(t, "moto_server", MotoInstallHint)
-	m, err := engine.StartMoto(t.Context())
+	m, err := engine.StartMoto(context.Background())
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
@@ -53,7 +53,7 @@ func loadConfig(t testing.TB, engine string, o awsconfig.Options) aws.Config {
 // m.Config() after this call.
 func (m *Moto) EnableIAMEnforcement(t testing.TB) {
 	t.Helper()
-	if err := m.Moto.EnableIAMEnforcement(t.Context()); err != nil {
+	if err := m.Moto.EnableIAMEnforcement(context.Background()); err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -23,7 +24,7 @@ type MySQL struct {
 func StartMySQL(t testing.TB) *MySQL {
 	t.Helper()
 	requireAll(t, MySQLInstallHint, "mariadb-install-db", "mariadbd")
-	m, err := engine.StartMySQL(t.Context())
+	m, err := engine.StartMySQL(context.Background())
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
@@ -35,7 +36,7 @@ func StartMySQL(t testing.TB) *MySQL {
 // CreateDatabase creates a new, empty database and returns its DSN.
 func (m *MySQL) CreateDatabase(t testing.TB, name string) string {
 	t.Helper()
-	dsn, err := m.MySQL.CreateDatabase(t.Context(), name)
+	dsn, err := m.MySQL.CreateDatabase(context.Background(), name)
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}

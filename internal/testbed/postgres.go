@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"context"
 	"testing"
 
 	"github.com/staticmedia/staticmedia/internal/testbed/engine"
@@ -21,7 +22,7 @@ type Postgres struct {
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
 	requireAll(t, PostgresInstallHint, "initdb", "postgres")
-	p, err := engine.StartPostgres(t.Context(), engine.PostgresOptions{})
+	p, err := engine.StartPostgres(context.Background(), engine.PostgresOptions{})
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
@@ -42,7 +43,7 @@ func (p *Postgres) Stop(t testing.TB) {
 // Start restarts a stopped server on the same port and data directory, so DSN stays valid.
 func (p *Postgres) Start(t testing.TB) {
 	t.Helper()
-	if err := p.Postgres.Start(t.Context()); err != nil {
+	if err := p.Postgres.Start(context.Background()); err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
 }
@@ -50,7 +51,7 @@ func (p *Postgres) Start(t testing.TB) {
 // CreateDatabase creates a new, empty database and returns its DSN.
 func (p *Postgres) CreateDatabase(t testing.TB, name string) string {
 	t.Helper()
-	dsn, err := p.Postgres.CreateDatabase(t.Context(), name)
+	dsn, err := p.Postgres.CreateDatabase(context.Background(), name)
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}

@@ -1,7 +1,8 @@
 // Package testbed starts real storage and database engines on 127.0.0.1 for tests: moto (S3, IAM
 // and STS), MinIO (S3), a throwaway PostgreSQL cluster and MariaDB. It wraps the
 // error-returning core in package engine (which the benchmark uses directly) for testing.TB:
-// a start that fails ends the test, and t.Cleanup stops the engine.
+// a start that fails ends the test, and t.Cleanup stops the engine. The wrappers pass
+// context.Background(), not t.Context(), which is cancelled before cleanups run.
 //
 // Every engine is a child process in its own process group, started with a parent-death signal,
 // and killed (group and all) by t.Cleanup; the cleanup waits for the exit, so a finished test
