@@ -50,7 +50,7 @@ const stopAfter = 15 * time.Second
 // waitReady polls check until it succeeds, the engine exits, ctx ends or readyTimeout passes.
 // The error says which, and carries the last check error.
 func waitReady(ctx context.Context, p *proc.Process, check func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, readyTimeout, fmt.Errorf("not ready after %s", readyTimeout))
 	defer cancel()
 	var last error
 	for {
@@ -68,7 +68,8 @@ func waitReady(ctx context.Context, p *proc.Process, check func(ctx context.Cont
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready (%w): %w", p.Name(), context.Cause(ctx), last)
+			// The cause is "not ready after 1m0s", or the caller's cancellation.
+			return fmt.Errorf("%s: %w: %w", p.Name(), context.Cause(ctx), last)
 		case <-p.Done():
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -437,3 +437,23 @@ func TestStartPostgresForTheBench(t *testing.T) {
 		t.Errorf("log file %s: %d bytes, %v; want the server's output", logFile, len(b), err)
 	}
 }
+
+// TestStartCancelled checks that a start honours its context: a cancelled start returns at once
+// with the context's error (the failed start stops the engine, as any failed start does).
+func TestStartCancelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: starts moto")
+	}
+	t.Parallel()
+	need(t, "moto_server")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	m, err := StartMoto(ctx)
+	if err == nil {
+		_ = m.Close()
+		t.Fatal("StartMoto with a cancelled context succeeded")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("StartMoto = %v, want context.Canceled in the chain", err)
+	}
+}
