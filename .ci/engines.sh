@@ -92,8 +92,8 @@ need() {
 }
 need terraform "install terraform >= 1.11"
 need moto_server "pip install 'moto[server]'"
-need initdb "apt-get install postgresql-15 and put /usr/lib/postgresql/15/bin on PATH"
-need postgres "apt-get install postgresql-15 and put /usr/lib/postgresql/15/bin on PATH"
+need initdb "apt-get install postgresql-$POSTGRES_MAJOR and put /usr/lib/postgresql/$POSTGRES_MAJOR/bin on PATH"
+need postgres "apt-get install postgresql-$POSTGRES_MAJOR and put /usr/lib/postgresql/$POSTGRES_MAJOR/bin on PATH"
 PATH="$PATH:/usr/sbin" need mariadbd "apt-get install mariadb-server"
 if [ "$missing" = 1 ] && [ "${CI:-}" = "true" ]; then
   echo "engines: missing engines; CI cannot run the tests" >&2

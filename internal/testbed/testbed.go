@@ -1,5 +1,8 @@
 // Package testbed starts real storage and database engines on 127.0.0.1 for tests: moto (S3, IAM
-// and STS), MinIO (S3) and a throwaway PostgreSQL cluster.
+// and STS), MinIO (S3), a throwaway PostgreSQL cluster and MariaDB. It wraps the
+// error-returning core in package engine (which the benchmark uses directly) for testing.TB:
+// a start that fails ends the test, and t.Cleanup stops the engine. The wrappers pass
+// context.Background(), not t.Context(), which is cancelled before cleanups run.
 //
 // Every engine is a child process in its own process group, started with a parent-death signal,
 // and killed (group and all) by t.Cleanup; the cleanup waits for the exit, so a finished test
@@ -15,95 +18,83 @@ package testbed
 
 import (
 	"errors"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/staticmedia/staticmedia/internal/testbed/engine"
+)
+
+// Install hints, as package engine reports them.
+const (
+	MinIOInstallHint    = engine.MinIOInstallHint
+	MotoInstallHint     = engine.MotoInstallHint
+	PostgresInstallHint = engine.PostgresInstallHint
+	MySQLInstallHint    = engine.MySQLInstallHint
 )
 
 // RepoRoot returns the directory holding go.mod, found by walking up from the working directory
 // (go test runs each package in its own directory).
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := engine.RepoRoot()
 	if err != nil {
-		t.Fatalf("testbed: working directory: %v", err)
+		t.Fatalf("testbed: %v", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("testbed: no go.mod above the working directory; run the tests from inside the repository")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Another process can take it
 // before the engine binds it; the Start functions retry on a new port when that happens.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	port, err := freePort()
+	port, err := engine.FreePort()
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
 	return port
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, errors.Join(errors.New("finding a free port on 127.0.0.1"), err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // InCI reports whether the tests run under CI (CI=true), where a missing engine is a failure
 // rather than a skip: a green CI run must mean the integration tests ran.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
-// Require returns the absolute path of binary, or ends the test: t.Fatalf under CI=true, t.Skipf
-// otherwise, naming the binary and installHint.
-//
-// "minio" is looked up in $STATICMEDIA_MINIO first; "minio" and "tofu" in RepoRoot/.bin (where
-// `make engines` links them); then every binary in PATH.
+// Require returns the absolute path of binary, found by engine.Find (which is where the
+// benchmark looks too), or ends the test. A binary found nowhere ends it with t.Fatalf under
+// CI=true and t.Skipf otherwise, naming the binary and installHint; any other problem (a
+// STATICMEDIA_MINIO that names no executable, a MinIO that is not the pinned version) is a
+// failure, not a reason to skip.
 func Require(t testing.TB, binary, installHint string) string {
 	t.Helper()
-	if binary == "minio" {
-		if env := os.Getenv("STATICMEDIA_MINIO"); env != "" {
-			// An explicit setting that does not work is a mistake to report, not to skip past.
-			p, err := lookAbs(env)
-			if err != nil {
-				t.Fatalf("testbed: STATICMEDIA_MINIO=%q is not an executable: %v", env, err)
-			}
-			return p
-		}
-	}
-	if binary == "minio" || binary == "tofu" {
-		if p, err := lookAbs(filepath.Join(RepoRoot(t), ".bin", binary)); err == nil {
-			return p
-		}
-	}
-	if p, err := lookAbs(binary); err == nil {
+	p, err := engine.Find(binary)
+	var notFound *engine.NotFoundError
+	switch {
+	case err == nil:
 		return p
-	}
-	if InCI() {
+	case !errors.As(err, &notFound):
+		t.Fatalf("testbed: %v", err)
+	case InCI():
 		t.Fatalf("testbed: %s not found (CI=true, so this is a failure): install it with %s", binary, installHint)
-		return ""
+	default:
+		t.Skipf("testbed: SKIPPING, %s not found: install it with %s (under CI=true this fails)", binary, installHint)
 	}
-	t.Skipf("testbed: SKIPPING, %s not found: install it with %s (under CI=true this fails)", binary, installHint)
 	return ""
 }
 
-// lookAbs is exec.LookPath made absolute.
-func lookAbs(file string) (string, error) {
-	p, err := exec.LookPath(file)
-	if err != nil {
-		return "", err
+// requireAll is Require for each binary an engine needs, so a missing engine skips (or fails
+// under CI) before anything starts.
+func requireAll(t testing.TB, installHint string, binaries ...string) {
+	t.Helper()
+	for _, b := range binaries {
+		Require(t, b, installHint)
 	}
-	return filepath.Abs(p)
+}
+
+// closeOnCleanup has t.Cleanup close an engine; an engine that will not stop is a test failure,
+// not a leak.
+func closeOnCleanup(t testing.TB, name string, closer interface{ Close() error }) {
+	t.Cleanup(func() {
+		if err := closer.Close(); err != nil {
+			t.Errorf("testbed: stopping %s: %v", name, err)
+		}
+	})
 }

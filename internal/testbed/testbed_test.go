@@ -1,15 +1,12 @@
 package testbed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,64 +20,25 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/staticmedia/staticmedia/internal/awsconfig"
+	"github.com/staticmedia/staticmedia/internal/testbed/proc"
 )
 
 // runEngine runs body in a subtest, so the engine's cleanups have run when it returns, and then
-// checks that the engine and every process it started are gone. Checking the process group is not
-// enough: PostgreSQL's auxiliary processes each start a session of their own.
-func runEngine(t *testing.T, body func(t *testing.T) *process) {
+// checks that the engine and its process group are gone. (Package engine's tests check that Close
+// leaves no process of the engine's tree behind; here the point is that t.Cleanup calls it.)
+func runEngine(t *testing.T, body func(t *testing.T) *proc.Process) {
 	t.Helper()
-	var p *process
-	var tree []int
-	t.Run("engine", func(t *testing.T) {
-		p = body(t)
-		if p != nil {
-			tree = append([]int{p.pid()}, descendants(t, p.pid())...)
-		}
-	})
+	var p *proc.Process
+	t.Run("engine", func(t *testing.T) { p = body(t) })
 	if p == nil {
 		return // skipped or failed before the engine started
 	}
-	if !p.exited() {
-		t.Errorf("%s (pid %d) still running after cleanup", p.name, p.pid())
+	if !p.Exited() {
+		t.Errorf("%s (pid %d) still running after cleanup", p.Name(), p.PID())
 	}
-	if err := syscall.Kill(-p.pid(), 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("process group %d of %s still has members after cleanup (kill -0: %v)", p.pid(), p.name, err)
+	if err := syscall.Kill(-p.PID(), 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("process group %d of %s still has members after cleanup (kill -0: %v)", p.PID(), p.Name(), err)
 	}
-	for _, pid := range tree {
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("pid %d, started by %s, still exists after cleanup (kill -0: %v)", pid, p.name, err)
-		}
-	}
-}
-
-// descendants lists the processes below pid, read from /proc.
-func descendants(t *testing.T, pid int) []int {
-	t.Helper()
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	children := map[int][]int{}
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue // exited meanwhile
-		}
-		// "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
-		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-		child, err1 := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-		parent, err2 := strconv.Atoi(fields[1])
-		if err1 == nil && err2 == nil {
-			children[parent] = append(children[parent], child)
-		}
-	}
-	var out []int
-	for queue := children[pid]; len(queue) > 0; queue = queue[1:] {
-		out = append(out, queue[0])
-		queue = append(queue, children[queue[0]]...)
-	}
-	return out
 }
 
 // apiErrorCode returns the AWS error code of err, or "" when err is not an API error.
@@ -111,7 +69,7 @@ func TestFreePort(t *testing.T) {
 
 func TestMoto(t *testing.T) {
 	t.Parallel()
-	runEngine(t, func(t *testing.T) *process {
+	runEngine(t, func(t *testing.T) *proc.Process {
 		m := StartMoto(t)
 		ctx := context.Background()
 		opts := m.Options()
@@ -129,13 +87,13 @@ func TestMoto(t *testing.T) {
 		if aws.ToString(out.Account) == "" {
 			t.Errorf("GetCallerIdentity returned no account")
 		}
-		return m.proc
+		return m.Process()
 	})
 }
 
 func TestMotoEnforcement(t *testing.T) {
 	t.Parallel()
-	runEngine(t, func(t *testing.T) *process {
+	runEngine(t, func(t *testing.T) *proc.Process {
 		m := StartMoto(t)
 		ctx := context.Background()
 		m.EnableIAMEnforcement(t)
@@ -157,13 +115,13 @@ func TestMotoEnforcement(t *testing.T) {
 		if _, err := admin.S3(adminCfg).ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
 			t.Fatalf("admin ListBuckets: %v", err)
 		}
-		arn, err := m.callerIdentity(ctx, m.AccessKey, m.SecretKey)
+		arn, err := m.CallerIdentity(ctx, m.AccessKey, m.SecretKey)
 		if err != nil || !strings.HasSuffix(arn, ":user/"+MotoAdminUser) {
 			t.Errorf("admin GetCallerIdentity = %q, %v; want the %s user", arn, err, MotoAdminUser)
 		}
 
 		// As on AWS, GetCallerIdentity needs no permission: the user without a policy may call it.
-		if arn, err := m.callerIdentity(ctx, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)); err != nil || !strings.HasSuffix(arn, ":user/no-policy") {
+		if arn, err := m.CallerIdentity(ctx, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)); err != nil || !strings.HasSuffix(arn, ":user/no-policy") {
 			t.Errorf("no-policy GetCallerIdentity = %q, %v; want the no-policy user", arn, err)
 		}
 
@@ -190,13 +148,13 @@ func TestMotoEnforcement(t *testing.T) {
 				}
 			})
 		}
-		return m.proc
+		return m.Process()
 	})
 }
 
 func TestMinIO(t *testing.T) {
 	t.Parallel()
-	runEngine(t, func(t *testing.T) *process {
+	runEngine(t, func(t *testing.T) *proc.Process {
 		m := StartMinIO(t)
 		ctx := context.Background()
 		opts := m.Options()
@@ -218,13 +176,13 @@ func TestMinIO(t *testing.T) {
 		if err != nil || string(got) != body {
 			t.Errorf("GetObject body = %q, %v; want %q", got, err, body)
 		}
-		return m.proc
+		return m.Process()
 	})
 }
 
 func TestPostgres(t *testing.T) {
 	t.Parallel()
-	runEngine(t, func(t *testing.T) *process {
+	runEngine(t, func(t *testing.T) *proc.Process {
 		pg := StartPostgres(t)
 		ctx := context.Background()
 		selectOne := func(dsn string) error {
@@ -247,14 +205,24 @@ func TestPostgres(t *testing.T) {
 		if err := selectOne(pg.DSN); err != nil {
 			t.Fatalf("SELECT 1 on %s: %v", pg.Database, err)
 		}
-		first := pg.proc
+		// The tests' clusters trade durability for speed (engine.PostgresOptions.Durable is off).
+		if conn, err := pgx.Connect(ctx, pg.DSN); err != nil {
+			t.Fatal(err)
+		} else {
+			var fsync string
+			if err := conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync); err != nil || fsync != "off" {
+				t.Errorf("SHOW fsync = %q, %v; want off", fsync, err)
+			}
+			conn.Close(ctx)
+		}
+		first := pg.Process()
 
 		pg.Stop(t)
 		if err := selectOne(pg.DSN); !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Errorf("after Stop, connecting: %v; want connection refused", err)
 		}
-		if err := syscall.Kill(-first.pid(), 0); !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("after Stop, process group %d still has members (kill -0: %v)", first.pid(), err)
+		if err := syscall.Kill(-first.PID(), 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("after Stop, process group %d still has members (kill -0: %v)", first.PID(), err)
 		}
 
 		pg.Start(t)
@@ -269,54 +237,8 @@ func TestPostgres(t *testing.T) {
 		if err := selectOne(dsn); err != nil {
 			t.Fatalf("SELECT 1 on the new database: %v", err)
 		}
-		return pg.proc
+		return pg.Process()
 	})
-}
-
-// TestPortTaken checks what the retry in the Start functions relies on: an engine whose port is
-// already taken exits by itself, and the error quotes its output.
-func TestPortTaken(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		start func(t *testing.T, port int) (exitedEarly bool, err error)
-	}{
-		{"moto", func(t *testing.T, port int) (bool, error) {
-			m := &Moto{Region: "us-east-1"}
-			return m.start(t, Require(t, "moto_server", MotoInstallHint), port)
-		}},
-		{"minio", func(t *testing.T, port int) (bool, error) {
-			m := &MinIO{Region: "us-east-1", RootUser: "testbed-user", RootPassword: randomHex(t, 16)}
-			return m.start(t, Require(t, "minio", MinIOInstallHint), port, FreePort(t))
-		}},
-		{"postgres", func(t *testing.T, port int) (bool, error) {
-			pg := StartPostgres(t)
-			pg.Stop(t)
-			pg.setPort(port)
-			return pg.start()
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			exitedEarly, err := tt.start(t, l.Addr().(*net.TCPAddr).Port)
-			if err == nil {
-				t.Fatalf("start on a taken port succeeded")
-			}
-			t.Logf("start on a taken port: %v", err)
-			if !exitedEarly {
-				t.Errorf("start on a taken port: exitedEarly = false, want true; error: %v", err)
-			}
-			if !strings.Contains(strings.ToLower(err.Error()), "in use") {
-				t.Errorf("error does not quote the engine's complaint about the port:\n%v", err)
-			}
-		})
-	}
 }
 
 // recordingTB captures Fatalf and Skipf instead of ending the test, so Require's verdict can be

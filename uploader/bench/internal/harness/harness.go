@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/staticmedia/staticmedia/internal/testbed/proc"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/corpus"
-	"github.com/staticmedia/staticmedia/uploader/bench/internal/proc"
 )
 
 // Case is one set uploaded to one setting by several clients.

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/staticmedia/staticmedia/internal/testbed/proc"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/appdb"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/corpus"
-	"github.com/staticmedia/staticmedia/uploader/bench/internal/proc"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/toolset"
 )
 

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/staticmedia/staticmedia/internal/testbed/engine"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/appdb"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/corpus"
-	"github.com/staticmedia/staticmedia/uploader/bench/internal/engine"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/fakes3"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/harness"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/report"
@@ -169,11 +169,13 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 	// PostgreSQL for the uploader's application-table mode.
 	var pg *appdb.Postgres
 	if wants(cfg.Clients, "uploader-postgres") && tools.Uploader.OK() {
-		srv, err := engine.StartPostgres(ctx, runsDir)
+		// Durable: the uploader's flag updates cost the fsyncs a production database makes.
+		srv, err := engine.StartPostgres(ctx, engine.PostgresOptions{User: "bench", Database: "bench", Durable: true,
+			LogFile: filepath.Join(runsDir, "postgres.log")})
 		if err != nil {
 			in.Notes = append(in.Notes, "uploader-postgres not run: "+err.Error())
 		} else {
-			defer srv.Stop()
+			defer srv.Close()
 			pg = appdb.NewPostgres(srv.DSN)
 		}
 	}
@@ -220,17 +222,18 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 				in.Notes = append(in.Notes, "MinIO setting not run: "+tools.MinIO.Missing)
 				continue
 			}
-			m, err := engine.StartMinIO(ctx, tools.MinIO.Path, cfg.BenchDir, Bucket)
+			m, err := engine.StartMinIO(ctx, engine.MinIOOptions{Bin: tools.MinIO.Path, Dir: cfg.BenchDir, Buckets: []string{Bucket},
+				LogFile: filepath.Join(cfg.BenchDir, "minio.log")})
 			if err != nil {
 				in.Notes = append(in.Notes, "MinIO setting not run: "+err.Error())
 				continue
 			}
 			setting, err = harness.MinIOSetting(ctx, report.SettingMinIO, "MinIO on loopback (single drive): the server is the ceiling", m.Options(), Bucket)
 			if err != nil {
-				m.Stop()
+				m.Close()
 				return err
 			}
-			defer m.Stop()
+			defer m.Close()
 		}
 		in.Settings = append(in.Settings, report.SettingInfo{Name: setting.Name, Title: setting.Title})
 		for _, c := range cases {

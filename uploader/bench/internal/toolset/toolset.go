@@ -1,6 +1,7 @@
 // Package toolset finds or installs the programs the benchmark runs: the uploader (built from
 // this checkout), s5cmd v2.3.0 (built from a throwaway module), rclone (Debian's package), the
-// AWS CLI (from the image) and MinIO (installed by `make engines`).
+// AWS CLI (from the image) and MinIO (found by internal/testbed/engine, as the tests find it,
+// and installed by `make engines`).
 //
 // A tool that cannot be had is reported with the reason, and the benchmark runs without it.
 package toolset
@@ -15,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/staticmedia/staticmedia/internal/testbed/engine"
 )
 
 // S5cmdVersion is the s5cmd release measured against.
@@ -186,33 +189,24 @@ func awsCLI(ctx context.Context) Tool {
 	return t
 }
 
-// minio is found where `make engines` installs it, and installed by it when missing.
+// minio is found the way the tests find it (engine.Find: $STATICMEDIA_MINIO, .bin/minio, PATH,
+// and the version .ci/versions pins), and installed by `make engines` when it is missing or stale.
 func minio(ctx context.Context, o Options) Tool {
 	t := Tool{Name: "minio"}
-	candidates := []string{os.Getenv("STATICMEDIA_MINIO"), filepath.Join(o.RepoRoot, ".bin", "minio")}
-	find := func() bool {
-		for _, c := range candidates {
-			if c == "" {
-				continue
-			}
-			if p, err := exec.LookPath(c); err == nil {
-				t.Path = p
-				return true
-			}
-		}
-		return false
-	}
-	if !find() {
-		if o.NoInstall {
-			t.Missing = "not installed: make engines"
-			return t
-		}
-		fmt.Fprintln(o.Log, "bench: installing MinIO (make engines, about 2 minutes)")
-		if out, err := run(ctx, o.RepoRoot, nil, "bash", ".ci/engines.sh"); err != nil || !find() {
+	p, err := engine.Find("minio")
+	if err != nil && !o.NoInstall {
+		fmt.Fprintln(o.Log, "bench: installing MinIO (make engines, about 2 minutes):", err)
+		if out, rerr := run(ctx, o.RepoRoot, nil, "bash", ".ci/engines.sh"); rerr != nil {
 			t.Missing = "make engines did not install MinIO: " + firstLines(out, 5)
 			return t
 		}
+		p, err = engine.Find("minio")
 	}
+	if err != nil {
+		t.Missing = err.Error()
+		return t
+	}
+	t.Path = p
 	v, _ := run(ctx, "", nil, t.Path, "--version")
 	t.Version = firstLines(v, 1)
 	return t

@@ -1,11 +1,10 @@
-package testbed
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,20 +33,21 @@ const MotoAdminUser = "testbed-admin"
 //   - After it, only access keys of IAM users that exist in moto are accepted. "testing" stops
 //     working, like any unknown key: S3 answers 403 InvalidAccessKeyId, IAM and STS 403
 //     InvalidClientTokenId. A known key with a wrong secret gets SignatureDoesNotMatch. Re-read
-//     m.Options() or m.Config() after this call.
+//     m.Options() after this call.
 //   - A user's requests are allowed only by its identity policies; a user with none gets
 //     AccessDenied from S3 and IAM. STS GetCallerIdentity needs no permission (as on AWS) and
 //     returns "arn:aws:iam::123456789012:user/NAME" for any valid key.
 //   - Bucket policy conditions and Block Public Access are not evaluated.
 //   - Enforcement is server-wide and stays on; tests that need it should start their own moto.
-func (m *Moto) EnableIAMEnforcement(t testing.TB) {
-	t.Helper()
-	ctx := context.Background()
+func (m *Moto) EnableIAMEnforcement(ctx context.Context) error {
 	opts := m.Options()
-	cfg := m.Config(t)
+	cfg, err := awsconfig.Load(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("moto: configuration: %w", err)
+	}
 	client := opts.IAM(cfg)
 	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(MotoAdminUser)}); err != nil {
-		t.Fatalf("testbed: moto: creating IAM user %s: %v", MotoAdminUser, err)
+		return fmt.Errorf("moto: creating IAM user %s: %w", MotoAdminUser, err)
 	}
 	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 	if _, err := client.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
@@ -55,32 +55,33 @@ func (m *Moto) EnableIAMEnforcement(t testing.TB) {
 		PolicyName:     aws.String("testbed-allow-all"),
 		PolicyDocument: aws.String(allowAll),
 	}); err != nil {
-		t.Fatalf("testbed: moto: putting the allow-all policy on %s: %v", MotoAdminUser, err)
+		return fmt.Errorf("moto: putting the allow-all policy on %s: %w", MotoAdminUser, err)
 	}
 	key, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(MotoAdminUser)})
 	if err != nil {
-		t.Fatalf("testbed: moto: creating an access key for %s: %v", MotoAdminUser, err)
+		return fmt.Errorf("moto: creating an access key for %s: %w", MotoAdminUser, err)
 	}
 	m.AccessKey = aws.ToString(key.AccessKey.AccessKeyId)
 	m.SecretKey = aws.ToString(key.AccessKey.SecretAccessKey)
 
 	status, body, err := httpCall(ctx, http.MethodPost, m.Endpoint+"/moto-api/reset-auth", "text/plain", "0")
 	if err != nil || status != http.StatusOK {
-		t.Fatalf("testbed: moto: POST /moto-api/reset-auth: status %d, error %v, body %q", status, err, body)
+		return fmt.Errorf("moto: POST /moto-api/reset-auth: status %d, error %v, body %q", status, err, body)
 	}
 	if err := m.checkEnforcement(ctx); err != nil {
-		t.Fatalf("testbed: moto: IAM enforcement is not in effect: %v\n%s", err, m.proc.describe())
+		return fmt.Errorf("moto: IAM enforcement is not in effect: %w\n%s", err, m.proc.Describe())
 	}
+	return nil
 }
 
 // checkEnforcement proves both halves: the admin key works and an unknown key is refused.
 func (m *Moto) checkEnforcement(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := m.callerIdentity(ctx, m.AccessKey, m.SecretKey); err != nil {
+	if _, err := m.CallerIdentity(ctx, m.AccessKey, m.SecretKey); err != nil {
 		return fmt.Errorf("the %s key was refused: %w", MotoAdminUser, err)
 	}
-	_, err := m.callerIdentity(ctx, "AKIATESTBEDUNKNOWN00", "not-a-real-secret")
+	_, err := m.CallerIdentity(ctx, "AKIATESTBEDUNKNOWN00", "not-a-real-secret")
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		return fmt.Errorf("a request signed with an unknown key was not refused (error: %w)", err)
@@ -88,8 +89,8 @@ func (m *Moto) checkEnforcement(ctx context.Context) error {
 	return nil
 }
 
-// callerIdentity calls STS GetCallerIdentity with the given key and returns the caller's ARN.
-func (m *Moto) callerIdentity(ctx context.Context, accessKey, secretKey string) (string, error) {
+// CallerIdentity calls STS GetCallerIdentity with the given key and returns the caller's ARN.
+func (m *Moto) CallerIdentity(ctx context.Context, accessKey, secretKey string) (string, error) {
 	opts := m.Options()
 	opts.AccessKey, opts.SecretKey = accessKey, secretKey
 	opts.MaxRetries = 1

@@ -1,6 +1,3 @@
-// Package proc runs the benchmark's child processes: engines in the background (MinIO,
-// PostgreSQL) and measured client runs in the foreground, each in its own process group with a
-// parent-death signal, so nothing outlives the harness.
 package proc
 
 import (
@@ -12,99 +9,9 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
-
-// Background is a long-running child, such as an engine.
-type Background struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error
-
-	stopOnce sync.Once
-	stopErr  error
-}
-
-// StartBackground starts cmd with its output appended to logPath.
-func StartBackground(name string, cmd *exec.Cmd, logPath string) (*Background, error) {
-	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("%s: opening its log: %w", name, err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	isolate(cmd)
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	b := &Background{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		b.err = cmd.Wait()
-		out.Close()
-		close(b.done)
-	}()
-	return b, nil
-}
-
-// Exited reports whether the child has exited, and how.
-func (b *Background) Exited() (bool, error) {
-	select {
-	case <-b.done:
-		return true, b.err
-	default:
-		return false, nil
-	}
-}
-
-// Describe names the child and its log, for error messages.
-func (b *Background) Describe() string {
-	state := "running"
-	if done, err := b.Exited(); done {
-		state = fmt.Sprintf("exited (%v)", err)
-	}
-	return fmt.Sprintf("%s (pid %d) %s; log: %s", b.name, b.cmd.Process.Pid, state, b.log)
-}
-
-// Stop sends sig to the group, waits up to grace, then kills the group and waits.
-func (b *Background) Stop(sig syscall.Signal, grace time.Duration) error {
-	b.stopOnce.Do(func() {
-		pgid := b.cmd.Process.Pid
-		select {
-		case <-b.done:
-		default:
-			_ = syscall.Kill(-pgid, sig)
-			select {
-			case <-b.done:
-			case <-time.After(grace):
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				select {
-				case <-b.done:
-				case <-time.After(30 * time.Second):
-					b.stopErr = fmt.Errorf("%s (pid %d) did not exit after SIGKILL", b.name, pgid)
-				}
-			}
-		}
-		// Stragglers (PostgreSQL backends) that outlived the leader.
-		if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			b.stopErr = errors.Join(b.stopErr, err)
-		}
-	})
-	return b.stopErr
-}
-
-// isolate puts the child in its own process group, killed with the harness.
-func isolate(cmd *exec.Cmd) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	cmd.WaitDelay = 5 * time.Second
-}
 
 // Usage is what one measured run cost: user and system CPU from the child's rusage (its own and
 // that of any children it waited for), and its peak resident set from /proc (see peakRSS).
