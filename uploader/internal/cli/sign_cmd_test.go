@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,8 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -519,5 +522,63 @@ func TestVerifyDirectUploadsMinIO(t *testing.T) {
 
 	if code, _, stderr := run(t, "", args("--check-type=false")...); code != ExitOK {
 		t.Errorf("--check-type=false: exit code %d, want 0; stderr:\n%s", code, stderr)
+	}
+}
+
+// TestServeSignerSignal runs the serve-signer binary and stops it with SIGTERM while a request
+// is in flight (its body half sent): the request is answered with a form, then the process
+// exits 0, and its socket is gone.
+func TestServeSignerSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs the uploader binary")
+	}
+	t.Parallel()
+	uploaderBinary(t)
+	dir := t.TempDir()
+	out := writeFile(t, filepath.Join(dir, "out.json"), tfOutputJSON(t, map[string]any{
+		"bucket": "media", "region": "us-east-1", "endpoint": "http://127.0.0.1:9",
+		"access_key_id": "AKIAOUTPUTKEY0000001", "secret_access_key": "SECRETdoNotLeak/0123456789abcdefghijklmn",
+	}))
+	sock := filepath.Join(dir, "signer.sock")
+	p := startUploader(t, []string{"serve-signer", "--tf-output", out, "--listen", "unix:" + sock}, withEnv(signerTokenEnv+"="+testToken))
+	// Wait for the listening line (the process says when it is ready; nothing else is timed).
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(p.stderr.String(), "listening"); {
+		if p.exited() || time.Now().After(deadline) {
+			t.Fatalf("serve-signer did not start; stderr:\n%s", p.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"content_type":"image/avif","size":99}`
+	head := "POST /sign HTTP/1.1\r\nHost: signer\r\nAuthorization: Bearer " + testToken +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head+body[:10]); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGTERM)
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the request in flight got no answer: %v; stderr:\n%s", err, p.stderr.String())
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), `.avif"`) {
+		t.Errorf("the request in flight: status %d: %s", resp.StatusCode, data)
+	}
+	if code := p.wait(t, time.Minute); code != ExitOK {
+		t.Errorf("exit code %d after SIGTERM, want 0; stderr:\n%s", code, p.stderr.String())
+	}
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("the socket is still there after the stop: %v", err)
+	}
+	if strings.Contains(p.stderr.String(), testToken[:16]) || strings.Contains(p.stderr.String(), "SECRETdoNotLeak") {
+		t.Error("the log contains the token or the secret key")
 	}
 }
