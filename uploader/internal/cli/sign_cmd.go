@@ -123,6 +123,10 @@ func (f *signerGroups) newSigner(ctx context.Context, log hclog.Logger) (*signer
 	if err != nil {
 		return nil, ExitUsage, err
 	}
+	if cfg.KeyPrefix == "" {
+		log.Warn("the key prefix is empty: browser uploads land at the bucket's root, beside the site's files; " +
+			"an incoming/ prefix (the signing identity's key_prefix) keeps unconfirmed uploads apart, where a lifecycle rule can expire them")
+	}
 	log.Info("signer", "bucket", settings.Bucket, "region", settings.Region, "endpoint", settings.Endpoint,
 		"key_prefix", cfg.KeyPrefix, "max_bytes", s.Config().MaxBytes, "expires", s.Config().Expires.String(),
 		"credentials", creds.source)

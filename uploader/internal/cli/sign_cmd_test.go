@@ -212,6 +212,12 @@ func TestSignPostMinIO(t *testing.T) {
 		t.Errorf("form %+v: want a .png key under other/ and Content-Type image/png", form)
 	}
 	checkStored(t, admin, bucket, form, "image/png", []byte("\x89PNG\r\n\x1a\nrest"))
+
+	// An empty prefix works, with a warning.
+	code, stdout, stderr = run(t, "", "sign-post", "--tf-output", out, "--content-type", "image/gif", "--key-prefix", "")
+	if code != ExitOK || strings.Contains(decodeForm(t, stdout).Key, "/") || !strings.Contains(stderr, "the key prefix is empty") {
+		t.Errorf("empty prefix: exit code %d, form %s; want a key at the root and a warning:\n%s", code, stdout, stderr)
+	}
 }
 
 // TestSignPostWebIdentity signs with the role of the output's role_arn, assumed with CI's token
