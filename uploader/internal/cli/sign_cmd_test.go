@@ -532,7 +532,7 @@ func TestVerifyDirectUploadsMinIO(t *testing.T) {
 }
 
 // TestServeSignerSignal runs the serve-signer binary and stops it with SIGTERM while a request
-// is in flight (its body half sent): the request is answered with a form, then the process
+// is in flight (its body not sent yet): the request is answered with a form, then the process
 // exits 0, and its socket is gone.
 func TestServeSignerSignal(t *testing.T) {
 	if testing.Short() {
@@ -559,17 +559,25 @@ func TestServeSignerSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	// The request asks for 100 Continue: once that arrives, the server has accepted the
+	// connection and read the headers, and the handler is reading the body. Only then is the
+	// signal sent; a connection still in the listener's backlog would be reset by the stop.
 	body := `{"content_type":"image/avif","size":99}`
 	head := "POST /sign HTTP/1.1\r\nHost: signer\r\nAuthorization: Bearer " + testToken +
-		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	if _, err := io.WriteString(conn, head+body[:10]); err != nil {
+		"\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	cont, err := http.ReadResponse(br, nil)
+	if err != nil || cont.StatusCode != http.StatusContinue {
+		t.Fatalf("want 100 Continue, got %v, %v; stderr:\n%s", cont, err, p.stderr.String())
 	}
 	p.signal(syscall.SIGTERM)
-	if _, err := io.WriteString(conn, body[10:]); err != nil {
+	if _, err := io.WriteString(conn, body); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("the request in flight got no answer: %v; stderr:\n%s", err, p.stderr.String())
 	}
