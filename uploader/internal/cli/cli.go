@@ -39,6 +39,8 @@ func commands() []command {
 		{name: "migrate", summary: "upload pending files and flag their records once S3 confirmed them", run: runMigrate},
 		{name: "verify", summary: "GET flagged files' public copies as a browser would and compare them with the local files", run: runVerify},
 		{name: "prune", summary: "delete local files whose record is flagged and whose public copy verifies (dry run without --yes)", run: runPrune},
+		{name: "sign-post", summary: "print a presigned POST form (JSON) for one direct browser upload", run: runSignPost},
+		{name: "serve-signer", summary: "serve presigned POST forms to the application: POST /sign with a bearer token", run: runServeSigner},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ []string, s streams, version string) int {
 			fmt.Fprintln(s.stdout, "uploader", version)
 			return ExitOK
@@ -87,7 +89,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("Usage: uploader <command> [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
 Run "uploader <command> --help" for a command's flags and the details of its exit codes.
