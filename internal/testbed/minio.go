@@ -28,15 +28,17 @@ type MinIO struct {
 	RootUser     string
 	RootPassword string
 
+	env  []string // extra server settings, after the testbed's own
 	proc *process
 }
 
 // StartMinIO starts a new MinIO server with fresh random root credentials and an empty data
-// directory; t.Cleanup kills it.
-func StartMinIO(t testing.TB) *MinIO {
+// directory; t.Cleanup kills it. env adds server settings, such as MINIO_API_CORS_ALLOW_ORIGIN=ORIGIN
+// (MinIO's CORS is this one server-wide setting: it ignores bucket CORS).
+func StartMinIO(t testing.TB, env ...string) *MinIO {
 	t.Helper()
 	bin := Require(t, "minio", MinIOInstallHint)
-	m := &MinIO{Region: "us-east-1", RootUser: "testbed-" + randomHex(t, 6), RootPassword: randomHex(t, 16)}
+	m := &MinIO{Region: "us-east-1", RootUser: "testbed-" + randomHex(t, 6), RootPassword: randomHex(t, 16), env: env}
 	if err := retryOnNewPort(func() (bool, error) { return m.start(t, bin, FreePort(t), FreePort(t)) }); err != nil {
 		t.Fatalf("testbed: minio did not start: %v", err)
 	}
@@ -64,6 +66,7 @@ func (m *MinIO) start(t testing.TB, bin string, port, consolePort int) (exitedEa
 		"MINIO_UPDATE=off",
 		"MINIO_CALLHOME_ENABLE=off",
 	)
+	cmd.Env = append(cmd.Env, m.env...)
 	p, err := startProcess("minio", cmd)
 	if err != nil {
 		return false, err
