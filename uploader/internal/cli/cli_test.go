@@ -61,6 +61,9 @@ func TestRunCommands(t *testing.T) {
 		{args: []string{"version"}, wantCode: ExitOK, wantStdout: "uploader v1.2.3-test"},
 		{args: []string{"--version"}, wantCode: ExitOK, wantStdout: "v1.2.3-test"},
 		{args: []string{"upload"}, wantCode: ExitUsage, wantStderr: `unknown command "upload"`},
+		{args: []string{"help"}, wantCode: ExitOK, wantStdout: "serve-signer serve presigned POST forms"},
+		{args: []string{"help", "sign-post"}, wantCode: ExitOK, wantStdout: "--content-type TYPE"},
+		{args: []string{"serve-signer", "--help"}, wantCode: ExitOK, wantStdout: "Authorization: Bearer $UPLOADER_SIGNER_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

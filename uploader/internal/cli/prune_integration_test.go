@@ -159,7 +159,7 @@ func TestPruneMinIO(t *testing.T) {
 	})
 
 	t.Run("everything verified exits 0", func(t *testing.T) {
-		files := map[string][]byte{"a.jpg": randomContent(t, 10), "ünï/b+c#d.png": randomContent(t, 20), "zero.bin": {}}
+		files := map[string][]byte{"a.jpg": imageContent(t, ".jpg", 10), "ünï/b+c#d.png": imageContent(t, ".png", 20), "zero.bin": {}}
 		s := migrateSite(t, m, bucket, "clean/", files)
 		report := filepath.Join(t.TempDir(), "prune.json")
 		code, stdout, stderr := run(t, "", s.args("prune", report, "--yes")...)

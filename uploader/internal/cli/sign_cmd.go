@@ -138,7 +138,7 @@ type signPostFlags struct {
 func newSignPostFlagSet(f *signPostFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader sign-post", flag.ContinueOnError)
 	fs.SetOutput(out)
-	f.signerGroups.add(fs)
+	f.add(fs)
 	fs.StringVar(&f.contentType, "content-type", "", "the file's `TYPE`: "+strings.Join(signer.ContentTypes(), ", ")+" (required)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: uploader sign-post --tf-output FILE|- --content-type TYPE [flags]
@@ -225,7 +225,7 @@ type serveSignerFlags struct {
 func newServeSignerFlagSet(f *serveSignerFlags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("uploader serve-signer", flag.ContinueOnError)
 	fs.SetOutput(out)
-	f.signerGroups.add(fs)
+	f.add(fs)
 	fs.StringVar(&f.listen, "listen", signserver.DefaultListen, "`ADDR` to listen on: HOST:PORT, or unix:PATH for a unix socket only this user may use (mode 0600)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: UPLOADER_SIGNER_TOKEN=... uploader serve-signer --tf-output FILE|- [--listen ADDR] [flags]
@@ -264,7 +264,7 @@ func runServeSigner(ctx context.Context, args []string, s streams, version strin
 	fs := newServeSignerFlagSet(f, &out)
 	g, err := parseFlagSet(fs, &out, args, s)
 	if err == nil {
-		err = f.signerGroups.check(g)
+		err = f.check(g)
 	}
 	if err != nil {
 		return flagError("serve-signer", err, s.stderr)

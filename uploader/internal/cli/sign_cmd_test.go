@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/staticmedia/staticmedia/internal/testbed"
+	"github.com/staticmedia/staticmedia/uploader/internal/verify"
 	"github.com/staticmedia/staticmedia/uploader/signer"
 )
 
@@ -455,5 +456,68 @@ func TestServeSignerMinIO(t *testing.T) {
 	}
 	if strings.Contains(tcp.log.String(), testToken[:16]) {
 		t.Error("the JSON log contains the token")
+	}
+}
+
+// TestVerifyDirectUploadsMinIO is the confirmation step of direct uploads: the browser posted
+// with forms from sign-post, the application recorded the keys, and verify checks each copy's
+// bytes against the type it was signed (and is served) as. A form for image/png admits any
+// bytes with that type, an SVG too: S3 checks the declared type, verify the bytes.
+func TestVerifyDirectUploadsMinIO(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	t.Parallel()
+	const bucket, prefix = "media", "incoming/"
+	m, _ := refererBucket(t, bucket)
+	dir := t.TempDir()
+	out := writeFile(t, filepath.Join(dir, "out.json"), tfOutputJSON(t, map[string]any{
+		"bucket": bucket, "region": m.Region, "access_key_id": m.RootUser, "secret_access_key": m.RootPassword,
+		"endpoint": m.Endpoint, "public_base_url": m.Endpoint + "/" + bucket + "/", "key_prefix": prefix,
+	}))
+	upload := func(contentType string, file []byte) string {
+		t.Helper()
+		code, stdout, stderr := run(t, "", "sign-post", "--tf-output", out, "--content-type", contentType)
+		if code != ExitOK {
+			t.Fatalf("sign-post: exit code %d; stderr:\n%s", code, stderr)
+		}
+		form := decodeForm(t, stdout)
+		if status, body := postToS3(t, form, contentType, file); status != http.StatusCreated {
+			t.Fatalf("post: status %d:\n%s", status, body)
+		}
+		return strings.TrimPrefix(form.Key, prefix)
+	}
+	good := upload("image/jpeg", jpegBytes(500))
+	svg := upload("image/png", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`))
+	dsn, _ := appTable(t, []string{good, svg}, good, svg)
+	src := filepath.Join(dir, "media") // the browser's files were never on this host
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := func(extra ...string) []string {
+		return append([]string{"verify", "--tf-output", out, "--source", src, "--db", dsn, "--table", "photos",
+			"--path-column", "file", "--flag-column", "on_s3", "--referer", sitePage, "--expect-no-referer", "403"}, extra...)
+	}
+
+	report := filepath.Join(dir, "verify.json")
+	code, _, stderr := run(t, "", args("--report", report)...)
+	if code != ExitFailed {
+		t.Fatalf("exit code %d, want 1; stderr:\n%s", code, stderr)
+	}
+	rep := readJSON[verify.Report](t, report)
+	if rep.Checked != 2 || rep.NoLocalFile != 1 || rep.WrongType != 1 || len(rep.Problems) != 1 || rep.Problems[0].Path != svg {
+		t.Fatalf("report %+v, want the JPEG fine and the SVG of the wrong type; stderr:\n%s", rep, stderr)
+	}
+	const want = "type: the public copy is served as image/png but its bytes start with 3C 73 76 67"
+	if p := rep.Problems[0]; p.Outcome != verify.OutcomeWrongType || len(p.Problems) != 1 || !strings.HasPrefix(p.Problems[0], want) ||
+		!strings.Contains(p.Problems[0], "markup (HTML, XML or SVG)") {
+		t.Errorf("problem %+v, want %s... markup", p, want)
+	}
+	if !strings.Contains(stderr, "wrong_type=1") {
+		t.Errorf("the last log line does not count the wrong type:\n%s", stderr)
+	}
+
+	if code, _, stderr := run(t, "", args("--check-type=false")...); code != ExitOK {
+		t.Errorf("--check-type=false: exit code %d, want 0; stderr:\n%s", code, stderr)
 	}
 }

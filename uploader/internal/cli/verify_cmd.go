@@ -134,6 +134,7 @@ type verifyFlags struct {
 	foreignReferer, expectNoReferer string
 	sample                          int
 	seed                            uint64
+	checkType                       bool
 }
 
 func newVerifyFlagSet(f *verifyFlags, out io.Writer) *flag.FlagSet {
@@ -144,14 +145,18 @@ func newVerifyFlagSet(f *verifyFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.expectNoReferer, "expect-no-referer", "200", "the `STATUS` a GET without a Referer must answer: 200 (the policy allows an empty Referer), 403, or skip")
 	fs.IntVar(&f.sample, "sample", 0, "check `N` flagged records picked at random (0: all)")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed of --sample, to check the same records again (0: a new one, given in the report)")
+	fs.BoolVar(&f.checkType, "check-type", true, "check that a copy served as image/jpeg, png, gif, webp or avif starts with that type's magic number (wrong_type otherwise); --check-type=false skips it")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: uploader verify --tf-output FILE|- --source DIR [--referer URL] [flags]
 
 For each flagged record (or a --sample), GETs public_base_url + the escaped key anonymously, as a
 browser would: with the allowed --referer (must answer 200 with the local file's bytes: size, MD5
 and ETag are compared), with a --foreign-referer (must answer 403), and without a Referer (must
-answer --expect-no-referer). Run it right after terraform apply and a first migrate to check the
-whole chain. Records whose local file is gone (pruned) are checked by status only.
+answer --expect-no-referer). A copy served as a raster image type (image/jpeg, png, gif, webp,
+avif) must start with that type's magic number: a direct browser upload that declared a type it
+is not is reported as wrong_type (--check-type=false skips this). Run it right after terraform
+apply and a first migrate to check the whole chain. Records whose local file is gone (pruned,
+or uploaded by the browser) are checked by status and type only.
 
 Example:
   terraform output -json | uploader verify --tf-output - --source /srv/media \
@@ -164,8 +169,8 @@ Flags:
 		fmt.Fprint(fs.Output(), `
 Exit codes:
   0  every record checked answered as expected
-  1  a public copy is missing or differs, a GET answered an unexpected status, a check failed,
-     or the run was interrupted
+  1  a public copy is missing, differs or is not the image type it is served as, a GET
+     answered an unexpected status, a check failed, or the run was interrupted
 `+configErrorsHelp+`  3  fatal: the catalog is unreachable or failed mid-run, another uploader holds the SQLite
      table's or ledger's lock (--lock-wait waits for it), or the report could not be written
 `)
@@ -216,12 +221,13 @@ func runVerify(ctx context.Context, args []string, s streams, version string) in
 		ExpectNoReferer: expectNoReferer,
 		Sample:          f.sample,
 		Seed:            f.seed,
+		SkipTypeCheck:   !f.checkType,
 		Concurrency:     f.concurrency,
 		BatchSize:       f.batchSize,
 	}
 	log.Info("verifying", "version", version, "public_base_url", cfg.PublicBaseURL, "key_prefix", cfg.KeyPrefix,
 		"source", cfg.Source, "referer", cfg.Referer, "foreign_referer", cfg.ForeignReferer,
-		"expect_no_referer", f.expectNoReferer, "sample", cfg.Sample)
+		"expect_no_referer", f.expectNoReferer, "sample", cfg.Sample, "check_type", f.checkType)
 
 	rep, runErr := verify.Run(ctx, cfg, verify.Deps{HTTP: env.http, Catalog: env.catalog, OnResult: func(r verify.Result) {
 		switch r.Outcome {
@@ -235,7 +241,7 @@ func runVerify(ctx context.Context, args []string, s streams, version string) in
 	if runErr != nil {
 		code = runErrorCode(runErr)
 		logRunError(log, runErr)
-	} else if rep.Mismatched+rep.Failed > 0 {
+	} else if rep.Mismatched+rep.WrongType+rep.Failed > 0 {
 		code = ExitFailed
 	}
 	if f.report != "" {
@@ -245,7 +251,7 @@ func runVerify(ctx context.Context, args []string, s streams, version string) in
 		}
 	}
 	log.Info("done", "flagged", rep.Flagged, "checked", rep.Checked, "ok", rep.OK, "no_local_file", rep.NoLocalFile,
-		"mismatched", rep.Mismatched, "invalid", rep.Invalid, "failed", rep.Failed, "bytes", rep.Bytes,
+		"mismatched", rep.Mismatched, "wrong_type", rep.WrongType, "invalid", rep.Invalid, "failed", rep.Failed, "bytes", rep.Bytes,
 		"duration_seconds", fmt.Sprintf("%.3f", rep.DurationSeconds), "exit_code", code)
 	return code
 }

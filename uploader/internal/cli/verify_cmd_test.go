@@ -61,7 +61,7 @@ func TestVerifyPruneFlags(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{name: "help lists the commands", args: fixed("--help"), wantCode: ExitOK, wantStdout: "prune    delete local files"},
+		{name: "help lists the commands", args: fixed("--help"), wantCode: ExitOK, wantStdout: "prune        delete local files"},
 		{name: "verify help", args: fixed("verify", "--help"), wantCode: ExitOK, wantStdout: "--expect-no-referer STATUS"},
 		{name: "help prune", args: fixed("help", "prune"), wantCode: ExitOK, wantStdout: "Without --yes it is a dry run"},
 		{name: "referer required", args: base("verify"), wantCode: ExitUsage, wantStderr: "--referer URL is required: the Terraform output \\\"uploader\\\" has no allowed_referers to derive it from"},

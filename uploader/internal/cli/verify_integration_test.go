@@ -88,6 +88,21 @@ func (s site) args(command, report string, extra ...string) []string {
 		"--path-column", "file", "--flag-column", "on_s3", "--referer", sitePage, "--report", report}, extra...)
 }
 
+// imageSignatures are the first bytes of each raster type, which verify checks.
+var imageSignatures = map[string]string{
+	".jpg": "\xFF\xD8\xFF", ".png": "\x89PNG\r\n\x1a\n", ".gif": "GIF89a", ".webp": "RIFF\x00\x00\x00\x00WEBP",
+}
+
+// imageContent is n bytes that start as a file of ext's type and go on at random.
+func imageContent(t *testing.T, ext string, n int) []byte {
+	t.Helper()
+	sig := imageSignatures[ext]
+	if sig == "" || n < len(sig) {
+		t.Fatalf("imageContent(%s, %d): no signature, or too short for it", ext, n)
+	}
+	return append([]byte(sig), randomContent(t, n-len(sig))...)
+}
+
 func readJSON[T any](t *testing.T, path string) T {
 	t.Helper()
 	var v T
@@ -123,13 +138,13 @@ func TestVerifyMinIO(t *testing.T) {
 	const bucket = "media"
 	m, admin := refererBucket(t, bucket)
 	files := map[string][]byte{
-		"photos/cat.jpg":      randomContent(t, 70<<10),
-		"sp ace/photo 1.jpg":  randomContent(t, 2048),
-		"ünïcødé/日本語.png":     randomContent(t, 100),
-		"a+b/c+d.gif":         randomContent(t, 10),
-		"hash#tag.jpg":        randomContent(t, 10),
-		"100%/50%20off.webp":  randomContent(t, 10),
-		"q?uery&x=y;z.jpg":    randomContent(t, 10),
+		"photos/cat.jpg":      imageContent(t, ".jpg", 70<<10),
+		"sp ace/photo 1.jpg":  imageContent(t, ".jpg", 2048),
+		"ünïcødé/日本語.png":     imageContent(t, ".png", 100),
+		"a+b/c+d.gif":         imageContent(t, ".gif", 10),
+		"hash#tag.jpg":        imageContent(t, ".jpg", 10),
+		"100%/50%20off.webp":  imageContent(t, ".webp", 12),
+		"q?uery&x=y;z.jpg":    imageContent(t, ".jpg", 10),
 		"zero.bin":            {},
 		"deep/1/2/3/leaf.txt": []byte("leaf"),
 	}
@@ -155,7 +170,7 @@ func TestVerifyMinIO(t *testing.T) {
 			name:     "every copy verifies",
 			extra:    []string{"--expect-no-referer", "403", "--concurrency", "3", "--batch-size", "2"},
 			wantCode: ExitOK,
-			want:     verify.Report{Flagged: 9, Checked: 9, OK: 9, Bytes: 70<<10 + 2048 + 100 + 10*4 + 4},
+			want:     verify.Report{Flagged: 9, Checked: 9, OK: 9, Bytes: 70<<10 + 2048 + 100 + 10*4 + 2 + 4},
 		},
 		{
 			name:  "tampered copies are mismatches",
@@ -165,7 +180,7 @@ func TestVerifyMinIO(t *testing.T) {
 				put(t, s, "a+b/c+d.gif", []byte("longer than ten bytes"))
 			},
 			wantCode:     ExitFailed,
-			want:         verify.Report{Flagged: 9, Checked: 9, OK: 7, Mismatched: 2, Bytes: 70<<10 + 2048 + 100 + 10*3 + 21 + 4},
+			want:         verify.Report{Flagged: 9, Checked: 9, OK: 7, Mismatched: 2, Bytes: 70<<10 + 2048 + 100 + 10*3 + 2 + 21 + 4},
 			wantProblems: []string{"a+b/c+d.gif mismatch", "photos/cat.jpg mismatch"},
 			wantText:     "content: the public copy's MD5",
 		},
@@ -178,7 +193,7 @@ func TestVerifyMinIO(t *testing.T) {
 				}
 			},
 			wantCode:     ExitFailed,
-			want:         verify.Report{Flagged: 9, Checked: 9, OK: 8, Mismatched: 1, Bytes: 70<<10 + 2048 + 100 + 10*3 + 4},
+			want:         verify.Report{Flagged: 9, Checked: 9, OK: 8, Mismatched: 1, Bytes: 70<<10 + 2048 + 100 + 10*3 + 2 + 4},
 			wantProblems: []string{"hash#tag.jpg mismatch"},
 			wantText:     "GET with the allowed Referer " + sitePage + " answered",
 		},
@@ -191,7 +206,7 @@ func TestVerifyMinIO(t *testing.T) {
 				}
 			},
 			wantCode: ExitOK,
-			want:     verify.Report{Flagged: 9, Checked: 9, OK: 8, NoLocalFile: 1, Bytes: 2048 + 100 + 10*4 + 4},
+			want:     verify.Report{Flagged: 9, Checked: 9, OK: 8, NoLocalFile: 1, Bytes: 2048 + 100 + 10*4 + 2 + 4},
 		},
 		{
 			// MinIO denies GETs without a Referer (see above), so expecting AWS's 200 fails

@@ -169,9 +169,15 @@ type Probe struct {
 	// Location is where a redirect pointed.
 	Location string `json:"location,omitempty"`
 	// ETag is the answer's ETag, without quotes.
-	ETag  string `json:"etag,omitempty"`
-	Bytes int64  `json:"bytes,omitempty"`
-	Error string `json:"error,omitempty"`
+	ETag string `json:"etag,omitempty"`
+	// ContentType is the Content-Type a 200 answer was served with.
+	ContentType string `json:"content_type,omitempty"`
+	Bytes       int64  `json:"bytes,omitempty"`
+	Error       string `json:"error,omitempty"`
+
+	// head is the start of a 200 answer's body (up to MagicBytes), when bodyRead.
+	head     []byte
+	bodyRead bool
 }
 
 // probeSpec is one GET to make and the status it must answer.
@@ -221,12 +227,26 @@ func (c *Checker) probe(ctx context.Context, t Target, spec probeSpec, local *Lo
 	if resp.StatusCode != spec.want {
 		return p, []string{statusProblem(p)}, nil
 	}
-	if resp.StatusCode != http.StatusOK || local == nil {
+	if resp.StatusCode != http.StatusOK {
+		return p, nil, nil
+	}
+	p.ContentType = resp.Header.Get("Content-Type")
+	head := &headWriter{}
+	if local == nil {
+		// Only the start, for the type check: there is nothing to compare the rest with.
+		if spec.name == ProbeAllowed {
+			if _, err := io.Copy(head, io.LimitReader(resp.Body, MagicBytes)); err != nil {
+				p.Error = err.Error()
+				return p, nil, fmt.Errorf("GET %s (%s): reading the body: %w", t.URL, spec.name, err)
+			}
+			p.head, p.bodyRead = head.b, true
+		}
 		return p, nil, nil
 	}
 	h := md5.New()
-	n, err := io.Copy(h, resp.Body)
+	n, err := io.Copy(io.MultiWriter(h, head), resp.Body)
 	p.Bytes = n
+	p.head, p.bodyRead = head.b, err == nil
 	if err != nil {
 		p.Error = err.Error()
 		return p, nil, fmt.Errorf("GET %s (%s): reading the body: %w", t.URL, spec.name, err)
@@ -234,6 +254,16 @@ func (c *Checker) probe(ctx context.Context, t Target, spec probeSpec, local *Lo
 	var sum [md5.Size]byte
 	h.Sum(sum[:0])
 	return p, compare(p, n, sum, local), nil
+}
+
+// headWriter keeps the first MagicBytes written to it.
+type headWriter struct{ b []byte }
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := MagicBytes - len(w.b); room > 0 {
+		w.b = append(w.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // compare lists how the served copy differs from the local file.

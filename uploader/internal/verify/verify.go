@@ -56,6 +56,9 @@ type Config struct {
 	Sample int
 	// Seed makes the sample reproducible; 0 picks one, which the report gives.
 	Seed uint64
+	// SkipTypeCheck skips the check that a copy served as a raster image type (JPEG, PNG,
+	// GIF, WebP, AVIF) starts with that type's magic number (see MagicProblem).
+	SkipTypeCheck bool
 	// Concurrency is how many records are checked at once.
 	Concurrency int
 	// BatchSize is how many records are read from the catalog at a time.
@@ -102,6 +105,10 @@ const (
 	OutcomeNoLocalFile = "no_local_file"
 	// OutcomeMismatch: a GET answered an unexpected status, or the copy differs.
 	OutcomeMismatch = "mismatch"
+	// OutcomeWrongType: every GET answered as expected and the copy is the local file's bytes
+	// (or there is none), but the copy is served as a raster image type its bytes are not:
+	// an upload that declared a type it is not.
+	OutcomeWrongType = "wrong_type"
 	// OutcomeInvalid: the record's path escapes the source, or its file is a symlink pointing
 	// outside it or not a regular file; nothing was fetched.
 	OutcomeInvalid = "invalid"
@@ -137,6 +144,7 @@ type Report struct {
 	OK          int64 `json:"ok"`
 	NoLocalFile int64 `json:"no_local_file"`
 	Mismatched  int64 `json:"mismatched"`
+	WrongType   int64 `json:"wrong_type"`
 	Invalid     int64 `json:"invalid"`
 	Failed      int64 `json:"failed"`
 	// Bytes is the total size of the public copies compared.
@@ -177,7 +185,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	// check runs on Each's goroutines; a check cut short by cancellation is not counted,
 	// since it says nothing about the copy.
 	check := func(rec catalog.Record) {
-		res := checkRecord(ctx, checker, probes, rec)
+		res := checkRecord(ctx, checker, probes, rec, !cfg.SkipTypeCheck)
 		if ctx.Err() != nil {
 			return
 		}
@@ -270,6 +278,8 @@ func (r *Report) add(res Result) {
 		r.NoLocalFile++
 	case OutcomeMismatch:
 		r.Mismatched++
+	case OutcomeWrongType:
+		r.WrongType++
 	case OutcomeInvalid:
 		r.Invalid++
 	default:
@@ -290,8 +300,9 @@ func (r *Report) add(res Result) {
 	}
 }
 
-// checkRecord resolves rec, reads its local file and makes the GETs.
-func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalog.Record) Result {
+// checkRecord resolves rec, reads its local file and makes the GETs; checkType checks the
+// magic number of the allowed GET's copy against its Content-Type.
+func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalog.Record, checkType bool) Result {
 	res := Result{ID: rec.ID, Path: rec.Path}
 	t, err := c.Target(rec)
 	if err != nil {
@@ -299,7 +310,10 @@ func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalo
 		return res
 	}
 	res.Key, res.URL = t.Key, t.URL
-	var local *LocalFile
+	var (
+		local       *LocalFile
+		typeProblem string
+	)
 	lf, err := c.ReadLocal(t)
 	switch {
 	case err == nil:
@@ -326,6 +340,9 @@ func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalo
 			return res
 		}
 		res.Problems = append(res.Problems, diffs...)
+		if checkType && spec.name == ProbeAllowed && p.bodyRead {
+			typeProblem = MagicProblem(p.ContentType, p.head)
+		}
 	}
 	// The ledger knows the size and time each file had when it was uploaded: a mismatch of a
 	// file that changed since is a stale copy, which the next migrate replaces.
@@ -336,6 +353,11 @@ func checkRecord(ctx context.Context, c *Checker, probes []probeSpec, rec catalo
 	switch {
 	case len(res.Problems) > 0:
 		res.Outcome = OutcomeMismatch
+		if typeProblem != "" {
+			res.Problems = append(res.Problems, typeProblem)
+		}
+	case typeProblem != "":
+		res.Outcome, res.Problems = OutcomeWrongType, []string{typeProblem}
 	case local == nil:
 		res.Outcome = OutcomeNoLocalFile
 	default:

@@ -45,6 +45,7 @@ type origin struct {
 type originConfig struct {
 	objects    map[string][]byte
 	etags      map[string]string // overrides the MD5 ETag
+	types      map[string]string // Content-Type of the objects (default: Go's sniffing)
 	allowEmpty bool
 	redirect   bool
 }
@@ -72,6 +73,9 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		etag = hex.EncodeToString(sum[:])
 	}
 	w.Header().Set("ETag", `"`+etag+`"`)
+	if ct, ok := o.types[strings.TrimPrefix(r.URL.Path, "/media/")]; ok {
+		w.Header().Set("Content-Type", ct)
+	}
 	w.Write(data)
 }
 
@@ -96,6 +100,12 @@ func tree(t *testing.T, files map[string]string) string {
 	}
 	return src
 }
+
+// pngHead is a PNG's signature; svgDoc an SVG with script.
+const (
+	pngHead = "\x89PNG\r\n\x1a\n"
+	svgDoc  = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
+)
 
 func testConfig(base, src string) Config {
 	return Config{
@@ -200,6 +210,60 @@ func TestRunOutcomes(t *testing.T) {
 			local:      map[string]string{},
 			want:       OutcomeNoLocalFile,
 			wantProbes: []int{200, 403, 200},
+		},
+		{
+			name:       "a PNG served as image/png",
+			origin:     originConfig{objects: map[string][]byte{name: []byte(pngHead + "rest")}, types: map[string]string{name: "image/png"}, allowEmpty: true},
+			local:      map[string]string{name: pngHead + "rest"},
+			want:       OutcomeOK,
+			wantProbes: []int{200, 403, 200},
+		},
+		{
+			name:        "an SVG served as image/png is the wrong type",
+			origin:      originConfig{objects: map[string][]byte{name: []byte(svgDoc)}, types: map[string]string{name: "image/png"}, allowEmpty: true},
+			local:       map[string]string{name: svgDoc},
+			want:        OutcomeWrongType,
+			wantProblem: "type: the public copy is served as image/png but its bytes start with 3C 73 76 67 20 78 6D 6C 6E 73 3D 22, not with the PNG signature 89 50 4E 47 0D 0A 1A 0A; they look like markup",
+			wantProbes:  []int{200, 403, 200},
+		},
+		{
+			name:        "a direct upload (no local file) of the wrong type",
+			origin:      originConfig{objects: map[string][]byte{name: []byte("GIF89a" + strings.Repeat("x", 200))}, types: map[string]string{name: "image/jpeg; charset=binary"}, allowEmpty: true},
+			local:       map[string]string{},
+			want:        OutcomeWrongType,
+			wantProblem: "type: the public copy is served as image/jpeg but its bytes start with 47 49 46 38 39 61 78 78 78 78 78 78, not with the JPEG signature FF D8 FF; they look like a GIF image",
+			wantProbes:  []int{200, 403, 200},
+		},
+		{
+			name:       "a direct upload (no local file) of the right type",
+			origin:     originConfig{objects: map[string][]byte{name: []byte(pngHead + strings.Repeat("x", 1000))}, types: map[string]string{name: "image/png"}, allowEmpty: true},
+			local:      map[string]string{},
+			want:       OutcomeNoLocalFile,
+			wantProbes: []int{200, 403, 200},
+		},
+		{
+			name:        "an empty copy served as image/webp",
+			origin:      originConfig{objects: map[string][]byte{name: {}}, types: map[string]string{name: "image/webp"}, allowEmpty: true},
+			local:       map[string]string{},
+			want:        OutcomeWrongType,
+			wantProblem: "type: the public copy is served as image/webp but its bytes are empty",
+			wantProbes:  []int{200, 403, 200},
+		},
+		{
+			name:       "the type check skipped",
+			origin:     originConfig{objects: map[string][]byte{name: []byte(svgDoc)}, types: map[string]string{name: "image/png"}, allowEmpty: true},
+			local:      map[string]string{name: svgDoc},
+			config:     func(c *Config) { c.SkipTypeCheck = true },
+			want:       OutcomeOK,
+			wantProbes: []int{200, 403, 200},
+		},
+		{
+			name:        "other bytes of the wrong type: a mismatch that names the type too",
+			origin:      originConfig{objects: map[string][]byte{name: []byte(svgDoc)}, types: map[string]string{name: "image/png"}, allowEmpty: true},
+			local:       map[string]string{name: pngHead},
+			want:        OutcomeMismatch,
+			wantProblem: "type: the public copy is served as image/png",
+			wantProbes:  []int{200, 403, 200},
 		},
 		{
 			name:        "a path escaping the source is invalid and not fetched",
