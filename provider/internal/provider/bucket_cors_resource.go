@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -190,23 +191,7 @@ func (r *bucketCORSResource) ValidateConfig(ctx context.Context, req resource.Va
 }
 
 func (r *bucketCORSResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var data bucketCORSResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := data.Timeouts.Create(ctx, bucketCORSCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp.Diagnostics.Append(r.put(ctx, &data, "Create")...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics, "Create")
 }
 
 func (r *bucketCORSResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -244,23 +229,7 @@ func (r *bucketCORSResource) Read(ctx context.Context, req resource.ReadRequest,
 }
 
 func (r *bucketCORSResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var data bucketCORSResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := data.Timeouts.Update(ctx, bucketCORSUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp.Diagnostics.Append(r.put(ctx, &data, "Update")...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics, "Update")
 }
 
 func (r *bucketCORSResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -296,6 +265,31 @@ func (r *bucketCORSResource) ImportState(ctx context.Context, req resource.Impor
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("bucket"), req.ID)...)
+}
+
+// apply is Create and Update, which do the same thing: read the plan, write the rule within the timeout, save it.
+func (r *bucketCORSResource) apply(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics, op string) {
+	var data bucketCORSResourceModel
+	diags.Append(plan.Get(ctx, &data)...)
+	if diags.HasError() {
+		return
+	}
+	timeoutFor, fallback := data.Timeouts.Update, bucketCORSUpdateTimeout
+	if op == "Create" {
+		timeoutFor, fallback = data.Timeouts.Create, bucketCORSCreateTimeout
+	}
+	timeout, d := timeoutFor(ctx, fallback)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	diags.Append(r.put(ctx, &data, op)...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(state.Set(ctx, &data)...)
 }
 
 // put writes the one rule the model describes.

@@ -325,3 +325,22 @@ func TestValidateOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestAccBucketCORSResource_minIO fails with an error that says what to do instead: MinIO has no bucket CORS,
+// only its server-wide MINIO_API_CORS_ALLOW_ORIGIN.
+func TestAccBucketCORSResource_minIO(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMinIO(t)
+	admin := adminS3(t, m)
+	const bucket = "cors-minio"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig:   func() { createTestBucket(t, admin, bucket) },
+			Config:      testAccBucketCORSConfig(testAccMinIOConfig(m), bucket, `  allowed_origins = ["https://www.example.com"]`),
+			ExpectError: phrase("MINIO_API_CORS_ALLOW_ORIGIN"),
+		}},
+	})
+}
