@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh is `make demo`: the whole job on loopback. It builds the provider and the uploader, starts moto (S3, IAM
 # and STS), applies examples/quickstart with the freshly built provider, migrates a generated media tree and its
-# SQLite table, shows the report and a few public URLs, then runs the uploader again to show there is nothing left.
+# SQLite table, shows the report and a few public URLs, then runs the uploader again to show there is nothing left,
+# and ends with a direct upload: uploader serve-signer signs a form and curl posts a PNG with it to the bucket.
 # Everything lives in .demo/; `make demo-clean` (or `bash .ci/demo.sh clean`) stops the engine and removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ demo=$root/.demo
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 stop_engine() {
+  if [ -f "$demo/signer.pid" ]; then
+    kill "$(cat "$demo/signer.pid")" 2>/dev/null || true
+    rm -f "$demo/signer.pid"
+  fi
   if [ -f "$demo/moto.pid" ]; then
     kill "$(cat "$demo/moto.pid")" 2>/dev/null || true
     rm -f "$demo/moto.pid"
@@ -137,5 +142,43 @@ step "Second run: nothing left to do"
 set +e; migrate 2; code=$?; set -e
 echo "exit code $code"
 echo "report: $(cat "$demo/report-2.json")"
+
+step "Direct upload, no browser: uploader serve-signer signs a form, curl posts it straight to the bucket"
+# The site's back end would call /sign after its own login check; the browser would post the form with fetch.
+(cd "$demo/tf" && terraform output -json) >"$demo/tf-output.json"
+chmod 600 "$demo/tf-output.json"
+token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+signer="http://127.0.0.1:$sport"
+UPLOADER_SIGNER_TOKEN=$token "$demo/bin/uploader" serve-signer --tf-output "$demo/tf-output.json" \
+  --key-prefix media/incoming/ --max-bytes 1MiB --listen "127.0.0.1:$sport" >"$demo/signer.log" 2>&1 &
+echo $! >"$demo/signer.pid"
+for _ in $(seq 100); do curl -s -o /dev/null "$signer/sign" && break; sleep 0.1; done
+echo "serve-signer at $signer (log: .demo/signer.log), bearer token in UPLOADER_SIGNER_TOKEN"
+photo="$demo/media/users/3/photo-1.png"
+size=$(wc -c <"$photo")
+code=$(curl -s -o "$demo/refused.json" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"content_type":"image/svg+xml","size":100}' "$signer/sign")
+echo "POST /sign for an SVG -> HTTP $code $(cat "$demo/refused.json")"
+curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "{\"content_type\":\"image/png\",\"size\":$size}" "$signer/sign" >"$demo/form.json"
+python3 - "$demo/form.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))
+print("POST /sign for a PNG -> a form for key", f["key"], "until", f["expires"])
+print("  fields:", ", ".join(sorted(f["fields"])))
+PY
+# One -F per field, in the form's order, then the file last.
+mapfile -d '' fields < <(python3 -c 'import json,sys; [sys.stdout.write("-F\0%s=%s\0" % kv) for kv in json.load(open(sys.argv[1]))["fields"].items()]' "$demo/form.json")
+url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$demo/form.json")
+key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$demo/form.json")
+code=$(curl -s -o "$demo/answer.xml" -w '%{http_code}' "${fields[@]}" -F "file=@$photo;type=image/png" "$url")
+if [ "$code" != 201 ]; then
+  echo "demo: the bucket refused the form (HTTP $code): $(cat "$demo/answer.xml")" >&2
+  exit 1
+fi
+echo "curl -F ... $url -> HTTP 201 Created"
+ctype=$(curl -s -o /dev/null -w '%{content_type}' "${base}$key")
+echo "  ${base}$key is served as $ctype"
 
 step "Done. Terraform state and files are in .demo/; make demo-clean removes them."

@@ -77,6 +77,13 @@ if ! PATH="$PATH:/usr/sbin" command -v mariadbd >/dev/null 2>&1 && [ "$(id -u)" 
   apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null
 fi
 
+# Debian's chromium for the browser tests: chromedp talks to it directly, so no driver is needed.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ "${CI:-}" = "true" ]; then
+  echo "engines: installing chromium (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 # Lint and release tools, pinned, like the engines. Locally they are built on demand by the make targets.
 if [ "${CI:-}" = "true" ] || [ "${STATICMEDIA_TOOLS:-}" = 1 ]; then
   go_install golangci-lint "$GOLANGCI_LINT_MODULE" "$GOLANGCI_LINT_VERSION"
@@ -95,9 +102,11 @@ need moto_server "pip install 'moto[server]'"
 need initdb "apt-get install postgresql-$POSTGRES_MAJOR and put /usr/lib/postgresql/$POSTGRES_MAJOR/bin on PATH"
 need postgres "apt-get install postgresql-$POSTGRES_MAJOR and put /usr/lib/postgresql/$POSTGRES_MAJOR/bin on PATH"
 PATH="$PATH:/usr/sbin" need mariadbd "apt-get install mariadb-server"
+need chromium "apt-get install chromium"
 if [ "$missing" = 1 ] && [ "${CI:-}" = "true" ]; then
   echo "engines: missing engines; CI cannot run the tests" >&2
   exit 1
 fi
 echo "engines: minio=$(readlink "$bin/minio") tofu=$(readlink "$bin/tofu") terraform=$(command -v terraform || echo none)" \
-  "moto_server=$(command -v moto_server || echo none) postgres=$(command -v postgres || echo none)"
+  "moto_server=$(command -v moto_server || echo none) postgres=$(command -v postgres || echo none)" \
+  "chromium=$(command -v chromium || echo none)"

@@ -16,11 +16,12 @@ type MinIO struct {
 }
 
 // StartMinIO starts a new MinIO server with fresh random root credentials and an empty data
-// directory; t.Cleanup kills it.
-func StartMinIO(t testing.TB) *MinIO {
+// directory; t.Cleanup kills it. env adds server settings, such as MINIO_API_CORS_ALLOW_ORIGIN=ORIGIN
+// (MinIO's CORS is this one server-wide setting: it ignores bucket CORS).
+func StartMinIO(t testing.TB, env ...string) *MinIO {
 	t.Helper()
 	bin := Require(t, "minio", MinIOInstallHint)
-	m, err := engine.StartMinIO(context.Background(), engine.MinIOOptions{Bin: bin})
+	m, err := engine.StartMinIO(context.Background(), engine.MinIOOptions{Bin: bin, Env: env})
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}

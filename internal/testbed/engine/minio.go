@@ -24,6 +24,9 @@ type MinIOOptions struct {
 	Dir     string   // where its temporary directory goes; "" means os.TempDir()
 	Buckets []string // created once the server is ready
 	LogFile string   // appended with the server's output when not ""
+	// Env adds server settings after the engine's own, such as MINIO_API_CORS_ALLOW_ORIGIN=ORIGIN
+	// (MinIO's CORS is this one server-wide setting: it ignores bucket CORS).
+	Env []string
 }
 
 // MinIO is a single-drive MinIO server on 127.0.0.1, reached with its root credentials.
@@ -35,6 +38,7 @@ type MinIO struct {
 
 	dir  string
 	log  *os.File
+	env  []string
 	proc *proc.Process
 }
 
@@ -56,7 +60,7 @@ func StartMinIO(ctx context.Context, o MinIOOptions) (*MinIO, error) {
 	if err != nil {
 		return nil, fmt.Errorf("minio: %w", err)
 	}
-	m := &MinIO{Region: "us-east-1", RootUser: "testbed-" + user, RootPassword: password}
+	m := &MinIO{Region: "us-east-1", RootUser: "testbed-" + user, RootPassword: password, env: o.Env}
 	if m.dir, err = os.MkdirTemp(o.Dir, "testbed-minio-"); err != nil {
 		return nil, fmt.Errorf("minio: temporary directory: %w", err)
 	}
@@ -120,6 +124,7 @@ func (m *MinIO) start(ctx context.Context, bin string, port, consolePort int) (e
 		"MINIO_UPDATE=off",
 		"MINIO_CALLHOME_ENABLE=off",
 	)
+	cmd.Env = append(cmd.Env, m.env...)
 	p, err := proc.Start("minio", cmd, logWriter(m.log))
 	if err != nil {
 		return false, err

@@ -363,6 +363,7 @@ func (p *staticmediaProvider) Resources(_ context.Context) []func() resource.Res
 	return []func() resource.Resource{
 		// One line per resource; each lives in its own <name>_resource.go.
 		NewRefererPolicyResource,
+		NewBucketCORSResource,
 		NewBucketResource,
 		NewUploadUserResource,
 		NewUploadAccessKeyResource,
