@@ -191,9 +191,9 @@ type Signer struct {
 	// credentials is the client's provider, to renew a cached session that would end before a
 	// form (nil when the client has none).
 	credentials aws.CredentialsProvider
-	cfg     Config
-	now     func() time.Time
-	random  io.Reader
+	cfg         Config
+	now         func() time.Time
+	random      io.Reader
 }
 
 // New returns a signer that signs with client's credentials, region and endpoint (a path-style
