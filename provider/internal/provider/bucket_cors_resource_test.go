@@ -344,3 +344,29 @@ func TestAccBucketCORSResource_minIO(t *testing.T) {
 		}},
 	})
 }
+
+// TestValidateOriginAsSent refuses origins a browser never sends, which S3 (comparing strings)
+// would never match: the rule would be applied and every upload's answer unreadable.
+func TestValidateOriginAsSent(t *testing.T) {
+	t.Parallel()
+	for origin, want := range map[string]string{
+		"https://www.example.com:":      "empty port",
+		"https://www.example.com:443":   "write https://www.example.com",
+		"http://www.example.com:80":     "write http://www.example.com",
+		"http://127.0.0.1:08080":        "write http://127.0.0.1:8080",
+		"http://127.0.0.1:0":            "port",
+		"http://127.0.0.1:65536":        "port",
+		"https://bücher.example":        "punycode",
+		"http://[0:0:0:0:0:0:0:1]:8080": "write http://[::1]:8080",
+	} {
+		err := validateOrigin(origin)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validateOrigin(%q) = %v, want an error with %q", origin, err, want)
+		}
+	}
+	for _, origin := range []string{"https://www.example.com:8443", "http://127.0.0.1:8080", "http://[::1]", "https://xn--bcher-kva.example"} {
+		if err := validateOrigin(origin); err != nil {
+			t.Errorf("validateOrigin(%q) = %v, want ok", origin, err)
+		}
+	}
+}
