@@ -29,6 +29,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -121,7 +123,27 @@ func (c Config) Validate() error {
 	case len(c.KeyPrefix) > 1024-2*randomBytes-len(".webp"):
 		return &ConfigError{Setting: "key_prefix", Problem: fmt.Sprintf("%d bytes leaves no room for a name in a 1024-byte S3 key", len(c.KeyPrefix))}
 	}
-	return nil
+	return validateKeyPrefix(c.KeyPrefix)
+}
+
+// validateKeyPrefix refuses a prefix that would put into the key what the signer does not
+// choose, or that no identity's key_prefix grant matches.
+func validateKeyPrefix(p string) error {
+	problem := ""
+	switch {
+	case strings.Contains(p, "${filename}"):
+		// S3 replaces ${filename} in the key field with the name of the file the browser sends.
+		problem = fmt.Sprintf("%q contains ${filename}, which S3 replaces with the name of the browser's file: the signer chooses the whole key; use a literal prefix such as incoming/", p)
+	case strings.HasPrefix(p, "/"):
+		problem = fmt.Sprintf("%q starts with \"/\": S3 keys have no leading slash, write %q", p, strings.TrimLeft(p, "/"))
+	case !utf8.ValidString(p):
+		problem = fmt.Sprintf("%q is not valid UTF-8", p)
+	case strings.ContainsFunc(p, unicode.IsControl):
+		problem = fmt.Sprintf("%q contains a control character", p)
+	default:
+		return nil
+	}
+	return &ConfigError{Setting: "key_prefix", Problem: problem}
 }
 
 // ConfigError is a setting of Config that cannot work.

@@ -364,3 +364,28 @@ func TestSignSessionExpiresFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigKeyPrefix refuses prefixes that would put into the key what the signer does not
+// choose: ${filename}, which S3 replaces with the name of the browser's file, a leading slash
+// (no identity's key_prefix grant matches it), control characters and invalid UTF-8.
+func TestConfigKeyPrefix(t *testing.T) {
+	t.Parallel()
+	for prefix, want := range map[string]string{
+		"incoming/${filename}/": "${filename}",
+		"${filename}":           "${filename}",
+		"/incoming/":            `write "incoming/"`,
+		"incoming/\n":           "control character",
+		"incoming/\xff/":        "UTF-8",
+	} {
+		err := Config{Bucket: "media", KeyPrefix: prefix}.Validate()
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Setting != "key_prefix" || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate(key prefix %q) = %v, want a key_prefix error with %q", prefix, err, want)
+		}
+	}
+	for _, prefix := range []string{"", "incoming/", "site/incoming/", "incoming-", "uploads/2026/"} {
+		if err := (Config{Bucket: "media", KeyPrefix: prefix}).Validate(); err != nil {
+			t.Errorf("Validate(key prefix %q) = %v, want ok", prefix, err)
+		}
+	}
+}
