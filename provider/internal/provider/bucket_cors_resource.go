@@ -183,9 +183,12 @@ func (r *bucketCORSResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() || data.ExposeHeaders.IsNull() || data.ExposeHeaders.IsUnknown() {
 		return
 	}
-	var expose []string
+	// An element known only at apply may be ETag: the check waits for it (validation runs again then).
+	var expose []types.String
 	resp.Diagnostics.Append(data.ExposeHeaders.ElementsAs(ctx, &expose, false)...)
-	if resp.Diagnostics.HasError() || slices.ContainsFunc(expose, func(h string) bool { return strings.EqualFold(h, "ETag") }) {
+	if resp.Diagnostics.HasError() || slices.ContainsFunc(expose, func(h types.String) bool {
+		return h.IsUnknown() || strings.EqualFold(h.ValueString(), "ETag")
+	}) {
 		return
 	}
 	resp.Diagnostics.AddAttributeError(path.Root("expose_headers"), "ETag Not Exposed",

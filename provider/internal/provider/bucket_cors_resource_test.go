@@ -370,3 +370,51 @@ func TestValidateOriginAsSent(t *testing.T) {
 		}
 	}
 }
+
+// TestAccBucketCORSResource_unknownExposeHeader plans a set of exposed headers with an element known only at
+// apply: whether ETag is among them cannot be told yet, so validation must not fail (it is checked again at apply,
+// when every value is known).
+func TestAccBucketCORSResource_unknownExposeHeader(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `resource "terraform_data" "header" {
+  input = "ETag"
+}
+` + testAccBucketCORSConfig(testAccMotoConfig(m), "cors-unknown", `  allowed_origins = ["https://www.example.com"]
+  expose_headers  = [terraform_data.header.output, "x-amz-version-id"]`),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+}
+
+// TestAccBucketCORSResource_unknownExposeHeaderNoETag: the exposed headers known only at apply still must
+// include ETag; the apply refuses them before writing.
+func TestAccBucketCORSResource_unknownExposeHeaderNoETag(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	admin := adminS3(t, m)
+	const bucket = "cors-unknown-noetag"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() { createTestBucket(t, admin, bucket) },
+			Config: `resource "terraform_data" "header" {
+  input = "x-amz-version-id"
+}
+` + testAccBucketCORSConfig(testAccMotoConfig(m), bucket, `  allowed_origins = ["https://www.example.com"]
+  expose_headers  = [terraform_data.header.output]`),
+			ExpectError: phrase("must include \"ETag\""),
+		}},
+	})
+	if _, err := getBucketCORS(context.Background(), admin, bucket); err == nil {
+		t.Error("a rule without ETag was written")
+	}
+}
