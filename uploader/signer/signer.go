@@ -288,7 +288,7 @@ func (s *Signer) Sign(ctx context.Context, req Request) (Form, error) {
 	}
 	key := s.cfg.KeyPrefix + hex.EncodeToString(name) + contentTypes[ct]
 	signed := s.now().UTC().Truncate(time.Second)
-	expires := signed.Add(s.cfg.Expires)
+	expires := signed.Add(s.cfg.Expires).Truncate(time.Second) // the policy's expiration has whole seconds
 	if err := s.renewShortSession(ctx, expires); err != nil {
 		return Form{}, err
 	}

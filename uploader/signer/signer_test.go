@@ -389,3 +389,15 @@ func TestConfigKeyPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestSignFractionalExpires: the policy's expiration has whole seconds, so a form whose validity has a
+// fraction of a second must say the same time as its policy.
+func TestSignFractionalExpires(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Bucket: "media", KeyPrefix: "incoming/", MaxBytes: DefaultMaxBytes, Expires: 90*time.Second + 500*time.Millisecond}
+	form, err := fixedSigner(t, testClient(t, "", ""), cfg).Sign(context.Background(), Request{ContentType: "image/gif"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, cfg, form)
+}
