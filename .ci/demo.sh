@@ -157,10 +157,12 @@ for _ in $(seq 100); do curl -s -o /dev/null "$signer/sign" && break; sleep 0.1;
 echo "serve-signer at $signer (log: .demo/signer.log), bearer token in UPLOADER_SIGNER_TOKEN"
 photo="$demo/media/users/3/photo-1.png"
 size=$(wc -c <"$photo")
-code=$(curl -s -o "$demo/refused.json" -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+# The token reaches curl on stdin (printf is a builtin), never on a command line the process list shows.
+auth() { printf 'Authorization: Bearer %s\n' "$token"; }
+code=$(auth | curl -s -o "$demo/refused.json" -w '%{http_code}' -H @- -H 'Content-Type: application/json' \
   -d '{"content_type":"image/svg+xml","size":100}' "$signer/sign")
 echo "POST /sign for an SVG -> HTTP $code $(cat "$demo/refused.json")"
-curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+auth | curl -fsS -H @- -H 'Content-Type: application/json' \
   -d "{\"content_type\":\"image/png\",\"size\":$size}" "$signer/sign" >"$demo/form.json"
 python3 - "$demo/form.json" <<'PY'
 import json, sys

@@ -11,7 +11,8 @@
 //   - a content-length-range of 1 byte to the configured maximum;
 //   - success_action_status 201, so the answer carries the ETag in its XML body (and engines
 //     such as Ceph and R2 send their CORS headers with it);
-//   - an expiry of a few minutes at most.
+//   - an expiry of a few minutes at most, and no later than the end of the signing credentials'
+//     session (a cached session that would end first is renewed).
 //
 // The form is signed by aws-sdk-go-v2's own s3.PresignClient.PresignPostObject with the
 // credentials of the client passed to New: give it an identity that may only put objects under
@@ -28,6 +29,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -120,7 +123,27 @@ func (c Config) Validate() error {
 	case len(c.KeyPrefix) > 1024-2*randomBytes-len(".webp"):
 		return &ConfigError{Setting: "key_prefix", Problem: fmt.Sprintf("%d bytes leaves no room for a name in a 1024-byte S3 key", len(c.KeyPrefix))}
 	}
-	return nil
+	return validateKeyPrefix(c.KeyPrefix)
+}
+
+// validateKeyPrefix refuses a prefix that would put into the key what the signer does not
+// choose, or that no identity's key_prefix grant matches.
+func validateKeyPrefix(p string) error {
+	problem := ""
+	switch {
+	case strings.Contains(p, "${filename}"):
+		// S3 replaces ${filename} in the key field with the name of the file the browser sends.
+		problem = fmt.Sprintf("%q contains ${filename}, which S3 replaces with the name of the browser's file: the signer chooses the whole key; use a literal prefix such as incoming/", p)
+	case strings.HasPrefix(p, "/"):
+		problem = fmt.Sprintf("%q starts with \"/\": S3 keys have no leading slash, write %q", p, strings.TrimLeft(p, "/"))
+	case !utf8.ValidString(p):
+		problem = fmt.Sprintf("%q is not valid UTF-8", p)
+	case strings.ContainsFunc(p, unicode.IsControl):
+		problem = fmt.Sprintf("%q contains a control character", p)
+	default:
+		return nil
+	}
+	return &ConfigError{Setting: "key_prefix", Problem: problem}
 }
 
 // ConfigError is a setting of Config that cannot work.
@@ -187,9 +210,12 @@ func WithRandom(r io.Reader) Option { return func(s *Signer) { s.random = r } }
 // Signer signs forms. It is safe for concurrent use.
 type Signer struct {
 	presign *s3.PresignClient
-	cfg     Config
-	now     func() time.Time
-	random  io.Reader
+	// credentials is the client's provider, to renew a cached session that would end before a
+	// form (nil when the client has none).
+	credentials aws.CredentialsProvider
+	cfg         Config
+	now         func() time.Time
+	random      io.Reader
 }
 
 // New returns a signer that signs with client's credentials, region and endpoint (a path-style
@@ -201,7 +227,7 @@ func New(client *s3.Client, cfg Config, opts ...Option) (*Signer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Signer{presign: s3.NewPresignClient(client), cfg: cfg.withDefaults(), now: time.Now, random: rand.Reader}
+	s := &Signer{presign: s3.NewPresignClient(client), credentials: client.Options().Credentials, cfg: cfg.withDefaults(), now: time.Now, random: rand.Reader}
 	for _, o := range opts {
 		o(s)
 	}
@@ -262,7 +288,10 @@ func (s *Signer) Sign(ctx context.Context, req Request) (Form, error) {
 	}
 	key := s.cfg.KeyPrefix + hex.EncodeToString(name) + contentTypes[ct]
 	signed := s.now().UTC().Truncate(time.Second)
-	expires := signed.Add(s.cfg.Expires)
+	expires := signed.Add(s.cfg.Expires).Truncate(time.Second) // the policy's expiration has whole seconds
+	if err := s.renewShortSession(ctx, expires); err != nil {
+		return Form{}, err
+	}
 	// Every field the form sends has its condition (S3 refuses fields the policy does not
 	// name), and every condition is exact but the size's range.
 	conditions := []any{
@@ -271,11 +300,13 @@ func (s *Signer) Sign(ctx context.Context, req Request) (Form, error) {
 		map[string]string{"success_action_status": SuccessStatus},
 		[]any{"content-length-range", 1, s.cfg.MaxBytes},
 	}
+	presigner := &clockPresigner{signed: signed, expires: expires}
 	out, err := s.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = s.cfg.Expires
 			o.Conditions = conditions
-			o.PostPresigner = clockPresigner{next: o.PostPresigner, signed: signed, expires: expires}
+			presigner.next = o.PostPresigner
+			o.PostPresigner = presigner
 		})
 	if err != nil {
 		return Form{}, fmt.Errorf("signing the form for %s: %w", key, err)
@@ -286,18 +317,48 @@ func (s *Signer) Sign(ctx context.Context, req Request) (Form, error) {
 	}
 	fields["Content-Type"] = ct
 	fields["success_action_status"] = SuccessStatus
-	return Form{URL: out.URL, Fields: fields, Key: key, Expires: expires}, nil
+	return Form{URL: out.URL, Fields: fields, Key: key, Expires: presigner.expires}, nil
+}
+
+// renewShortSession makes a credentials cache whose session ends before expires fetch a new
+// one: S3 refuses a form once its session token has expired, whatever the policy says, and the
+// cache renews a session only when it is about to end (awsconfig's web identity renews 5
+// minutes ahead; a form may last 15).
+func (s *Signer) renewShortSession(ctx context.Context, expires time.Time) error {
+	cache, ok := s.credentials.(*aws.CredentialsCache)
+	if !ok {
+		return nil
+	}
+	creds, err := cache.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("retrieving the signing credentials: %w", err)
+	}
+	if creds.CanExpire && creds.Expires.Before(expires) {
+		cache.Invalidate() // the presigner retrieves a new session
+	}
+	return nil
 }
 
 // clockPresigner is the SDK's presigner with the signing and expiry times of the Signer's
-// clock: the SDK takes them from its own package-level clock, which a test cannot set.
+// clock: the SDK takes them from its own package-level clock, which a test cannot set. A form
+// ends no later than the session of the credentials it is signed with; expires is then the
+// session's end.
 type clockPresigner struct {
 	next            s3.PresignPost
 	signed, expires time.Time
 }
 
-func (p clockPresigner) PresignPost(creds aws.Credentials, bucket, key, region, service string, _ time.Time,
+func (p *clockPresigner) PresignPost(creds aws.Credentials, bucket, key, region, service string, _ time.Time,
 	conditions []any, _ time.Time, optFns ...func(*v4.SignerOptions),
 ) (map[string]string, error) {
+	if creds.CanExpire && creds.Expires.Before(p.expires) {
+		ends := creds.Expires.UTC().Truncate(time.Second)
+		if !ends.After(p.signed) {
+			return nil, fmt.Errorf("the signing credentials (access key %s) expired at %s: a form signed with them would be refused; "+
+				"check that their source (the role's session, the instance's or the container's credentials) can be renewed",
+				creds.AccessKeyID, creds.Expires.UTC().Format(time.RFC3339))
+		}
+		p.expires = ends
+	}
 	return p.next.PresignPost(creds, bucket, key, region, service, p.signed, conditions, p.expires, optFns...)
 }

@@ -295,3 +295,109 @@ func TestContentTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestSignSessionExpiresFirst: a form signed with role credentials is only as good as the
+// session: S3 refuses it once the session token has expired, whatever the policy says. A cache
+// holding a session that ends before the form would is renewed first; a session that cannot
+// be renewed past the form's end shortens the form, so Form.Expires stays true.
+func TestSignSessionExpiresFirst(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC().Truncate(time.Second)
+	session := func(id string, ends time.Time) aws.Credentials {
+		return aws.Credentials{AccessKeyID: id, SecretAccessKey: "secret-" + id, SessionToken: "token-" + id, CanExpire: true, Expires: ends}
+	}
+	newSigner := func(t *testing.T, provider aws.CredentialsProvider) *Signer {
+		t.Helper()
+		client := s3.New(s3.Options{Region: "eu-west-1", Credentials: provider})
+		s, err := New(client, Config{Bucket: "media", KeyPrefix: "incoming/", Expires: 5 * time.Minute}, WithClock(func() time.Time { return now }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	cfg := Config{Bucket: "media", KeyPrefix: "incoming/", MaxBytes: DefaultMaxBytes}
+
+	t.Run("cached_session_renewed", func(t *testing.T) {
+		calls := 0
+		cache := aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			calls++
+			if calls == 1 {
+				return session("ASIAOLD", now.Add(2*time.Minute)), nil // the cache's window does not cover the form
+			}
+			return session("ASIANEW", now.Add(time.Hour)), nil
+		}))
+		if _, err := cache.Retrieve(context.Background()); err != nil { // the short session is cached
+			t.Fatal(err)
+		}
+		form, err := newSigner(t, cache).Sign(context.Background(), Request{ContentType: "image/png"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, cfg, form)
+		if !form.Expires.Equal(now.Add(5*time.Minute)) || !strings.HasPrefix(form.Fields["X-Amz-Credential"], "ASIANEW/") ||
+			form.Fields["X-Amz-Security-Token"] != "token-ASIANEW" {
+			t.Errorf("form expires %s with credential %s, token %s; want %s with the renewed session ASIANEW",
+				form.Expires, form.Fields["X-Amz-Credential"], form.Fields["X-Amz-Security-Token"], now.Add(5*time.Minute))
+		}
+	})
+
+	t.Run("session_cannot_outlive", func(t *testing.T) {
+		ends := now.Add(2 * time.Minute)
+		form, err := newSigner(t, aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return session("ASIASHORT", ends), nil
+		})).Sign(context.Background(), Request{ContentType: "image/png"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, cfg, form)
+		if !form.Expires.Equal(ends) {
+			t.Errorf("form expires %s, after its session ends at %s", form.Expires, ends)
+		}
+	})
+
+	t.Run("session_over", func(t *testing.T) {
+		_, err := newSigner(t, aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return session("ASIAGONE", now.Add(-time.Second)), nil
+		})).Sign(context.Background(), Request{ContentType: "image/png"})
+		if err == nil || !strings.Contains(err.Error(), "expired") {
+			t.Fatalf("Sign with an expired session: %v, want an error saying the credentials expired", err)
+		}
+	})
+}
+
+// TestConfigKeyPrefix refuses prefixes that would put into the key what the signer does not
+// choose: ${filename}, which S3 replaces with the name of the browser's file, a leading slash
+// (no identity's key_prefix grant matches it), control characters and invalid UTF-8.
+func TestConfigKeyPrefix(t *testing.T) {
+	t.Parallel()
+	for prefix, want := range map[string]string{
+		"incoming/${filename}/": "${filename}",
+		"${filename}":           "${filename}",
+		"/incoming/":            `write "incoming/"`,
+		"incoming/\n":           "control character",
+		"incoming/\xff/":        "UTF-8",
+	} {
+		err := Config{Bucket: "media", KeyPrefix: prefix}.Validate()
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Setting != "key_prefix" || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate(key prefix %q) = %v, want a key_prefix error with %q", prefix, err, want)
+		}
+	}
+	for _, prefix := range []string{"", "incoming/", "site/incoming/", "incoming-", "uploads/2026/"} {
+		if err := (Config{Bucket: "media", KeyPrefix: prefix}).Validate(); err != nil {
+			t.Errorf("Validate(key prefix %q) = %v, want ok", prefix, err)
+		}
+	}
+}
+
+// TestSignFractionalExpires: the policy's expiration has whole seconds, so a form whose validity has a
+// fraction of a second must say the same time as its policy.
+func TestSignFractionalExpires(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Bucket: "media", KeyPrefix: "incoming/", MaxBytes: DefaultMaxBytes, Expires: 90*time.Second + 500*time.Millisecond}
+	form, err := fixedSigner(t, testClient(t, "", ""), cfg).Sign(context.Background(), Request{ContentType: "image/gif"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, cfg, form)
+}

@@ -3,10 +3,13 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -111,7 +114,7 @@ func (r *bucketCORSResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"allowed_origins": schema.SetAttribute{
 				MarkdownDescription: "The origins of the pages that upload, exactly as a browser sends them in `Origin`: " +
 					"`https://www.example.com`, or with a port, `http://127.0.0.1:8080`. Scheme and host in lower case, no " +
-					"path, no trailing `/`. Wildcards, `*` alone included, are refused: the site's origins are known, and " +
+					"path, no trailing `/`, no default port (`:443`, `:80`), an internationalized host in its punycode form. Wildcards, `*` alone included, are refused: the site's origins are known, and " +
 					"`*` would let every page on the web read the answers to uploads made with a form it got hold of.",
 				ElementType: types.StringType,
 				Required:    true,
@@ -180,9 +183,12 @@ func (r *bucketCORSResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() || data.ExposeHeaders.IsNull() || data.ExposeHeaders.IsUnknown() {
 		return
 	}
-	var expose []string
+	// An element known only at apply may be ETag: the check waits for it (validation runs again then).
+	var expose []types.String
 	resp.Diagnostics.Append(data.ExposeHeaders.ElementsAs(ctx, &expose, false)...)
-	if resp.Diagnostics.HasError() || slices.ContainsFunc(expose, func(h string) bool { return strings.EqualFold(h, "ETag") }) {
+	if resp.Diagnostics.HasError() || slices.ContainsFunc(expose, func(h types.String) bool {
+		return h.IsUnknown() || strings.EqualFold(h.ValueString(), "ETag")
+	}) {
 		return
 	}
 	resp.Diagnostics.AddAttributeError(path.Root("expose_headers"), "ETag Not Exposed",
@@ -419,8 +425,38 @@ func validateOrigin(origin string) error {
 	if origin != strings.ToLower(origin) {
 		return fmt.Errorf("%q has upper-case letters; browsers send origins in lower case (write %s)", origin, strings.ToLower(origin))
 	}
-	if port := u.Port(); port != "" && strings.HasSuffix(u.Host, ":") {
-		return fmt.Errorf("%q has an empty port", origin)
+	// S3 compares the Origin header with each allowed origin as strings, so an origin must be
+	// written as browsers serialize it, or no browser's request ever matches it.
+	host, port := u.Hostname(), u.Port()
+	if port == "" && strings.HasSuffix(u.Host, ":") {
+		return fmt.Errorf("%q has an empty port; write %s://%s", origin, u.Scheme, strings.TrimSuffix(u.Host, ":"))
+	}
+	hostPart := u.Host
+	if port != "" {
+		hostPart = strings.TrimSuffix(u.Host, ":"+port)
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		switch {
+		case err != nil || n < 1 || n > 65535:
+			return fmt.Errorf("%q: the port must be between 1 and 65535", origin)
+		case n == 443 && u.Scheme == "https" || n == 80 && u.Scheme == "http":
+			return fmt.Errorf("%q names the scheme's default port, which browsers leave out of Origin: write %s://%s", origin, u.Scheme, hostPart)
+		case strconv.Itoa(n) != port:
+			return fmt.Errorf("%q: browsers send the port without leading zeros: write %s://%s:%d", origin, u.Scheme, hostPart, n)
+		}
+	}
+	if strings.ContainsFunc(host, func(r rune) bool { return r > unicode.MaxASCII }) {
+		return fmt.Errorf("%q: browsers send an internationalized host in its ASCII (punycode, xn--...) form: write that form", origin)
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		if a, err := netip.ParseAddr(host); err == nil && !a.Is4In6() && a.Zone() == "" && a.String() != host {
+			canonical := "[" + a.String() + "]"
+			if port != "" {
+				canonical += ":" + port
+			}
+			return fmt.Errorf("%q: browsers send IPv6 addresses in their shortest form: write %s://%s", origin, u.Scheme, canonical)
+		}
 	}
 	return nil
 }

@@ -344,3 +344,77 @@ func TestAccBucketCORSResource_minIO(t *testing.T) {
 		}},
 	})
 }
+
+// TestValidateOriginAsSent refuses origins a browser never sends, which S3 (comparing strings)
+// would never match: the rule would be applied and every upload's answer unreadable.
+func TestValidateOriginAsSent(t *testing.T) {
+	t.Parallel()
+	for origin, want := range map[string]string{
+		"https://www.example.com:":      "empty port",
+		"https://www.example.com:443":   "write https://www.example.com",
+		"http://www.example.com:80":     "write http://www.example.com",
+		"http://127.0.0.1:08080":        "write http://127.0.0.1:8080",
+		"http://127.0.0.1:0":            "port",
+		"http://127.0.0.1:65536":        "port",
+		"https://bücher.example":        "punycode",
+		"http://[0:0:0:0:0:0:0:1]:8080": "write http://[::1]:8080",
+	} {
+		err := validateOrigin(origin)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validateOrigin(%q) = %v, want an error with %q", origin, err, want)
+		}
+	}
+	for _, origin := range []string{"https://www.example.com:8443", "http://127.0.0.1:8080", "http://[::1]", "https://xn--bcher-kva.example"} {
+		if err := validateOrigin(origin); err != nil {
+			t.Errorf("validateOrigin(%q) = %v, want ok", origin, err)
+		}
+	}
+}
+
+// TestAccBucketCORSResource_unknownExposeHeader plans a set of exposed headers with an element known only at
+// apply: whether ETag is among them cannot be told yet, so validation must not fail (it is checked again at apply,
+// when every value is known).
+func TestAccBucketCORSResource_unknownExposeHeader(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `resource "terraform_data" "header" {
+  input = "ETag"
+}
+` + testAccBucketCORSConfig(testAccMotoConfig(m), "cors-unknown", `  allowed_origins = ["https://www.example.com"]
+  expose_headers  = [terraform_data.header.output, "x-amz-version-id"]`),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+}
+
+// TestAccBucketCORSResource_unknownExposeHeaderNoETag: the exposed headers known only at apply still must
+// include ETag; the apply refuses them before writing.
+func TestAccBucketCORSResource_unknownExposeHeaderNoETag(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	admin := adminS3(t, m)
+	const bucket = "cors-unknown-noetag"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() { createTestBucket(t, admin, bucket) },
+			Config: `resource "terraform_data" "header" {
+  input = "x-amz-version-id"
+}
+` + testAccBucketCORSConfig(testAccMotoConfig(m), bucket, `  allowed_origins = ["https://www.example.com"]
+  expose_headers  = [terraform_data.header.output]`),
+			ExpectError: phrase("must include \"ETag\""),
+		}},
+	})
+	if _, err := getBucketCORS(context.Background(), admin, bucket); err == nil {
+		t.Error("a rule without ETag was written")
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -89,6 +90,56 @@ type request struct {
 	Size        *int64 `json:"size"`
 }
 
+// decodeRequest reads a body strictly: one JSON object whose only fields are content_type and
+// size, each at most once and spelled exactly, and nothing after it. encoding/json alone would
+// take the last of a repeated field, match names in any case and stop reading after the object,
+// and an application in front, checking the request with another parser, may read such a body
+// differently (the first of two content_type fields, for instance).
+func decodeRequest(body io.Reader) (request, error) {
+	var req request
+	dec := json.NewDecoder(body)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		if err != nil {
+			return req, err
+		}
+		return req, errors.New("it is not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return req, err
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return req, fmt.Errorf("the field %q twice", name)
+		}
+		seen[name] = true
+		switch name {
+		case "content_type":
+			err = dec.Decode(&req.ContentType)
+		case "size":
+			err = dec.Decode(&req.Size)
+		default:
+			return req, fmt.Errorf("json: unknown field %q", name)
+		}
+		if err != nil {
+			return req, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the object's '}'
+		return req, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return req, err
+		}
+		return req, errors.New("there is data after the JSON object")
+	}
+	return req, nil
+}
+
 // errorBody is the JSON of every error answer.
 type errorBody struct {
 	Error string `json:"error"`
@@ -121,18 +172,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, string) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return writeError(w, http.StatusUnsupportedMediaType, errorBody{Error: "the body must be JSON: send Content-Type: application/json"}), ""
 	}
-	var req request
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	req, err := decodeRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return writeError(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes)}), ""
 		}
 		return writeError(w, http.StatusBadRequest, errorBody{Error: "the body is not a JSON object {\"content_type\": ..., \"size\": ...}: " + err.Error()}), ""
-	}
-	if dec.More() {
-		return writeError(w, http.StatusBadRequest, errorBody{Error: "the body holds more than one JSON value"}), ""
 	}
 	if req.Size == nil {
 		return writeError(w, http.StatusBadRequest, errorBody{Error: "size is required: the file's size in bytes", Field: "size"}), ""

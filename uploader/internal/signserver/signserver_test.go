@@ -176,3 +176,47 @@ func TestListenUnix(t *testing.T) {
 		t.Error("0.0.0.0 is not loopback")
 	}
 }
+
+// TestHandlerAmbiguousBody refuses bodies that a proxy in front (the application, which may
+// check the request with another JSON parser) could read differently from the signer: data
+// after the object, a field given twice, a field name in another case.
+func TestHandlerAmbiguousBody(t *testing.T) {
+	t.Parallel()
+	h, err := New(newSigner(t, credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")), token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{
+		`{"content_type":"image/png","size":10}]`:                               "after the JSON object",
+		`{"content_type":"image/png","size":10}}`:                               "after the JSON object",
+		`{"content_type":"image/png","size":10}x`:                               "after the JSON object",
+		`{"content_type":"image/png","size":10} {}`:                             "after the JSON object",
+		`{"content_type":"image/svg+xml","content_type":"image/png","size":10}`: `"content_type" twice`,
+		`{"content_type":"image/png","size":10,"size":5}`:                       `"size" twice`,
+		`{"Content_Type":"image/png","size":10}`:                                `unknown field "Content_Type"`,
+		`{"content_type":"image/png","SIZE":10}`:                                `unknown field "SIZE"`,
+		`{"content_type":"image/png","size":1.5}`:                               "size",
+		`{"content_type":"image/png","size":"10"}`:                              "size",
+		`{"content_type":5,"size":10}`:                                          "content_type",
+		`["image/png",10]`:                                                      "not a JSON object",
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		h.ServeHTTP(rec, req)
+		var answer errorBody
+		_ = json.Unmarshal(rec.Body.Bytes(), &answer)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(answer.Error, want) {
+			t.Errorf("%s: status %d %s, want 400 with %q", body, rec.Code, rec.Body, want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(" {\"size\": 10, \"content_type\": \"image/png\"}\n"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("a plain body: status %d %s, want 200", rec.Code, rec.Body)
+	}
+}

@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 )
@@ -60,10 +59,11 @@ func isAVIF(h []byte) bool {
 // that type's signature, or "" when it does or the type is not one of the raster image types
 // checked. head is the start of the copy (up to MagicBytes).
 func MagicProblem(contentType string, head []byte) string {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return ""
-	}
+	// The type is what comes before the parameters, as browsers read it: parameters that
+	// mime.ParseMediaType refuses ("image/png; charset") do not stop a browser from showing the
+	// bytes as that type, so they do not stop the check either.
+	essence, _, _ := strings.Cut(contentType, ";")
+	mt := strings.ToLower(strings.TrimSpace(essence))
 	it, ok := imageTypes[mt]
 	if !ok || it.match(head) {
 		return ""

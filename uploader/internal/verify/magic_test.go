@@ -69,3 +69,18 @@ func TestHeadWriter(t *testing.T) {
 		t.Errorf("kept %d bytes %q, want the first %d", len(w.b), w.b, MagicBytes)
 	}
 }
+
+// TestMagicProblemMalformedParameters checks a copy whose Content-Type has parameters
+// mime.ParseMediaType refuses: browsers still take the type before the ';' and show the bytes as
+// that image type, so the type check must not be skipped.
+func TestMagicProblemMalformedParameters(t *testing.T) {
+	t.Parallel()
+	for _, ct := range []string{"image/png; charset", "image/png;;", "image/png; a=1; a=2", "Image/PNG ;x"} {
+		if got := MagicProblem(ct, []byte("<html><script>alert(1)</script>")); !strings.Contains(got, "served as image/png") {
+			t.Errorf("MagicProblem(%q, markup) = %q, want the PNG type problem", ct, got)
+		}
+		if got := MagicProblem(ct, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR")); got != "" {
+			t.Errorf("MagicProblem(%q, a PNG) = %q, want none", ct, got)
+		}
+	}
+}
