@@ -56,6 +56,7 @@ type uploadRoleResource struct {
 type uploadRoleResourceModel struct {
 	ID                 types.String   `tfsdk:"id"`
 	Name               types.String   `tfsdk:"name"`
+	NamePrefix         types.String   `tfsdk:"name_prefix"`
 	Path               types.String   `tfsdk:"path"`
 	Bucket             types.String   `tfsdk:"bucket"`
 	KeyPrefix          types.String   `tfsdk:"key_prefix"`
@@ -78,6 +79,7 @@ func (r *uploadRoleResource) Metadata(_ context.Context, req resource.MetadataRe
 }
 
 func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	nameAttr, namePrefixAttr := iamNameAttributes("role")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An IAM role that CI jobs assume with their OIDC token (`sts:AssumeRoleWithWebIdentity`), so the " +
 			"uploader needs no access key at all. Its inline policy `" + defaultUploadPolicyName + "` is the one " +
@@ -96,15 +98,8 @@ func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the IAM role. Changing it replaces the role.",
-				Required:            true,
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 64),
-					stringvalidator.RegexMatches(iamNamePattern, "may contain only letters, digits and + = , . @ _ -"),
-				},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name":        nameAttr,
+			"name_prefix": namePrefixAttr,
 			"path": schema.StringAttribute{
 				MarkdownDescription: "IAM path of the role, starting and ending with `/`. Defaults to `/`. IAM cannot move a " +
 					"role, so changing it replaces the role.",
@@ -264,6 +259,20 @@ func (r *uploadRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 
+	var statePrefix types.String
+	if state != nil {
+		statePrefix = state.NamePrefix
+	}
+	name, err := planIAMName(ctx, req.Config, plan.Name, statePrefix, plan.NamePrefix, state != nil)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Plan Name", err.Error())
+		return
+	}
+	plan.Name = name
+	if name.IsUnknown() {
+		plan.ID, plan.ARN, plan.UniqueID = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+	}
+
 	tagsAll, diags := planTagsAll(ctx, defaultTagsOf(r.pd), plan.Tags)
 	resp.Diagnostics.Append(diags...)
 	plan.TagsAll = tagsAll
@@ -304,7 +313,8 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	name := data.Name.ValueString()
+	name := iamNameToCreate(data.Name, data.NamePrefix)
+	data.Name = types.StringValue(name)
 	doc, trust, tagsAll, diags := r.desired(ctx, &data)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -562,6 +572,7 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 func (r *uploadRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name_prefix"), namePrefixFromName(req.ID))...)
 }
 
 func (r *uploadRoleResource) partition() string {

@@ -65,6 +65,7 @@ type uploadUserResource struct {
 type uploadUserResourceModel struct {
 	ID           types.String   `tfsdk:"id"`
 	Name         types.String   `tfsdk:"name"`
+	NamePrefix   types.String   `tfsdk:"name_prefix"`
 	Path         types.String   `tfsdk:"path"`
 	Bucket       types.String   `tfsdk:"bucket"`
 	KeyPrefix    types.String   `tfsdk:"key_prefix"`
@@ -85,6 +86,7 @@ func (r *uploadUserResource) Metadata(_ context.Context, req resource.MetadataRe
 
 func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	iamName := stringvalidator.RegexMatches(iamNamePattern, "may contain only letters, digits and + = , . @ _ -")
+	nameAttr, namePrefixAttr := iamNameAttributes("user")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An IAM user that exists only to upload files into one bucket. Its single inline policy allows " +
 			"`s3:PutObject` on the bucket (optionally below `key_prefix`) and `s3:ListAllMyBuckets`, which upload tools " +
@@ -100,12 +102,8 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the IAM user. Changing it replaces the user (and so its access keys).",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64), iamName},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name":        nameAttr,
+			"name_prefix": namePrefixAttr,
 			"path": schema.StringAttribute{
 				MarkdownDescription: "IAM path of the user, starting and ending with `/`. Defaults to `/`.",
 				Optional:            true,
@@ -255,6 +253,20 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 
+	var statePrefix types.String
+	if state != nil {
+		statePrefix = state.NamePrefix
+	}
+	name, err := planIAMName(ctx, req.Config, plan.Name, statePrefix, plan.NamePrefix, state != nil)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Plan Name", err.Error())
+		return
+	}
+	plan.Name = name
+	if name.IsUnknown() {
+		plan.ID, plan.ARN, plan.UniqueID = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+	}
+
 	tagsAll, diags := planTagsAll(ctx, defaultTagsOf(r.pd), plan.Tags)
 	resp.Diagnostics.Append(diags...)
 	plan.TagsAll = tagsAll
@@ -298,7 +310,8 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	name := data.Name.ValueString()
+	name := iamNameToCreate(data.Name, data.NamePrefix)
+	data.Name = types.StringValue(name)
 	doc, tagsAll, diags := r.desired(ctx, &data)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -315,8 +328,8 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user exists outside Terraform, import it with "+
 				"`terraform import` or pick another name. If this is a replacement, an access key with "+
 				"lifecycle { create_before_destroy = true } makes Terraform create the new user before deleting the old one, "+
-				"which one name cannot allow: give the user a new name, or remove create_before_destroy from the key for "+
-				"the replacement.", name, err))
+				"which one name cannot allow: set name_prefix instead of name (each user then gets a unique name), or remove "+
+				"create_before_destroy from the key for the replacement.", name, err))
 		return
 	}
 	if err != nil {
@@ -598,6 +611,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 func (r *uploadUserResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name_prefix"), namePrefixFromName(req.ID))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
 }
 
