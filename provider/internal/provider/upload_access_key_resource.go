@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/staticmedia/staticmedia/internal/awsconfig"
 )
 
@@ -300,26 +298,6 @@ func (r *uploadAccessKeyResource) ImportState(ctx context.Context, req resource.
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_propagation"), true)...)
 }
 
-// createAccessKey creates a key, retrying while IAM has not propagated a just-created user.
-func createAccessKey(ctx context.Context, client *iam.Client, user string) (*iamtypes.AccessKey, error) {
-	var key *iamtypes.AccessKey
-	err := retryIAMPropagation(ctx, func(ctx context.Context) error {
-		out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-		if err != nil {
-			return err
-		}
-		key = out.AccessKey
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if key == nil || key.AccessKeyId == nil || key.SecretAccessKey == nil {
-		return nil, errors.New("the response carried no access key")
-	}
-	return key, nil
-}
-
 // waitForKey polls STS GetCallerIdentity signed with the new key until it succeeds
 // keyPropagationSuccesses times in a row, or ctx (the create timeout) ends. The configuration is
 // the provider's own (endpoints, region, profile) with only the credentials swapped.
@@ -361,47 +339,6 @@ func (r *uploadAccessKeyResource) waitForKey(ctx context.Context, id, secret str
 		case <-time.After(wait):
 		}
 	}
-}
-
-// isKeyPropagationError reports the answers STS gives for a key it does not know yet.
-func isKeyPropagationError(err error) bool {
-	return isAPIError(err, "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException")
-}
-
-func updateAccessKeyStatus(ctx context.Context, client *iam.Client, user, id, status string) error {
-	_, err := client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
-		UserName:    aws.String(user),
-		AccessKeyId: aws.String(id),
-		Status:      iamtypes.StatusType(status),
-	})
-	return err
-}
-
-// findAccessKey returns the key's metadata, nil when the user has no such key, or a not-found error
-// when the user is gone.
-func findAccessKey(ctx context.Context, client *iam.Client, user, id string) (*iamtypes.AccessKeyMetadata, error) {
-	keys, err := listAccessKeys(ctx, client, user)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if aws.ToString(k.AccessKeyId) == id {
-			return &k, nil
-		}
-	}
-	return nil, nil
-}
-
-// accessKeyOwner returns the user a key belongs to.
-func accessKeyOwner(ctx context.Context, client *iam.Client, id string) (string, error) {
-	out, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
-	if err != nil {
-		return "", fmt.Errorf("IAM GetAccessKeyLastUsed: %w", err)
-	}
-	if aws.ToString(out.UserName) == "" {
-		return "", errors.New("IAM GetAccessKeyLastUsed named no user")
-	}
-	return aws.ToString(out.UserName), nil
 }
 
 func formatKeyDate(t *time.Time) string {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,7 +25,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/staticmedia/staticmedia/internal/policy"
 )
 
@@ -703,59 +701,4 @@ func recoverTrustInputs(ctx context.Context, data *uploadRoleResourceModel, trus
 	}
 	data.Subjects, diags = types.SetValueFrom(ctx, types.StringType, parsed.Subjects)
 	return diags
-}
-
-// roleOf checks that an IAM answer carries the role, as userOf does for the user.
-func roleOf(r *iamtypes.Role) (*iamtypes.Role, error) {
-	switch {
-	case r == nil:
-		return nil, errors.New("the response has no Role element")
-	case aws.ToString(r.Arn) == "":
-		return nil, errors.New("the response names no role ARN")
-	}
-	return r, nil
-}
-
-// putRoleUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created role.
-func putRoleUploadPolicy(ctx context.Context, client *iam.Client, role, doc string) error {
-	return retryIAMPropagation(ctx, func(ctx context.Context) error {
-		_, err := client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
-			RoleName:       aws.String(role),
-			PolicyName:     aws.String(defaultUploadPolicyName),
-			PolicyDocument: aws.String(doc),
-		})
-		return err
-	})
-}
-
-// getRolePolicyDocument returns the URL-decoded inline policy document; found is false when the role has no
-// policy of that name.
-func getRolePolicyDocument(ctx context.Context, client *iam.Client, role, name string) (doc string, found bool, err error) {
-	out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
-	if isNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
-	if err != nil {
-		return "", false, fmt.Errorf("inline policy %q of role %q: %w", name, role, err)
-	}
-	return doc, true, nil
-}
-
-func listRoleTags(ctx context.Context, client *iam.Client, role string) (map[string]string, error) {
-	tags := map[string]string{}
-	p := iam.NewListRoleTagsPaginator(client, &iam.ListRoleTagsInput{RoleName: aws.String(role)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
 }
