@@ -265,13 +265,11 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 10*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 10*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
 	want, diags := r.desiredSettings(ctx, data)
@@ -319,13 +317,11 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
 	if bucket == "" { // import: only the id is known
@@ -366,6 +362,7 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// Only with skip_unsupported_bucket_apis: without it the record is ignored, so the plan shows them and the
 	// apply fails on them with the error that names the setting.
 	unsupported := unsupportedSettings{}
+	var diags diag.Diagnostics
 	if r.pd.skipUnsupportedBucketAPIs {
 		unsupported, diags = loadUnsupported(ctx, req.Private)
 		resp.Diagnostics.Append(diags...)
@@ -412,13 +409,11 @@ func (r *bucketResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 10*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 10*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := plan.Bucket.ValueString()
 	want, diags := r.desiredSettings(ctx, plan)
@@ -464,13 +459,11 @@ func (r *bucketResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 60*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 60*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
 	deleted, err := deleteBucket(ctx, r.pd.s3, bucket, data.ForceDestroy.ValueBool())

@@ -168,7 +168,7 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 	}
 	start := time.Now()
 	retryable := func(err error) bool {
-		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < opts.settle)
+		return isAPIError(err, errCodeOperationAborted) || (isAPIError(err, errCodeNoSuchBucket) && time.Since(start) < opts.settle)
 	}
 	unsupported := unsupportedSettings{}
 	for _, s := range steps {
@@ -183,7 +183,7 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 			unsupported[s.setting] = true
 			continue
 		}
-		if isAPIError(err, "NoSuchBucket") {
+		if isAPIError(err, errCodeNoSuchBucket) {
 			return unsupported, fmt.Errorf("setting %s: %w: %w", s.what, errBucketNotFound, err)
 		}
 		if err != nil {
@@ -235,7 +235,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		// HeadBucket's 404 has no body, so no error code: a wrong endpoint or a misrouting proxy answers the
 		// same. Only a GET's NoSuchBucket proves the bucket is gone.
 		_, err = client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
-		if isAPIError(err, "NoSuchBucket") {
+		if isAPIError(err, errCodeNoSuchBucket) {
 			return got, errBucketNotFound
 		}
 		return got, fmt.Errorf("HeadBucket answered 404 Not Found, but GetBucketVersioning did not say NoSuchBucket: %w", cmp.Or(err, errors.New("it succeeded")))
@@ -266,7 +266,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		}},
 		{"tags", func(ctx context.Context) error {
 			out, err := client.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(bucket)})
-			if isAPIError(err, "NoSuchTagSet", "NoSuchTagSetError") {
+			if isAPIError(err, errCodeNoSuchTagSet, errCodeNoSuchTagSetError) {
 				got.tags = map[string]string{}
 				return nil
 			}
@@ -281,7 +281,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		{"Object Ownership", func(ctx context.Context) error {
 			out, err := client.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String(bucket)})
 			switch {
-			case isAPIError(err, "OwnershipControlsNotFoundError"):
+			case isAPIError(err, errCodeOwnershipControlsNotFoundError):
 				return nil
 			case isNotImplemented(err):
 				got.objectOwnership = unsupportedSetting
@@ -297,7 +297,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		{"Block Public Access", func(ctx context.Context) error {
 			out, err := client.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 			switch {
-			case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+			case isAPIError(err, errCodeNoSuchPublicAccessBlockConfiguration):
 				return nil
 			case isNotImplemented(err):
 				got.blockPublicAccessUnsupported = true
@@ -313,7 +313,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		{"default encryption", func(ctx context.Context) error {
 			out, err := client.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)})
 			switch {
-			case isAPIError(err, "ServerSideEncryptionConfigurationNotFoundError"):
+			case isAPIError(err, errCodeServerSideEncryptionConfigurationNotFoundError):
 				return nil
 			case isNotImplemented(err):
 				got.sseAlgorithm = unsupportedSetting
@@ -329,7 +329,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 	}
 	for _, r := range reads {
 		err := r.call(ctx)
-		if isAPIError(err, "NoSuchBucket") {
+		if isAPIError(err, errCodeNoSuchBucket) {
 			return got, errBucketNotFound
 		}
 		if err != nil {

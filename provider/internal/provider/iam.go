@@ -54,24 +54,69 @@ func putUploadPolicy(ctx context.Context, client *iam.Client, user, name, doc st
 func retryIAMPropagation(ctx context.Context, fn func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, iamPropagationBound)
 	defer cancel()
-	return retryUntil(ctx, func(err error) bool { return isAPIError(err, "NoSuchEntity", "ConcurrentModification") }, fn)
+	return retryUntil(ctx, func(err error) bool { return isAPIError(err, errCodeNoSuchEntity, errCodeConcurrentModification) }, fn)
 }
 
-// getUserPolicyDocument returns the URL-decoded inline policy document; found is false when the user
-// has no policy of that name.
-func getUserPolicyDocument(ctx context.Context, client *iam.Client, user, name string) (doc string, found bool, err error) {
-	out, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
-	if isNotFound(err) {
-		return "", false, nil
-	}
+// findUser returns the user, or a notFoundError when IAM has no user of that name.
+func findUser(ctx context.Context, client *iam.Client, name string) (*iamtypes.User, error) {
+	out, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
-		return "", false, err
+		return nil, asNotFound(err, fmt.Sprintf("user %q", name))
 	}
-	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
+	u, err := userOf(out.User)
 	if err != nil {
-		return "", false, fmt.Errorf("inline policy %q of user %q: %w", name, user, err)
+		return nil, fmt.Errorf("IAM GetUser for %q answered without the user: %w", name, err)
 	}
-	return doc, true, nil
+	return u, nil
+}
+
+// findRole returns the role, or a notFoundError when IAM has no role of that name.
+func findRole(ctx context.Context, client *iam.Client, name string) (*iamtypes.Role, error) {
+	out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		return nil, asNotFound(err, fmt.Sprintf("role %q", name))
+	}
+	ro, err := roleOf(out.Role)
+	if err != nil {
+		return nil, fmt.Errorf("IAM GetRole for %q answered without the role: %w", name, err)
+	}
+	return ro, nil
+}
+
+// findUserPolicy returns the user's URL-decoded inline policy document, or a notFoundError when the user has
+// no policy of that name.
+func findUserPolicy(ctx context.Context, client *iam.Client, user, name string) (string, error) {
+	return findInlinePolicy(fmt.Sprintf("inline policy %q of user %q", name, user), func() (*string, error) {
+		out, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
+		if err != nil {
+			return nil, err
+		}
+		return out.PolicyDocument, nil
+	})
+}
+
+// findRolePolicy is findUserPolicy for a role.
+func findRolePolicy(ctx context.Context, client *iam.Client, role, name string) (string, error) {
+	return findInlinePolicy(fmt.Sprintf("inline policy %q of role %q", name, role), func() (*string, error) {
+		out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+		if err != nil {
+			return nil, err
+		}
+		return out.PolicyDocument, nil
+	})
+}
+
+// findInlinePolicy gets an inline policy (what names it in errors) and decodes its document.
+func findInlinePolicy(what string, get func() (*string, error)) (string, error) {
+	raw, err := get()
+	if err != nil {
+		return "", asNotFound(err, what)
+	}
+	doc, err := decodePolicyDocument(aws.ToString(raw))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return doc, nil
 }
 
 // decodePolicyDocument undoes the RFC 3986 encoding IAM applies to returned documents. Engines that
@@ -279,23 +324,6 @@ func putRoleUploadPolicy(ctx context.Context, client *iam.Client, role, doc stri
 	})
 }
 
-// getRolePolicyDocument returns the URL-decoded inline policy document; found is false when the role has no
-// policy of that name.
-func getRolePolicyDocument(ctx context.Context, client *iam.Client, role, name string) (doc string, found bool, err error) {
-	out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
-	if isNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
-	if err != nil {
-		return "", false, fmt.Errorf("inline policy %q of role %q: %w", name, role, err)
-	}
-	return doc, true, nil
-}
-
 func listRoleTags(ctx context.Context, client *iam.Client, role string) (map[string]string, error) {
 	tags := map[string]string{}
 	p := iam.NewListRoleTagsPaginator(client, &iam.ListRoleTagsInput{RoleName: aws.String(role)})
@@ -333,7 +361,7 @@ func createAccessKey(ctx context.Context, client *iam.Client, user string) (*iam
 
 // isKeyPropagationError reports the answers STS gives for a key it does not know yet.
 func isKeyPropagationError(err error) bool {
-	return isAPIError(err, "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException")
+	return isAPIError(err, errCodeInvalidClientTokenId, errCodeSignatureDoesNotMatch, errCodeAccessDenied, errCodeUnrecognizedClientException)
 }
 
 func updateAccessKeyStatus(ctx context.Context, client *iam.Client, user, id, status string) error {
@@ -345,19 +373,18 @@ func updateAccessKeyStatus(ctx context.Context, client *iam.Client, user, id, st
 	return err
 }
 
-// findAccessKey returns the key's metadata, nil when the user has no such key, or a not-found error
-// when the user is gone.
+// findAccessKey returns the key's metadata, or a notFoundError when the user or the key is gone.
 func findAccessKey(ctx context.Context, client *iam.Client, user, id string) (*iamtypes.AccessKeyMetadata, error) {
 	keys, err := listAccessKeys(ctx, client, user)
 	if err != nil {
-		return nil, err
+		return nil, asNotFound(err, fmt.Sprintf("user %q", user))
 	}
 	for _, k := range keys {
 		if aws.ToString(k.AccessKeyId) == id {
 			return &k, nil
 		}
 	}
-	return nil, nil
+	return nil, &notFoundError{what: fmt.Sprintf("access key %s of user %q", id, user)}
 }
 
 // accessKeyOwner returns the user a key belongs to.
@@ -370,4 +397,12 @@ func accessKeyOwner(ctx context.Context, client *iam.Client, id string) (string,
 		return "", errors.New("IAM GetAccessKeyLastUsed named no user")
 	}
 	return aws.ToString(out.UserName), nil
+}
+
+// partitionOf is the AWS partition of the caller's identity, "" before the provider is configured.
+func partitionOf(pd *providerData) string {
+	if pd == nil {
+		return ""
+	}
+	return pd.partition
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -252,17 +251,15 @@ func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, refererPolicyReadTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, refererPolicyReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
-	remote, err := getBucketPolicy(ctx, r.pd.s3, bucket)
-	if isNotFound(err) {
+	remote, err := findBucketPolicy(ctx, r.pd.s3, bucket)
+	if notFound(err) {
 		tflog.Warn(ctx, "bucket policy or bucket is gone; removing it from state", map[string]any{"bucket": bucket, "error": err.Error()})
 		resp.State.RemoveResource(ctx)
 		return
@@ -307,23 +304,21 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, refererPolicyDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, refererPolicyDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
-	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, "OperationAborted") }, func(ctx context.Context) error {
+	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, errCodeOperationAborted) }, func(ctx context.Context) error {
 		_, err := r.pd.s3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
 		return err
 	})
-	if isAPIError(err, "NoSuchBucket") {
+	if isAPIError(err, errCodeNoSuchBucket) {
 		return // the bucket went first; nothing left to protect
 	}
-	if err != nil && !isAPIError(err, "NoSuchBucketPolicy") {
+	if err != nil && !isAPIError(err, errCodeNoSuchBucketPolicy) {
 		resp.Diagnostics.AddError("Unable to Delete Bucket Policy",
 			fmt.Sprintf("DeleteBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:DeleteBucketPolicy on it, then retry.", bucket, err))
 		return
@@ -338,7 +333,7 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 		resp.Diagnostics.AddWarning("Block Public Access Not Supported",
 			fmt.Sprintf("The bucket policy of %q was deleted, but the S3 endpoint does not implement Block Public Access (%s), so it could not be turned back on. "+
 				"This is expected on S3-compatible engines such as MinIO.", bucket, err))
-	case isAPIError(err, "NoSuchBucket"):
+	case isAPIError(err, errCodeNoSuchBucket):
 	case err != nil:
 		resp.Diagnostics.AddError("Unable to Restore Block Public Access",
 			fmt.Sprintf("The bucket policy of %q was deleted, but turning its four Block Public Access settings back on failed: %s\n\n"+
@@ -367,24 +362,23 @@ func (r *refererPolicyResource) put(ctx context.Context, plan tfsdk.Plan, state 
 	if verb == "Create" {
 		timeoutFor, fallback = data.Timeouts.Create, refererPolicyCreateTimeout
 	}
-	timeout, d := timeoutFor(ctx, fallback)
-	diags.Append(d...)
+	ctx, cancel := withTimeout(ctx, timeoutFor, fallback, diags)
+	defer cancel()
 	if diags.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
-	diags.Append(r.apply(ctx, &data, verb)...)
+	diags.Append(r.planToBucket(ctx, &data, verb)...)
 	if diags.HasError() {
 		return
 	}
 	diags.Append(state.Set(ctx, &data)...)
 }
 
-// apply opens the bucket's Block Public Access for policies and puts the policy; Create and Update share it.
-// It fills data.ID and data.PolicyJSON (keeping the planned string, which ModifyPlan may have taken from state).
-func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyResourceModel, verb string) diag.Diagnostics {
+// planToBucket is the body Create and Update share below put: it builds the document, applies it with apply, and
+// turns apply's outcome into diagnostics. It fills data.ID and data.PolicyJSON (keeping the planned string, which
+// ModifyPlan may have taken from state).
+func (r *refererPolicyResource) planToBucket(ctx context.Context, data *refererPolicyResourceModel, verb string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	doc, d := data.policyJSON(ctx, r.pd.partition)
 	diags.Append(d...)
@@ -392,43 +386,16 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 		return diags
 	}
 	bucket := data.Bucket.ValueString()
-
-	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed(), refererPolicySettleTime)
-	bpaSupported := true
-	switch {
-	case errors.Is(err, errNoBlockPublicAccessAPI) && !r.pd.skipUnsupportedBucketAPIs:
-		diags.AddError("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
-		return diags
-	case errors.Is(err, errNoBlockPublicAccessAPI):
-		bpaSupported = false
-		diags.AddWarning("Block Public Access Not Supported",
-			fmt.Sprintf("The S3 endpoint does not implement Block Public Access (%s), so the settings of bucket %q were left alone "+
-				"and the policy is applied anyway. This is expected on S3-compatible engines such as MinIO.", err, bucket))
-	case err != nil:
-		diags.AddError("Unable to "+verb+" Referer Policy",
-			fmt.Sprintf("Turning off BlockPublicPolicy and RestrictPublicBuckets on bucket %q (needed before a public bucket policy) failed: %s\n\n"+
-				"Check that the bucket exists and that the credentials may call s3:PutBucketPublicAccessBlock, then retry.", bucket, err))
-		return diags
+	out, err := r.apply(ctx, bucket, doc)
+	if out.noBlockPublicAccess != nil {
+		diags.Append(blockPublicAccessSkippedWarning(bucket, out.noBlockPublicAccess))
 	}
-
-	err = putBucketPolicyUnless(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime, r.accountBlocksPublicPolicies)
 	if err != nil {
-		detail := fmt.Sprintf("PutBucketPolicy on bucket %q failed: %s", bucket, err)
-		switch {
-		case isAPIError(err, "AccessDenied"):
-			detail += "\n\n" + r.explainAccessDenied(ctx)
-		case isAPIError(err, "NoSuchBucket"):
-			detail += "\n\nCreate the bucket first (staticmedia_bucket) or fix the name, then retry."
-		default:
-			detail += "\n\nCheck the credentials' s3:PutBucketPolicy permission and the policy shown in the plan, then retry."
-		}
-		diags.AddError("Unable to "+verb+" Referer Policy", detail)
+		diags.Append(refererPolicyPutError(ctx, r, verb, bucket, err))
 		return diags
 	}
-	if bpaSupported {
-		if warning := r.accountRestrictsPublicBuckets(ctx); warning != "" {
-			diags.AddWarning("Anonymous Requests Are Still Blocked", warning)
-		}
+	if out.accountRestricts != "" {
+		diags.AddWarning("Anonymous Requests Are Still Blocked", out.accountRestricts)
 	}
 
 	data.ID = types.StringValue(bucket)
@@ -443,6 +410,48 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 	return diags
 }
 
+// refererApplyOutcome is what apply observed besides failure.
+type refererApplyOutcome struct {
+	// noBlockPublicAccess is the endpoint's answer when it lacks Block Public Access and
+	// skip_unsupported_bucket_apis let the policy go on without it.
+	noBlockPublicAccess error
+	// accountRestricts explains an account-level setting that still blocks anonymous requests, or is "".
+	accountRestricts string
+}
+
+// refererStepError says which of apply's two steps failed.
+type refererStepError struct {
+	step string // refererStepBlockPublicAccess or refererStepPolicy
+	err  error
+}
+
+const (
+	refererStepBlockPublicAccess = "block public access"
+	refererStepPolicy            = "bucket policy"
+)
+
+func (e *refererStepError) Error() string { return e.step + ": " + e.err.Error() }
+func (e *refererStepError) Unwrap() error { return e.err }
+
+// apply opens the bucket's Block Public Access for policies and puts the policy document.
+func (r *refererPolicyResource) apply(ctx context.Context, bucket, doc string) (refererApplyOutcome, error) {
+	var out refererApplyOutcome
+	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed(), refererPolicySettleTime)
+	switch {
+	case errors.Is(err, errNoBlockPublicAccessAPI) && r.pd.skipUnsupportedBucketAPIs:
+		out.noBlockPublicAccess = err
+	case err != nil:
+		return out, &refererStepError{step: refererStepBlockPublicAccess, err: err}
+	}
+	if err := putBucketPolicyUnless(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime, r.accountBlocksPublicPolicies); err != nil {
+		return out, &refererStepError{step: refererStepPolicy, err: err}
+	}
+	if out.noBlockPublicAccess == nil {
+		out.accountRestricts = r.accountRestrictsPublicBuckets(ctx)
+	}
+	return out, nil
+}
+
 // readPublicPolicySwitches fills block_public_policy and restrict_public_buckets from the bucket's Block
 // Public Access. No configuration at all means both off. An endpoint without the API keeps the state's values
 // (false after an import) when skip_unsupported_bucket_apis allows it, and is an error otherwise.
@@ -451,7 +460,7 @@ func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, da
 	bucket := data.Bucket.ValueString()
 	out, err := r.pd.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 	switch {
-	case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+	case isAPIError(err, errCodeNoSuchPublicAccessBlockConfiguration):
 		data.BlockPublicPolicy, data.RestrictPublic = types.BoolValue(false), types.BoolValue(false)
 	case isNotImplemented(err) && r.pd.skipUnsupportedBucketAPIs:
 		data.BlockPublicPolicy = types.BoolValue(data.BlockPublicPolicy.ValueBool())
@@ -471,15 +480,6 @@ func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, da
 		data.RestrictPublic = types.BoolValue(aws.ToBool(c.RestrictPublicBuckets))
 	}
 	return diags
-}
-
-// noBlockPublicAccessError explains an endpoint without Block Public Access when the provider does not allow that.
-func noBlockPublicAccessError(bucket string, err error) string {
-	return fmt.Sprintf("The S3 endpoint answered a Block Public Access call on bucket %q as not implemented or not "+
-		"understood (%v), so its switches cannot be set or checked. On AWS they decide whether the policy works at all, "+
-		"so this is an error.\n\nIf the endpoint is an S3-compatible engine that lacks this API, such as MinIO, set "+
-		"skip_unsupported_bucket_apis = true in the provider block: the policy is then applied with a warning.",
-		bucket, err)
 }
 
 // accountBlocksPublicPolicies reports whether the account-level BlockPublicPolicy is on, which denies every
@@ -529,24 +529,4 @@ func (r *refererPolicyResource) accountRestrictsPublicBuckets(ctx context.Contex
 	return fmt.Sprintf("The policy was applied, but account %s has the account-level Block Public Access setting "+
 		"RestrictPublicBuckets on, so S3 ignores the policy's public grants and browsers get 403. %s",
 		r.pd.accountID, accountBlockFix(r.pd.accountID))
-}
-
-// explainAccountBlock says which account-level setting denies a public bucket policy and how to change it.
-func explainAccountBlock(accountID string, cfg *s3controltypes.PublicAccessBlockConfiguration) string {
-	if cfg == nil || !aws.ToBool(cfg.BlockPublicPolicy) {
-		return fmt.Sprintf("The account-level Block Public Access of account %s does not block public policies, and the "+
-			"bucket's own settings were opened, so the credentials most likely lack s3:PutBucketPolicy on this bucket "+
-			"(or an SCP denies it). Grant it and retry.", accountID)
-	}
-	return fmt.Sprintf("Account %s has the account-level Block Public Access setting BlockPublicPolicy on. It overrides "+
-		"the bucket's settings and rejects any bucket policy with Principal \"*\", including this Referer-conditioned one. %s",
-		accountID, accountBlockFix(accountID))
-}
-
-// accountBlockFix is the command that opens the account level for public bucket policies only.
-func accountBlockFix(accountID string) string {
-	return fmt.Sprintf("To allow public bucket policies while keeping public ACLs blocked, run\n\n"+
-		"  aws s3control put-public-access-block --account-id %s --public-access-block-configuration "+
-		"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false\n\n"+
-		"(or in the S3 console: Block Public Access settings for this account, clear the two bucket-policy options), then apply again.", accountID)
 }

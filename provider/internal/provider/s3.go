@@ -73,7 +73,7 @@ func bucketRegionHeader(err error) string {
 
 // retryableAfterCreate are the errors AWS documents as transient around bucket creation and deletion.
 func retryableAfterCreate(err error) bool {
-	return isAPIError(err, "NoSuchBucket", "OperationAborted")
+	return isAPIError(err, errCodeNoSuchBucket, errCodeOperationAborted)
 }
 
 // isUnsupported reports that an S3-compatible engine does not implement a call. MinIO answers
@@ -82,12 +82,12 @@ func retryableAfterCreate(err error) bool {
 // multipart uploads. Callers tolerate it only with skip_unsupported_bucket_apis; otherwise it fails with
 // unsupportedSettingError, whose message names that setting.
 func isUnsupported(err error) bool {
-	return isNotImplemented(err) || isAPIError(err, "MalformedXML", "InvalidArgument")
+	return isNotImplemented(err) || isAPIError(err, errCodeMalformedXML, errCodeInvalidArgument)
 }
 
 // isNotImplemented is the unambiguous form: the engine says so itself.
 func isNotImplemented(err error) bool {
-	return isAPIError(err, "NotImplemented", "XNotImplemented") || httpStatus(err) == http.StatusNotImplemented
+	return isAPIError(err, errCodeNotImplemented, errCodeXNotImplemented) || httpStatus(err) == http.StatusNotImplemented
 }
 
 // createBucketIfFree creates the bucket after making sure the name is not already in use: us-east-1 answers
@@ -111,14 +111,14 @@ func createBucketIfFree(ctx context.Context, client *s3.Client, bucket, region s
 			LocationConstraint: s3types.BucketLocationConstraint(region),
 		}
 	}
-	err = retryUntil(ctx, func(err error) bool { return isAPIError(err, "OperationAborted") }, func(ctx context.Context) error {
+	err = retryUntil(ctx, func(err error) bool { return isAPIError(err, errCodeOperationAborted) }, func(ctx context.Context) error {
 		_, err := client.CreateBucket(ctx, in)
 		return err
 	})
 	switch {
-	case isAPIError(err, "BucketAlreadyOwnedByYou"):
+	case isAPIError(err, errCodeBucketAlreadyOwnedByYou):
 		return &bucketExistsError{bucket: bucket, ownedByYou: true}
-	case isAPIError(err, "BucketAlreadyExists"):
+	case isAPIError(err, errCodeBucketAlreadyExists):
 		return &bucketExistsError{bucket: bucket}
 	case err != nil:
 		return err
@@ -141,7 +141,7 @@ func putACLBlocks(ctx context.Context, client *s3.Client, bucket string) error {
 	var cfg s3types.PublicAccessBlockConfiguration
 	out, err := client.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 	switch {
-	case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+	case isAPIError(err, errCodeNoSuchPublicAccessBlockConfiguration):
 		// No configuration means all four off; the public-policy ones stay so.
 	case err != nil:
 		return err
@@ -240,7 +240,7 @@ func putTags(ctx context.Context, client *s3.Client, bucket string, tags map[str
 // lifecycleRules returns the bucket's lifecycle rules; none is an empty list, not an error.
 func lifecycleRules(ctx context.Context, client *s3.Client, bucket string) ([]s3types.LifecycleRule, error) {
 	out, err := client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
-	if isAPIError(err, "NoSuchLifecycleConfiguration") {
+	if isAPIError(err, errCodeNoSuchLifecycleConfiguration) {
 		return nil, nil
 	}
 	if err != nil {
@@ -255,7 +255,7 @@ func deleteBucket(ctx context.Context, client *s3.Client, bucket string, force b
 	deleted := 0
 	err := retryUntil(ctx, func(err error) bool {
 		// With force, objects written while we emptied the bucket make it non-empty again: empty it again.
-		return isAPIError(err, "OperationAborted") || (force && errors.Is(err, errBucketNotEmpty))
+		return isAPIError(err, errCodeOperationAborted) || (force && errors.Is(err, errBucketNotEmpty))
 	}, func(ctx context.Context) error {
 		if force {
 			n, err := emptyBucket(ctx, client, bucket, deleteBatchSize)
@@ -265,7 +265,7 @@ func deleteBucket(ctx context.Context, client *s3.Client, bucket string, force b
 			}
 		}
 		_, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
-		if isAPIError(err, "BucketNotEmpty") {
+		if isAPIError(err, errCodeBucketNotEmpty) {
 			return fmt.Errorf("%w: %w", errBucketNotEmpty, err)
 		}
 		return err
@@ -353,7 +353,7 @@ var errNoBlockPublicAccessAPI = errors.New("the S3 endpoint does not implement B
 func putPublicAccessBlock(ctx context.Context, client bucketPolicyAPI, bucket string, cfg s3types.PublicAccessBlockConfiguration, settle time.Duration) error {
 	start := time.Now()
 	err := retryUntil(ctx, func(err error) bool {
-		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < settle)
+		return isAPIError(err, errCodeOperationAborted) || (isAPIError(err, errCodeNoSuchBucket) && time.Since(start) < settle)
 	}, func(ctx context.Context) error {
 		_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
 			Bucket:                         aws.String(bucket),
@@ -362,7 +362,7 @@ func putPublicAccessBlock(ctx context.Context, client bucketPolicyAPI, bucket st
 		return err
 	})
 	// MalformedXML cannot happen on AWS for this SDK-built request; it is MinIO's answer.
-	if isUnsupported(err) || isAPIError(err, "MalformedXML") {
+	if isUnsupported(err) || isAPIError(err, errCodeMalformedXML) {
 		return fmt.Errorf("%w: %w", errNoBlockPublicAccessAPI, err)
 	}
 	return err
@@ -379,23 +379,23 @@ func putBucketPolicyUnless(ctx context.Context, client bucketPolicyAPI, bucket, 
 	start := time.Now()
 	asked, final := false, false
 	return retryUntil(ctx, func(err error) bool {
-		if isAPIError(err, "AccessDenied") && denialIsFinal != nil && !asked {
+		if isAPIError(err, errCodeAccessDenied) && denialIsFinal != nil && !asked {
 			asked, final = true, denialIsFinal(ctx)
 		}
-		return isAPIError(err, "OperationAborted") ||
-			(isAPIError(err, "NoSuchBucket", "MalformedPolicy") && time.Since(start) < settle) ||
-			(isAPIError(err, "AccessDenied") && !final && time.Since(start) < settle)
+		return isAPIError(err, errCodeOperationAborted) ||
+			(isAPIError(err, errCodeNoSuchBucket, errCodeMalformedPolicy) && time.Since(start) < settle) ||
+			(isAPIError(err, errCodeAccessDenied) && !final && time.Since(start) < settle)
 	}, func(ctx context.Context) error {
 		_, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)})
 		return err
 	})
 }
 
-// getBucketPolicy returns the stored policy text.
-func getBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket string) (string, error) {
+// findBucketPolicy returns the stored policy text, or a notFoundError when the bucket or its policy is gone.
+func findBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket string) (string, error) {
 	out, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
 	if err != nil {
-		return "", err
+		return "", asNotFound(err, fmt.Sprintf("policy of bucket %q", bucket))
 	}
 	return aws.ToString(out.Policy), nil
 }
@@ -408,7 +408,7 @@ type accountBPAGetter interface {
 // accountPublicAccessBlock reads the account-level Block Public Access; nil means none is configured.
 func accountPublicAccessBlock(ctx context.Context, client accountBPAGetter, accountID string) (*s3controltypes.PublicAccessBlockConfiguration, error) {
 	out, err := client.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(accountID)})
-	if isAPIError(err, "NoSuchPublicAccessBlockConfiguration") {
+	if isAPIError(err, errCodeNoSuchPublicAccessBlockConfiguration) {
 		return nil, nil
 	}
 	if err != nil {

@@ -139,19 +139,17 @@ func (r *uploadAccessKeyResource) Create(ctx context.Context, req resource.Creat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	user := data.User.ValueString()
 	key, err := createAccessKey(ctx, r.pd.iam, user)
 	if err != nil {
 		detail := fmt.Sprintf("IAM CreateAccessKey for user %q failed: %s\n\n", user, err)
-		if isAPIError(err, "LimitExceeded") {
+		if isAPIError(err, errCodeLimitExceeded) {
 			detail += "IAM allows two access keys per user. Delete an unused key, or rotate with create_before_destroy " +
 				"only while the user has at most one other key."
 		} else {
@@ -197,17 +195,15 @@ func (r *uploadAccessKeyResource) Read(ctx context.Context, req resource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	user, id := data.User.ValueString(), data.ID.ValueString()
 	meta, err := findAccessKey(ctx, r.pd.iam, user, id)
-	if isNotFound(err) || (err == nil && meta == nil) {
+	if notFound(err) {
 		tflog.Warn(ctx, "access key is gone, removing it from state", map[string]any{"user": user, "access_key_id": id})
 		resp.State.RemoveResource(ctx)
 		return
@@ -231,13 +227,11 @@ func (r *uploadAccessKeyResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	if !plan.Status.Equal(state.Status) {
 		user, id, status := state.User.ValueString(), state.ID.ValueString(), plan.Status.ValueString()
@@ -256,13 +250,11 @@ func (r *uploadAccessKeyResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	user, id := data.User.ValueString(), data.ID.ValueString()
 	_, err := r.pd.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})

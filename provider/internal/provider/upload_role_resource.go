@@ -303,13 +303,11 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := iamNameToCreate(data.Name, data.NamePrefix)
 	data.Name = types.StringValue(name)
@@ -371,30 +369,22 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
-	out, err := r.pd.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if isNotFound(err) {
+	entity := iamEntity{"Role", name}
+	role, err := findRole(ctx, r.pd.iam, name)
+	if notFound(err) {
 		tflog.Warn(ctx, "upload role is gone, removing it from state", map[string]any{"role": name})
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role",
-			fmt.Sprintf("IAM GetRole for %q failed: %s\n\nCheck that the caller may call iam:GetRole.", name, err))
-		return
-	}
-	role, err := roleOf(out.Role)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role",
-			fmt.Sprintf("IAM GetRole for %q answered without the role: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		resp.Diagnostics.Append(readEntityError(entity, err))
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -415,18 +405,17 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 
 	remoteTags, err := listRoleTags(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role Tags",
-			fmt.Sprintf("IAM ListRoleTags for %q failed: %s\n\nCheck that the caller may call iam:ListRoleTags.", name, err))
+		resp.Diagnostics.Append(readTagsError(entity, err))
 		return
 	}
+	var diags diag.Diagnostics
 	data.Tags, data.TagsAll, diags = readTags(ctx, defaultTagsOf(r.pd), data.Tags, remoteTags)
 	resp.Diagnostics.Append(diags...)
 
-	remote, found, err := getRolePolicyDocument(ctx, r.pd.iam, name, defaultUploadPolicyName)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Policy",
-			fmt.Sprintf("Reading the inline policy %q of role %q failed: %s\n\nCheck that the caller may call iam:GetRolePolicy.",
-				defaultUploadPolicyName, name, err))
+	remote, err := findRolePolicy(ctx, r.pd.iam, name, defaultUploadPolicyName)
+	found := err == nil
+	if err != nil && !notFound(err) {
+		resp.Diagnostics.Append(readInlinePolicyError(entity, defaultUploadPolicyName, err))
 		return
 	}
 	if found && importing {
@@ -459,13 +448,11 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := plan.Name.ValueString()
 	doc, trust, tagsAll, diags := r.desired(ctx, &plan)
@@ -506,20 +493,14 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
 		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
-			resp.Diagnostics.AddError("Unable to Update Upload Role Tags",
-				fmt.Sprintf("Updating the tags of role %q failed: %s\n\nCheck that the caller may call iam:TagRole and iam:UntagRole.", name, err))
+			resp.Diagnostics.Append(updateTagsError(iamEntity{"Role", name}, err))
 			return
 		}
 	}
 
-	out, err := r.pd.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	role, err := findRole(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
-		return
-	}
-	role, err := roleOf(out.Role)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update answered without the role: %s\n\nThe update was made; check the IAM endpoint, then run terraform apply again to refresh the state.", name, err))
+		resp.Diagnostics.Append(refreshAfterUpdateError(iamEntity{"Role", name}, err))
 		return
 	}
 	plan.ID = types.StringValue(name)
@@ -537,13 +518,11 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
 	_, err := r.pd.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(defaultUploadPolicyName)})
@@ -555,7 +534,7 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	_, err = r.pd.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
 	switch {
 	case err == nil, isNotFound(err):
-	case isAPIError(err, "DeleteConflict"):
+	case isAPIError(err, errCodeDeleteConflict):
 		resp.Diagnostics.AddError("Upload Role Still Has Dependencies",
 			fmt.Sprintf("IAM refused to delete role %q: %s\n\nThe role still has something this resource does not manage "+
 				"(other inline or attached policies, or an instance profile). Remove it, then retry the destroy.", name, err))
@@ -573,12 +552,7 @@ func (r *uploadRoleResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name_prefix"), namePrefixFromName(req.ID))...)
 }
 
-func (r *uploadRoleResource) partition() string {
-	if r.pd == nil {
-		return ""
-	}
-	return r.pd.partition
-}
+func (r *uploadRoleResource) partition() string { return partitionOf(r.pd) }
 
 // documents renders the upload policy and the trust policy the attributes describe; each is "" while an
 // input it needs is unknown. Errors name the attribute that causes them.

@@ -249,13 +249,11 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := iamNameToCreate(data.Name, data.NamePrefix)
 	data.Name = types.StringValue(name)
@@ -270,7 +268,7 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 		Path:     aws.String(data.Path.ValueString()),
 		Tags:     iamTags(tagsAll),
 	})
-	if isAPIError(err, "EntityAlreadyExists") {
+	if isAPIError(err, errCodeEntityAlreadyExists) {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Upload User Already Exists",
 			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user exists outside Terraform, import it with "+
 				"`terraform import` or pick another name. If this is a replacement, an access key with "+
@@ -319,30 +317,22 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
-	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	if isNotFound(err) {
+	entity := iamEntity{"User", name}
+	user, err := findUser(ctx, r.pd.iam, name)
+	if notFound(err) {
 		tflog.Warn(ctx, "upload user is gone, removing it from state", map[string]any{"user": name})
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User",
-			fmt.Sprintf("IAM GetUser for %q failed: %s\n\nCheck that the caller may call iam:GetUser.", name, err))
-		return
-	}
-	user, err := userOf(out.User)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User",
-			fmt.Sprintf("IAM GetUser for %q answered without the user: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		resp.Diagnostics.Append(readEntityError(entity, err))
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -352,10 +342,10 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 
 	remoteTags, err := listUserTags(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User Tags",
-			fmt.Sprintf("IAM ListUserTags for %q failed: %s\n\nCheck that the caller may call iam:ListUserTags.", name, err))
+		resp.Diagnostics.Append(readTagsError(entity, err))
 		return
 	}
+	var diags diag.Diagnostics
 	data.Tags, data.TagsAll, diags = readTags(ctx, defaultTagsOf(r.pd), data.Tags, remoteTags)
 	resp.Diagnostics.Append(diags...)
 
@@ -368,23 +358,22 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	if data.PolicyName.IsNull() {
 		data.PolicyName = types.StringValue(defaultUploadPolicyName)
 	}
-	remote, found, err := getUserPolicyDocument(ctx, r.pd.iam, name, data.PolicyName.ValueString())
-	if err == nil && !found && importing {
+	remote, err := findUserPolicy(ctx, r.pd.iam, name, data.PolicyName.ValueString())
+	if notFound(err) && importing {
 		// An imported user may carry the policy under another name; take it when it is the only one.
-		var other string
-		other, err = soleInlinePolicyName(ctx, r.pd.iam, name)
-		if err == nil && other != "" {
+		other, lerr := soleInlinePolicyName(ctx, r.pd.iam, name)
+		if lerr != nil {
+			err = lerr
+		} else if other != "" {
 			data.PolicyName = types.StringValue(other)
-			remote, found, err = getUserPolicyDocument(ctx, r.pd.iam, name, other)
+			remote, err = findUserPolicy(ctx, r.pd.iam, name, other)
 		}
 	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Policy",
-			fmt.Sprintf("Reading the inline policy %q of user %q failed: %s\n\nCheck that the caller may call iam:GetUserPolicy and iam:ListUserPolicies.",
-				data.PolicyName.ValueString(), name, err))
+	if err != nil && !notFound(err) {
+		resp.Diagnostics.Append(readInlinePolicyError(entity, data.PolicyName.ValueString(), err))
 		return
 	}
-	if !found {
+	if notFound(err) {
 		// An empty policy_json differs from the document ModifyPlan computes, so the plan shows the update
 		// that puts the policy back.
 		tflog.Warn(ctx, "upload policy is gone", map[string]any{"user": name, "policy": data.PolicyName.ValueString()})
@@ -421,13 +410,11 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := plan.Name.ValueString()
 	doc, tagsAll, diags := r.desired(ctx, &plan)
@@ -456,7 +443,7 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 		if newName != oldName && oldName != "" {
 			_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(oldName)})
-			if err != nil && !isAPIError(err, "NoSuchEntity") {
+			if err != nil && !isAPIError(err, errCodeNoSuchEntity) {
 				resp.Diagnostics.AddError("Unable to Delete Old Upload Policy",
 					fmt.Sprintf("The policy was put under its new name %q, but deleting the old inline policy %q of user %q failed: %s\n\n"+
 						"Delete it by hand (aws iam delete-user-policy) or apply again.", newName, oldName, name, err))
@@ -467,20 +454,14 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 
 	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
 		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
-			resp.Diagnostics.AddError("Unable to Update Upload User Tags",
-				fmt.Sprintf("Updating the tags of user %q failed: %s\n\nCheck that the caller may call iam:TagUser and iam:UntagUser.", name, err))
+			resp.Diagnostics.Append(updateTagsError(iamEntity{"User", name}, err))
 			return
 		}
 	}
 
-	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	user, err := findUser(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
-		return
-	}
-	user, err := userOf(out.User)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update answered without the user: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
+		resp.Diagnostics.Append(refreshAfterUpdateError(iamEntity{"User", name}, err))
 		return
 	}
 	plan.ID = types.StringValue(name)
@@ -497,13 +478,11 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
 	if data.ForceDestroy.ValueBool() {
@@ -542,7 +521,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	_, err = r.pd.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
 	switch {
 	case err == nil, isNotFound(err):
-	case isAPIError(err, "DeleteConflict"):
+	case isAPIError(err, errCodeDeleteConflict):
 		resp.Diagnostics.AddError("Upload User Still Has Dependencies",
 			fmt.Sprintf("IAM refused to delete user %q: %s\n\nThe user still has something this resource does not manage "+
 				"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
@@ -562,12 +541,7 @@ func (r *uploadUserResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
 }
 
-func (r *uploadUserResource) partition() string {
-	if r.pd == nil {
-		return ""
-	}
-	return r.pd.partition
-}
+func (r *uploadUserResource) partition() string { return partitionOf(r.pd) }
 
 // desired returns the policy document and tags_all that apply must produce. The planned policy_json
 // is used when known: ModifyPlan may have kept an equivalent older string that is already in AWS.

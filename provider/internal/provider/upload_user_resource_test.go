@@ -55,9 +55,9 @@ func checkInlinePolicy(t *testing.T, m *testbed.Moto, user, name, want string) r
 		if len(names.PolicyNames) != 1 || names.PolicyNames[0] != name {
 			return fmt.Errorf("user %s has inline policies %v, want exactly [%s]", user, names.PolicyNames, name)
 		}
-		got, found, err := getUserPolicyDocument(ctx, client, user, name)
-		if err != nil || !found {
-			return fmt.Errorf("get user policy %s: found=%v err=%w", name, found, err)
+		got, err := findUserPolicy(ctx, client, user, name)
+		if err != nil {
+			return fmt.Errorf("get user policy %s: %w", name, err)
 		}
 		eq, err := policy.Equivalent(got, want)
 		if err != nil {
