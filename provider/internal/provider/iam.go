@@ -15,22 +15,35 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// updateIAMTags applies the difference between the tags in state (oldAll) and newTags with untag and tag, the
-// IAM calls of a user or a role. Removed keys are sorted so requests are reproducible.
-func updateIAMTags(ctx context.Context, oldAll types.Map, newTags map[string]string, untag func([]string) error, tag func([]iamtypes.Tag) error) error {
+// updateIAMTags applies the difference between the tags in state (oldAll) and newTags to the user or role e
+// with IAM's untag and tag calls. Removed keys are sorted so requests are reproducible.
+func updateIAMTags(ctx context.Context, client *iam.Client, e iamEntity, oldAll types.Map, newTags map[string]string) error {
 	oldTags, _, d := mapFromTerraform(ctx, oldAll)
 	if d.HasError() {
 		return fmt.Errorf("reading the tags in state: %v", d)
 	}
+	name := aws.String(e.name)
 	removed, changed := tagChanges(oldTags, newTags)
 	if len(removed) > 0 {
 		slices.Sort(removed)
-		if err := untag(removed); err != nil {
+		var err error
+		if e.kind == "Role" {
+			_, err = client.UntagRole(ctx, &iam.UntagRoleInput{RoleName: name, TagKeys: removed})
+		} else {
+			_, err = client.UntagUser(ctx, &iam.UntagUserInput{UserName: name, TagKeys: removed})
+		}
+		if err != nil {
 			return fmt.Errorf("untag: %w", err)
 		}
 	}
 	if len(changed) > 0 {
-		if err := tag(iamTags(changed)); err != nil {
+		var err error
+		if e.kind == "Role" {
+			_, err = client.TagRole(ctx, &iam.TagRoleInput{RoleName: name, Tags: iamTags(changed)})
+		} else {
+			_, err = client.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: iamTags(changed)})
+		}
+		if err != nil {
 			return fmt.Errorf("tag: %w", err)
 		}
 	}

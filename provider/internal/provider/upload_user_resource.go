@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -453,8 +452,9 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 
 	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
-		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
-			resp.Diagnostics.Append(updateTagsError(iamEntity{"User", name}, err))
+		entity := iamEntity{"User", name}
+		if err := updateIAMTags(ctx, r.pd.iam, entity, state.TagsAll, tagsAll); err != nil {
+			resp.Diagnostics.Append(updateTagsError(entity, err))
 			return
 		}
 	}
@@ -539,35 +539,4 @@ func (r *uploadUserResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name_prefix"), namePrefixFromName(req.ID))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
-}
-
-func (r *uploadUserResource) partition() string { return partitionOf(r.pd) }
-
-// desired returns the policy document and tags_all that apply must produce. The planned policy_json
-// is used when known: ModifyPlan may have kept an equivalent older string that is already in AWS.
-func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResourceModel) (string, map[string]string, diag.Diagnostics) {
-	tagsAll, diags := desiredTagsAll(ctx, defaultTagsOf(r.pd), data.Tags)
-	if !data.PolicyJSON.IsUnknown() && !data.PolicyJSON.IsNull() && data.PolicyJSON.ValueString() != "" {
-		return data.PolicyJSON.ValueString(), tagsAll, diags
-	}
-	in, _, d := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition())
-	diags.Append(d...)
-	if diags.HasError() {
-		return "", tagsAll, diags
-	}
-	doc, err := buildUploadPolicy(in)
-	if err != nil {
-		diags.AddAttributeError(path.Root("bucket"), "Invalid Upload Policy", err.Error())
-	}
-	return doc, tagsAll, diags
-}
-
-func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
-	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
-		_, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: keys})
-		return err
-	}, func(tags []iamtypes.Tag) error {
-		_, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: tags})
-		return err
-	})
 }
