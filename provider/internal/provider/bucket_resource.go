@@ -82,6 +82,7 @@ type bucketResourceModel struct {
 	BucketRegionalDomainName     types.String   `tfsdk:"bucket_regional_domain_name"`
 	PublicBaseURL                types.String   `tfsdk:"public_base_url"`
 	Endpoint                     types.String   `tfsdk:"endpoint"`
+	ExpireIncoming               types.Object   `tfsdk:"expire_incoming"`
 	Timeouts                     timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -142,6 +143,7 @@ func (r *bucketResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Default:    int64default.StaticInt64(defaultAbortIncompleteMultipartDays),
 				Validators: []validator.Int64{int64validator.Between(1, 36500)},
 			},
+			"expire_incoming": expireIncomingAttribute(),
 			"tags": schema.MapAttribute{
 				MarkdownDescription: "Tags for the bucket. They are merged over the provider's `default_tags`; a key set here wins.",
 				ElementType:         types.StringType,
@@ -370,6 +372,7 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if !unsupported[settingAbortDays] || data.AbortIncompleteMultipartDays.IsNull() {
 		data.AbortIncompleteMultipartDays = types.Int64Value(int64(got.abortDays))
 	}
+	data.ExpireIncoming = expireIncomingValue(got.expireIncoming)
 	if !unsupported[settingObjectOwnership] || data.ObjectOwnership.IsNull() {
 		data.ObjectOwnership = types.StringValue(readBack(got.objectOwnership, enforcedObjectOwnership))
 	}
@@ -424,6 +427,7 @@ func (r *bucketResource) Update(ctx context.Context, req resource.UpdateRequest,
 	changes := bucketChanges{
 		versioning:      !plan.Versioning.Equal(state.Versioning),
 		abortDays:       !plan.AbortIncompleteMultipartDays.Equal(state.AbortIncompleteMultipartDays),
+		expireIncoming:  !plan.ExpireIncoming.Equal(state.ExpireIncoming),
 		tags:            !plan.TagsAll.Equal(state.TagsAll),
 		objectOwnership: !plan.ObjectOwnership.Equal(state.ObjectOwnership),
 		sseAlgorithm:    !plan.SSEAlgorithm.Equal(state.SSEAlgorithm),
@@ -491,10 +495,13 @@ func (r *bucketResource) ImportState(ctx context.Context, req resource.ImportSta
 // desiredSettings turns a planned model into the settings to apply.
 func (r *bucketResource) desiredSettings(ctx context.Context, data bucketResourceModel) (bucketSettings, diag.Diagnostics) {
 	tags, _, diags := mapFromTerraform(ctx, data.TagsAll)
+	expire, d := expireIncomingFrom(ctx, data.ExpireIncoming)
+	diags.Append(d...)
 	return bucketSettings{
-		versioning: data.Versioning.ValueBool(),
-		abortDays:  int32(data.AbortIncompleteMultipartDays.ValueInt64()), //nolint:gosec // G115: the schema validator bounds it
-		tags:       tags,
+		versioning:     data.Versioning.ValueBool(),
+		abortDays:      int32(data.AbortIncompleteMultipartDays.ValueInt64()), //nolint:gosec // G115: the schema validator bounds it
+		expireIncoming: expire,
+		tags:           tags,
 	}, diags
 }
 

@@ -35,7 +35,8 @@ func readBack(got, enforced string) string {
 type bucketSettings struct {
 	region          string
 	versioning      bool
-	abortDays       int32 // 0: our lifecycle rule is missing or disabled
+	abortDays       int32           // 0: our lifecycle rule is missing or disabled
+	expireIncoming  *expireIncoming // nil: no expiration rule of ours
 	tags            map[string]string
 	objectOwnership string // "" when unset, unsupportedSetting when the endpoint lacks the API
 	sseAlgorithm    string // likewise
@@ -63,7 +64,7 @@ func (s bucketSettings) notImplemented() unsupportedSettings {
 // bucketChanges says which settings to put. blockPublicAccess, all four switches on, is only ever set at
 // creation; aclBlocks turns the two ACL switches back on and leaves the public-policy ones as they are.
 type bucketChanges struct {
-	objectOwnership, sseAlgorithm, blockPublicAccess, aclBlocks, versioning, abortDays, tags bool
+	objectOwnership, sseAlgorithm, blockPublicAccess, aclBlocks, versioning, abortDays, expireIncoming, tags bool
 }
 
 // createChanges are the settings a new bucket gets: all of them, except versioning and tags when there are
@@ -71,7 +72,7 @@ type bucketChanges struct {
 func createChanges(want bucketSettings) bucketChanges {
 	return bucketChanges{
 		objectOwnership: true, sseAlgorithm: true, blockPublicAccess: true, abortDays: true,
-		versioning: want.versioning, tags: len(want.tags) > 0,
+		versioning: want.versioning, tags: len(want.tags) > 0, expireIncoming: want.expireIncoming != nil,
 	}
 }
 
@@ -161,6 +162,9 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 		}},
 		{changes.abortDays, settingAbortDays, "the lifecycle rule " + abortMultipartRuleID, func(ctx context.Context) error {
 			return putAbortRule(ctx, client, bucket, want.abortDays)
+		}},
+		{changes.expireIncoming, "", "the lifecycle rule " + expireIncomingRuleID, func(ctx context.Context) error {
+			return putExpireIncomingRule(ctx, client, bucket, want.expireIncoming)
 		}},
 		{changes.tags, "", "tags", func(ctx context.Context) error {
 			return putTags(ctx, client, bucket, want.tags)
@@ -262,6 +266,7 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		{"lifecycle rules", func(ctx context.Context) error {
 			rules, err := lifecycleRules(ctx, client, bucket)
 			got.abortDays = abortDaysFrom(rules)
+			got.expireIncoming = expireIncomingIn(rules)
 			return err
 		}},
 		{"tags", func(ctx context.Context) error {

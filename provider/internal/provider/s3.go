@@ -193,31 +193,18 @@ func putVersioning(ctx context.Context, client *s3.Client, bucket string, enable
 	return err
 }
 
-// putAbortRule writes our lifecycle rule and keeps every other rule: PutBucketLifecycleConfiguration replaces
-// the whole configuration, and rules someone else added are not ours to drop.
+// putAbortRule writes (or, with days 0, removes) our multipart rule and keeps every other rule.
 func putAbortRule(ctx context.Context, client *s3.Client, bucket string, days int32) error {
-	rules, err := lifecycleRules(ctx, client, bucket)
-	if err != nil {
-		return err
-	}
-	rules = slices.DeleteFunc(rules, func(r s3types.LifecycleRule) bool { return aws.ToString(r.ID) == abortMultipartRuleID })
+	var rule *s3types.LifecycleRule
 	if days > 0 {
-		rules = append(rules, s3types.LifecycleRule{
+		rule = &s3types.LifecycleRule{
 			ID:                             aws.String(abortMultipartRuleID),
 			Status:                         s3types.ExpirationStatusEnabled,
 			Filter:                         &s3types.LifecycleRuleFilter{Prefix: aws.String("")},
 			AbortIncompleteMultipartUpload: &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(days)},
-		})
+		}
 	}
-	if len(rules) == 0 {
-		_, err = client.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(bucket)})
-		return err
-	}
-	_, err = client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
-		Bucket:                 aws.String(bucket),
-		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules},
-	})
-	return err
+	return putLifecycleRule(ctx, client, bucket, abortMultipartRuleID, rule)
 }
 
 // putTags replaces the bucket's tag set; an empty set is a delete, since S3 rejects an empty PutBucketTagging.
