@@ -204,3 +204,47 @@ func mustStateAttr(s *terraform.State, address, attr string) string {
 	v, _ := stateAttr(s, address, attr)
 	return v
 }
+
+// TestAccUploadRoleResource_namePrefix creates a role from name_prefix, imports it by its generated name with the
+// same configuration (a no-op import), and keeps the name on the next plan.
+func TestAccUploadRoleResource_namePrefix(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	createTestOIDCProvider(t, m, githubIssuerURL, "sts.amazonaws.com")
+	hcl := testAccMotoConfig(m) + fmt.Sprintf(`
+resource "staticmedia_upload_role" "test" {
+  name_prefix       = "ci-"
+  bucket            = "media"
+  oidc_provider_arn = %q
+  subjects          = ["repo:octo-org/site:ref:refs/heads/main"]
+}
+`, testGitHubOIDCARN)
+	importID := func(s *terraform.State) (string, error) { return stateAttr(s, testUploadRole, "name") }
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: hcl,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testUploadRole, tfjsonpath.New("name"), knownvalue.StringRegexp(regexp.MustCompile(`^ci-\d{18}[0-9a-f]{8}$`))),
+					statecheck.ExpectKnownValue(testUploadRole, tfjsonpath.New("name_prefix"), knownvalue.StringExact("ci-")),
+				},
+			},
+			{
+				Config:            hcl,
+				ResourceName:      testUploadRole,
+				ImportState:       true,
+				ImportStateKind:   resource.ImportBlockWithID,
+				ImportStateIdFunc: importID,
+			},
+			{
+				Config: hcl,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
