@@ -286,9 +286,7 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 			resp.Diagnostics.AddAttributeError(path.Root("bucket"), "Bucket Already Exists", err.Error())
 			return
 		}
-		resp.Diagnostics.AddError("Unable to Create Bucket",
-			fmt.Sprintf("Creating S3 bucket %q in %s failed: %v\n\nCheck the name and that these credentials may s3:CreateBucket, then apply again.",
-				bucket, r.pd.region, err))
+		resp.Diagnostics.Append(createBucketError(bucket, r.pd.region, err))
 		return
 	}
 	tflog.Info(ctx, "created S3 bucket", map[string]any{"bucket": bucket, "region": r.pd.region})
@@ -302,13 +300,11 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 		settle:              bucketSettleTime,
 	})
 	if len(unsupported) > 0 {
-		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
+		resp.Diagnostics.Append(bucketSettingsSkippedWarning(bucket, r.endpoint(), unsupported))
 		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, unsupported)...)
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Configure Bucket",
-			fmt.Sprintf("S3 bucket %q was created but configuring it failed: %v\n\nThe bucket is marked tainted; "+
-				"fix the cause and apply again to replace it.", bucket, err))
+		resp.Diagnostics.Append(configureNewBucketError(bucket, err))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -338,15 +334,11 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	var regionErr *bucketRegionError
 	if errors.As(err, &regionErr) {
 		region := cmp.Or(regionErr.bucketRegion, "BUCKET_REGION")
-		resp.Diagnostics.AddError("Bucket Is in Another Region",
-			fmt.Sprintf("%s.\n\nManage the bucket with a provider configured for its region: add a provider \"staticmedia\" block "+
-				"with an alias and region = %q, and set provider = staticmedia.ALIAS on this resource (import it with that "+
-				"provider too), or set region = %q on this provider.", regionErr, region, region))
+		resp.Diagnostics.Append(bucketInAnotherRegionError(regionErr, region))
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Bucket",
-			fmt.Sprintf("Reading S3 bucket %q failed: %v\n\nCheck that these credentials may read the bucket's settings, then retry.", bucket, err))
+		resp.Diagnostics.Append(readBucketError(bucket, err))
 		return
 	}
 
@@ -357,7 +349,7 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	data.Versioning = types.BoolValue(got.versioning)
 	if lacking := got.notImplemented(); len(lacking) > 0 && !r.pd.skipUnsupportedBucketAPIs {
-		resp.Diagnostics.AddError("Bucket Settings Not Supported by This Endpoint", notImplementedError(bucket, r.endpoint(), lacking))
+		resp.Diagnostics.Append(bucketSettingsNotSupportedError(bucket, r.endpoint(), lacking))
 		return
 	}
 	// Settings the endpoint refused as not implemented keep their state value: there is nothing to compare.
@@ -436,22 +428,18 @@ func (r *bucketResource) Update(ctx context.Context, req resource.UpdateRequest,
 	// The bucket existed when the plan was made, so NoSuchBucket is not retried: it was deleted since.
 	unsupported, err := applySettings(ctx, r.pd.s3, bucket, want, changes, settingsOptions{tolerateUnsupported: r.pd.skipUnsupportedBucketAPIs})
 	if len(unsupported) > 0 {
-		resp.Diagnostics.AddWarning("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, r.endpoint(), unsupported))
+		resp.Diagnostics.Append(bucketSettingsSkippedWarning(bucket, r.endpoint(), unsupported))
 		known, diags := loadUnsupported(ctx, req.Private)
 		resp.Diagnostics.Append(diags...)
 		maps.Copy(known, unsupported)
 		resp.Diagnostics.Append(storeUnsupported(ctx, resp.Private, known)...)
 	}
 	if errors.Is(err, errBucketNotFound) {
-		resp.Diagnostics.AddError("Bucket Deleted Outside Terraform",
-			fmt.Sprintf("S3 bucket %q no longer exists: it was deleted outside Terraform after the plan was made (%v).\n\n"+
-				"Run terraform apply again: its refresh removes the bucket from the state and the plan creates it anew, "+
-				"empty. To keep it deleted, remove the resource from the configuration.", bucket, err))
+		resp.Diagnostics.Append(bucketDeletedOutsideError(bucket, err))
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Update Bucket",
-			fmt.Sprintf("Updating S3 bucket %q failed: %v\n\nCheck that these credentials may change the bucket's settings, then apply again.", bucket, err))
+		resp.Diagnostics.Append(updateBucketError(bucket, err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -472,16 +460,11 @@ func (r *bucketResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	bucket := data.Bucket.ValueString()
 	deleted, err := deleteBucket(ctx, r.pd.s3, bucket, data.ForceDestroy.ValueBool())
 	if errors.Is(err, errBucketNotEmpty) {
-		resp.Diagnostics.AddError("Bucket Not Empty",
-			fmt.Sprintf("S3 bucket %q still holds objects, so it was not deleted. To delete it with every object version "+
-				"in it, set force_destroy = true, run terraform apply (the value in the state is the one that counts), "+
-				"then destroy again. Or empty the bucket yourself first.", bucket))
+		resp.Diagnostics.Append(bucketNotEmptyError(bucket))
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Delete Bucket",
-			fmt.Sprintf("Deleting S3 bucket %q failed after deleting %d object versions: %v\n\nCheck that these credentials may "+
-				"s3:DeleteBucket (and s3:ListBucketVersions, s3:DeleteObjectVersion with force_destroy), then retry.", bucket, deleted, err))
+		resp.Diagnostics.Append(deleteBucketError(bucket, deleted, err))
 		return
 	}
 	tflog.Info(ctx, "deleted S3 bucket", map[string]any{"bucket": bucket, "objects_deleted": deleted})

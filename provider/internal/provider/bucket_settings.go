@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -195,24 +192,6 @@ func applySettings(ctx context.Context, client *s3.Client, bucket string, want b
 		}
 	}
 	return unsupported, nil
-}
-
-// unsupportedWarning explains a skipped setting to the user.
-func unsupportedWarning(bucket, endpoint string, u unsupportedSettings) string {
-	return fmt.Sprintf("The S3 endpoint %s refused these settings of bucket %q as not implemented, so the bucket does "+
-		"without them: %s. skip_unsupported_bucket_apis = true allows this; AWS implements all of them, so expect "+
-		"it only on S3-compatible engines such as MinIO.",
-		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
-}
-
-// notImplementedError explains a setting the endpoint does not implement when the provider does not allow that.
-func notImplementedError(bucket, endpoint string, u unsupportedSettings) string {
-	return fmt.Sprintf("The S3 endpoint %s answered that it does not implement these settings of bucket %q: %s. "+
-		"They protect the bucket (ACLs off, encryption, Block Public Access, cleanup of abandoned uploads), so this is "+
-		"an error.\n\nIf the endpoint is an S3-compatible engine that lacks them, such as MinIO, set "+
-		"skip_unsupported_bucket_apis = true in the provider block: the bucket then does without them, with a warning. "+
-		"On AWS, check the endpoint settings instead.",
-		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
 }
 
 // unsupportedSettingError reports a setting the endpoint refused as not implemented while

@@ -1,9 +1,13 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
@@ -131,4 +135,89 @@ func accountBlockFix(accountID string) string {
 		"  aws s3control put-public-access-block --account-id %s --public-access-block-configuration "+
 		"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false\n\n"+
 		"(or in the S3 console: Block Public Access settings for this account, clear the two bucket-policy options), then apply again.", accountID)
+}
+
+// createBucketError is a failed CreateBucket.
+func createBucketError(bucket, region string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unable to Create Bucket",
+		fmt.Sprintf("Creating S3 bucket %q in %s failed: %v\n\nCheck the name and that these credentials may s3:CreateBucket, then apply again.",
+			bucket, region, err))
+}
+
+// configureNewBucketError is a failed setting right after the bucket was created (it is saved tainted).
+func configureNewBucketError(bucket string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unable to Configure Bucket",
+		fmt.Sprintf("S3 bucket %q was created but configuring it failed: %v\n\nThe bucket is marked tainted; "+
+			"fix the cause and apply again to replace it.", bucket, err))
+}
+
+// bucketInAnotherRegionError: the bucket lives in region, not in the provider's.
+func bucketInAnotherRegionError(regionErr error, region string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Bucket Is in Another Region",
+		fmt.Sprintf("%s.\n\nManage the bucket with a provider configured for its region: add a provider \"staticmedia\" block "+
+			"with an alias and region = %q, and set provider = staticmedia.ALIAS on this resource (import it with that "+
+			"provider too), or set region = %q on this provider.", regionErr, region, region))
+}
+
+// readBucketError is a failed read of the bucket's settings.
+func readBucketError(bucket string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unable to Read Bucket",
+		fmt.Sprintf("Reading S3 bucket %q failed: %v\n\nCheck that these credentials may read the bucket's settings, then retry.", bucket, err))
+}
+
+// bucketSettingsSkippedWarning: skip_unsupported_bucket_apis let the bucket do without settings the endpoint lacks.
+func bucketSettingsSkippedWarning(bucket, endpoint string, u unsupportedSettings) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("Bucket Settings Not Supported by This Endpoint", unsupportedWarning(bucket, endpoint, u))
+}
+
+// bucketSettingsNotSupportedError: the endpoint lacks settings and skip_unsupported_bucket_apis is off.
+func bucketSettingsNotSupportedError(bucket, endpoint string, u unsupportedSettings) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Bucket Settings Not Supported by This Endpoint", notImplementedError(bucket, endpoint, u))
+}
+
+// bucketDeletedOutsideError: an update found the bucket gone since the plan.
+func bucketDeletedOutsideError(bucket string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Bucket Deleted Outside Terraform",
+		fmt.Sprintf("S3 bucket %q no longer exists: it was deleted outside Terraform after the plan was made (%v).\n\n"+
+			"Run terraform apply again: its refresh removes the bucket from the state and the plan creates it anew, "+
+			"empty. To keep it deleted, remove the resource from the configuration.", bucket, err))
+}
+
+// updateBucketError is a failed update of the bucket's settings.
+func updateBucketError(bucket string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unable to Update Bucket",
+		fmt.Sprintf("Updating S3 bucket %q failed: %v\n\nCheck that these credentials may change the bucket's settings, then apply again.", bucket, err))
+}
+
+// bucketNotEmptyError: destroy without force_destroy found objects.
+func bucketNotEmptyError(bucket string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Bucket Not Empty",
+		fmt.Sprintf("S3 bucket %q still holds objects, so it was not deleted. To delete it with every object version "+
+			"in it, set force_destroy = true, run terraform apply (the value in the state is the one that counts), "+
+			"then destroy again. Or empty the bucket yourself first.", bucket))
+}
+
+// deleteBucketError is a failed DeleteBucket (after deleted object versions with force_destroy).
+func deleteBucketError(bucket string, deleted int, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unable to Delete Bucket",
+		fmt.Sprintf("Deleting S3 bucket %q failed after deleting %d object versions: %v\n\nCheck that these credentials may "+
+			"s3:DeleteBucket (and s3:ListBucketVersions, s3:DeleteObjectVersion with force_destroy), then retry.", bucket, deleted, err))
+}
+
+// unsupportedWarning explains a skipped setting to the user.
+func unsupportedWarning(bucket, endpoint string, u unsupportedSettings) string {
+	return fmt.Sprintf("The S3 endpoint %s refused these settings of bucket %q as not implemented, so the bucket does "+
+		"without them: %s. skip_unsupported_bucket_apis = true allows this; AWS implements all of them, so expect "+
+		"it only on S3-compatible engines such as MinIO.",
+		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
+}
+
+// notImplementedError explains a setting the endpoint does not implement when the provider does not allow that.
+func notImplementedError(bucket, endpoint string, u unsupportedSettings) string {
+	return fmt.Sprintf("The S3 endpoint %s answered that it does not implement these settings of bucket %q: %s. "+
+		"They protect the bucket (ACLs off, encryption, Block Public Access, cleanup of abandoned uploads), so this is "+
+		"an error.\n\nIf the endpoint is an S3-compatible engine that lacks them, such as MinIO, set "+
+		"skip_unsupported_bucket_apis = true in the provider block: the bucket then does without them, with a warning. "+
+		"On AWS, check the endpoint settings instead.",
+		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
 }
