@@ -221,3 +221,19 @@ func notImplementedError(bucket, endpoint string, u unsupportedSettings) string 
 		"On AWS, check the endpoint settings instead.",
 		cmp.Or(endpoint, "(AWS)"), bucket, strings.Join(slices.Sorted(maps.Keys(u)), ", "))
 }
+
+// readBucketPolicyError is a failed GetBucketPolicy during Read.
+func readBucketPolicyError(bucket string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unable to Read Bucket Policy",
+		fmt.Sprintf("GetBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:GetBucketPolicy on it, then retry.", bucket, err))
+}
+
+// readPublicPolicySwitchesError is a failed read of the bucket's Block Public Access during the Referer policy's Read.
+func readPublicPolicySwitchesError(bucket string, err error) diag.Diagnostic {
+	if errors.Is(err, errNoBlockPublicAccessAPI) {
+		return diag.NewErrorDiagnostic("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
+	}
+	return diag.NewErrorDiagnostic("Unable to Read Block Public Access",
+		fmt.Sprintf("GetPublicAccessBlock on bucket %q failed: %s\n\nCheck that the credentials may call "+
+			"s3:GetBucketPublicAccessBlock on it, then retry.", bucket, err))
+}

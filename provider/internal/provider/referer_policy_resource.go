@@ -265,12 +265,11 @@ func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadReque
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Bucket Policy",
-			fmt.Sprintf("GetBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:GetBucketPolicy on it, then retry.", bucket, err))
+		resp.Diagnostics.Append(readBucketPolicyError(bucket, err))
 		return
 	}
-	resp.Diagnostics.Append(r.readPublicPolicySwitches(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
+	if err := r.readPublicPolicySwitches(ctx, &data); err != nil {
+		resp.Diagnostics.Append(readPublicPolicySwitchesError(bucket, err))
 		return
 	}
 
@@ -454,9 +453,9 @@ func (r *refererPolicyResource) apply(ctx context.Context, bucket, doc string) (
 
 // readPublicPolicySwitches fills block_public_policy and restrict_public_buckets from the bucket's Block
 // Public Access. No configuration at all means both off. An endpoint without the API keeps the state's values
-// (false after an import) when skip_unsupported_bucket_apis allows it, and is an error otherwise.
-func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, data *refererPolicyResourceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+// (false after an import) when skip_unsupported_bucket_apis allows it, and is an error (wrapping
+// errNoBlockPublicAccessAPI) otherwise.
+func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, data *refererPolicyResourceModel) error {
 	bucket := data.Bucket.ValueString()
 	out, err := r.pd.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 	switch {
@@ -466,11 +465,9 @@ func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, da
 		data.BlockPublicPolicy = types.BoolValue(data.BlockPublicPolicy.ValueBool())
 		data.RestrictPublic = types.BoolValue(data.RestrictPublic.ValueBool())
 	case isNotImplemented(err):
-		diags.AddError("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
+		return fmt.Errorf("%w: %w", errNoBlockPublicAccessAPI, err)
 	case err != nil:
-		diags.AddError("Unable to Read Block Public Access",
-			fmt.Sprintf("GetPublicAccessBlock on bucket %q failed: %s\n\nCheck that the credentials may call "+
-				"s3:GetBucketPublicAccessBlock on it, then retry.", bucket, err))
+		return err
 	default:
 		c := out.PublicAccessBlockConfiguration
 		if c == nil {
@@ -479,7 +476,7 @@ func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, da
 		data.BlockPublicPolicy = types.BoolValue(aws.ToBool(c.BlockPublicPolicy))
 		data.RestrictPublic = types.BoolValue(aws.ToBool(c.RestrictPublicBuckets))
 	}
-	return diags
+	return nil
 }
 
 // accountBlocksPublicPolicies reports whether the account-level BlockPublicPolicy is on, which denies every
