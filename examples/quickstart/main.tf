@@ -24,15 +24,16 @@ resource "staticmedia_bucket" "media" {
 # The identity the uploader runs as: s3:PutObject on the bucket, s3:ListAllMyBuckets for its preflight, nothing else.
 # uploader_identity = "key" (the default): an IAM user and its access key, whose secret is in the state.
 # uploader_identity = "role": a role CI jobs assume with their OIDC token, so no secret exists anywhere.
-# The user names the bucket by var.bucket, not staticmedia_bucket.media: Terraform carries the key's
-# create_before_destroy to everything the key depends on, and a bucket name cannot exist twice, so replacing the
-# bucket would fail.
+# Terraform carries the key's create_before_destroy to everything the key depends on, so a replaced user is
+# created before the old one is deleted. A name cannot exist twice: the user takes a name_prefix (the name gets a
+# unique suffix), and it names the bucket by var.bucket, not staticmedia_bucket.media, so replacing the bucket
+# does not replace the user.
 resource "staticmedia_upload_user" "uploader" {
   count = var.uploader_identity == "key" ? 1 : 0
 
-  name       = var.uploader_name
-  bucket     = var.bucket
-  key_prefix = var.key_prefix # "" is the whole bucket
+  name_prefix = "${var.uploader_name}-"
+  bucket      = var.bucket
+  key_prefix  = var.key_prefix # "" is the whole bucket
 }
 
 # user is the user's id, unknown while the user is replaced, so the key is replaced with it.

@@ -25,7 +25,7 @@ variable "site_domains" {
 }
 
 variable "uploader_name" {
-  description = "Name of the IAM user the uploader runs as."
+  description = "Name of the IAM role the uploader runs as (role mode); in key mode the IAM user's name starts with it, then a dash and a unique suffix."
   type        = string
   default     = "media-uploader"
 }

@@ -10,6 +10,13 @@ resource "staticmedia_bucket" "media" {
   # after this many days. Defaults to 7.
   abort_incomplete_multipart_days = 7
 
+  # Browser uploads land below incoming/ until the application confirms them; a second lifecycle rule
+  # deletes the ones never confirmed after this many days. Omit it to keep them.
+  expire_incoming = {
+    prefix = "incoming/"
+    days   = 2
+  }
+
   # Delete every object version with the bucket on destroy. Defaults to false, which makes destroying
   # a non-empty bucket fail.
   force_destroy = false

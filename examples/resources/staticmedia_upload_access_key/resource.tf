@@ -1,6 +1,8 @@
+# name_prefix, not name: the key is create_before_destroy, which Terraform carries to the user, so a replaced
+# user is created before the old one is deleted, and one fixed name cannot exist twice.
 resource "staticmedia_upload_user" "uploader" {
-  name   = "media-uploader"
-  bucket = "example-media-assets"
+  name_prefix = "media-uploader-"
+  bucket      = "example-media-assets"
 }
 
 # The key waits until it authenticates before apply returns, so a tool started right after

@@ -45,9 +45,13 @@ func TestAccQuickstart_defaults(t *testing.T) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				ConfigDirectory:          dir,
 				ConfigVariables:          vars,
-				Check: func(*terraform.State) error {
+				Check: func(s *terraform.State) error {
+					user, err := stateAttr(s, "staticmedia_upload_user.uploader.0", "name")
+					if err != nil {
+						return err
+					}
 					out, err := adminIAM(t, m).GetUserPolicy(context.Background(), &iam.GetUserPolicyInput{
-						UserName: aws.String("media-uploader"), PolicyName: aws.String(defaultUploadPolicyName),
+						UserName: aws.String(user), PolicyName: aws.String(defaultUploadPolicyName),
 					})
 					if err != nil {
 						return fmt.Errorf("the quickstart's upload policy is not in moto: %w", err)

@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"regexp"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3control"
-	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -27,7 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/staticmedia/staticmedia/internal/policy"
 )
 
@@ -257,28 +251,25 @@ func (r *refererPolicyResource) Read(ctx context.Context, req resource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, refererPolicyReadTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, refererPolicyReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
-	remote, err := getBucketPolicy(ctx, r.pd.s3, bucket)
-	if isNotFound(err) {
+	remote, err := findBucketPolicy(ctx, r.pd.s3, bucket)
+	if notFound(err) {
 		tflog.Warn(ctx, "bucket policy or bucket is gone; removing it from state", map[string]any{"bucket": bucket, "error": err.Error()})
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Bucket Policy",
-			fmt.Sprintf("GetBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:GetBucketPolicy on it, then retry.", bucket, err))
+		resp.Diagnostics.Append(readBucketPolicyError(bucket, err))
 		return
 	}
-	resp.Diagnostics.Append(r.readPublicPolicySwitches(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
+	if err := r.readPublicPolicySwitches(ctx, &data); err != nil {
+		resp.Diagnostics.Append(readPublicPolicySwitchesError(bucket, err))
 		return
 	}
 
@@ -312,23 +303,21 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, refererPolicyDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, refererPolicyDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
-	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, "OperationAborted") }, func(ctx context.Context) error {
+	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, errCodeOperationAborted) }, func(ctx context.Context) error {
 		_, err := r.pd.s3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
 		return err
 	})
-	if isAPIError(err, "NoSuchBucket") {
+	if isAPIError(err, errCodeNoSuchBucket) {
 		return // the bucket went first; nothing left to protect
 	}
-	if err != nil && !isAPIError(err, "NoSuchBucketPolicy") {
+	if err != nil && !isAPIError(err, errCodeNoSuchBucketPolicy) {
 		resp.Diagnostics.AddError("Unable to Delete Bucket Policy",
 			fmt.Sprintf("DeleteBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:DeleteBucketPolicy on it, then retry.", bucket, err))
 		return
@@ -343,7 +332,7 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 		resp.Diagnostics.AddWarning("Block Public Access Not Supported",
 			fmt.Sprintf("The bucket policy of %q was deleted, but the S3 endpoint does not implement Block Public Access (%s), so it could not be turned back on. "+
 				"This is expected on S3-compatible engines such as MinIO.", bucket, err))
-	case isAPIError(err, "NoSuchBucket"):
+	case isAPIError(err, errCodeNoSuchBucket):
 	case err != nil:
 		resp.Diagnostics.AddError("Unable to Restore Block Public Access",
 			fmt.Sprintf("The bucket policy of %q was deleted, but turning its four Block Public Access settings back on failed: %s\n\n"+
@@ -372,24 +361,23 @@ func (r *refererPolicyResource) put(ctx context.Context, plan tfsdk.Plan, state 
 	if verb == "Create" {
 		timeoutFor, fallback = data.Timeouts.Create, refererPolicyCreateTimeout
 	}
-	timeout, d := timeoutFor(ctx, fallback)
-	diags.Append(d...)
+	ctx, cancel := withTimeout(ctx, timeoutFor, fallback, diags)
+	defer cancel()
 	if diags.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
-	diags.Append(r.apply(ctx, &data, verb)...)
+	diags.Append(r.planToBucket(ctx, &data, verb)...)
 	if diags.HasError() {
 		return
 	}
 	diags.Append(state.Set(ctx, &data)...)
 }
 
-// apply opens the bucket's Block Public Access for policies and puts the policy; Create and Update share it.
-// It fills data.ID and data.PolicyJSON (keeping the planned string, which ModifyPlan may have taken from state).
-func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyResourceModel, verb string) diag.Diagnostics {
+// planToBucket is the body Create and Update share below put: it builds the document, applies it with apply, and
+// turns apply's outcome into diagnostics. It fills data.ID and data.PolicyJSON (keeping the planned string, which
+// ModifyPlan may have taken from state).
+func (r *refererPolicyResource) planToBucket(ctx context.Context, data *refererPolicyResourceModel, verb string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	doc, d := data.policyJSON(ctx, r.pd.partition)
 	diags.Append(d...)
@@ -397,43 +385,16 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 		return diags
 	}
 	bucket := data.Bucket.ValueString()
-
-	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed(), refererPolicySettleTime)
-	bpaSupported := true
-	switch {
-	case errors.Is(err, errNoBlockPublicAccessAPI) && !r.pd.skipUnsupportedBucketAPIs:
-		diags.AddError("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
-		return diags
-	case errors.Is(err, errNoBlockPublicAccessAPI):
-		bpaSupported = false
-		diags.AddWarning("Block Public Access Not Supported",
-			fmt.Sprintf("The S3 endpoint does not implement Block Public Access (%s), so the settings of bucket %q were left alone "+
-				"and the policy is applied anyway. This is expected on S3-compatible engines such as MinIO.", err, bucket))
-	case err != nil:
-		diags.AddError("Unable to "+verb+" Referer Policy",
-			fmt.Sprintf("Turning off BlockPublicPolicy and RestrictPublicBuckets on bucket %q (needed before a public bucket policy) failed: %s\n\n"+
-				"Check that the bucket exists and that the credentials may call s3:PutBucketPublicAccessBlock, then retry.", bucket, err))
-		return diags
+	out, err := r.apply(ctx, bucket, doc)
+	if out.noBlockPublicAccess != nil {
+		diags.Append(blockPublicAccessSkippedWarning(bucket, out.noBlockPublicAccess))
 	}
-
-	err = putBucketPolicyUnless(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime, r.accountBlocksPublicPolicies)
 	if err != nil {
-		detail := fmt.Sprintf("PutBucketPolicy on bucket %q failed: %s", bucket, err)
-		switch {
-		case isAPIError(err, "AccessDenied"):
-			detail += "\n\n" + r.explainAccessDenied(ctx)
-		case isAPIError(err, "NoSuchBucket"):
-			detail += "\n\nCreate the bucket first (staticmedia_bucket) or fix the name, then retry."
-		default:
-			detail += "\n\nCheck the credentials' s3:PutBucketPolicy permission and the policy shown in the plan, then retry."
-		}
-		diags.AddError("Unable to "+verb+" Referer Policy", detail)
+		diags.Append(refererPolicyPutError(ctx, r, verb, bucket, err))
 		return diags
 	}
-	if bpaSupported {
-		if warning := r.accountRestrictsPublicBuckets(ctx); warning != "" {
-			diags.AddWarning("Anonymous Requests Are Still Blocked", warning)
-		}
+	if out.accountRestricts != "" {
+		diags.AddWarning("Anonymous Requests Are Still Blocked", out.accountRestricts)
 	}
 
 	data.ID = types.StringValue(bucket)
@@ -448,25 +409,65 @@ func (r *refererPolicyResource) apply(ctx context.Context, data *refererPolicyRe
 	return diags
 }
 
+// refererApplyOutcome is what apply observed besides failure.
+type refererApplyOutcome struct {
+	// noBlockPublicAccess is the endpoint's answer when it lacks Block Public Access and
+	// skip_unsupported_bucket_apis let the policy go on without it.
+	noBlockPublicAccess error
+	// accountRestricts explains an account-level setting that still blocks anonymous requests, or is "".
+	accountRestricts string
+}
+
+// refererStepError says which of apply's two steps failed.
+type refererStepError struct {
+	step string // refererStepBlockPublicAccess or refererStepPolicy
+	err  error
+}
+
+const (
+	refererStepBlockPublicAccess = "block public access"
+	refererStepPolicy            = "bucket policy"
+)
+
+func (e *refererStepError) Error() string { return e.step + ": " + e.err.Error() }
+func (e *refererStepError) Unwrap() error { return e.err }
+
+// apply opens the bucket's Block Public Access for policies and puts the policy document.
+func (r *refererPolicyResource) apply(ctx context.Context, bucket, doc string) (refererApplyOutcome, error) {
+	var out refererApplyOutcome
+	err := putPublicAccessBlock(ctx, r.pd.s3, bucket, publicPolicyAllowed(), refererPolicySettleTime)
+	switch {
+	case errors.Is(err, errNoBlockPublicAccessAPI) && r.pd.skipUnsupportedBucketAPIs:
+		out.noBlockPublicAccess = err
+	case err != nil:
+		return out, &refererStepError{step: refererStepBlockPublicAccess, err: err}
+	}
+	if err := putBucketPolicyUnless(ctx, r.pd.s3, bucket, doc, refererPolicySettleTime, r.accountBlocksPublicPolicies); err != nil {
+		return out, &refererStepError{step: refererStepPolicy, err: err}
+	}
+	if out.noBlockPublicAccess == nil {
+		out.accountRestricts = r.accountRestrictsPublicBuckets(ctx)
+	}
+	return out, nil
+}
+
 // readPublicPolicySwitches fills block_public_policy and restrict_public_buckets from the bucket's Block
 // Public Access. No configuration at all means both off. An endpoint without the API keeps the state's values
-// (false after an import) when skip_unsupported_bucket_apis allows it, and is an error otherwise.
-func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, data *refererPolicyResourceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+// (false after an import) when skip_unsupported_bucket_apis allows it, and is an error (wrapping
+// errNoBlockPublicAccessAPI) otherwise.
+func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, data *refererPolicyResourceModel) error {
 	bucket := data.Bucket.ValueString()
 	out, err := r.pd.s3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 	switch {
-	case isAPIError(err, "NoSuchPublicAccessBlockConfiguration"):
+	case isAPIError(err, errCodeNoSuchPublicAccessBlockConfiguration):
 		data.BlockPublicPolicy, data.RestrictPublic = types.BoolValue(false), types.BoolValue(false)
 	case isNotImplemented(err) && r.pd.skipUnsupportedBucketAPIs:
 		data.BlockPublicPolicy = types.BoolValue(data.BlockPublicPolicy.ValueBool())
 		data.RestrictPublic = types.BoolValue(data.RestrictPublic.ValueBool())
 	case isNotImplemented(err):
-		diags.AddError("Block Public Access Not Supported", noBlockPublicAccessError(bucket, err))
+		return fmt.Errorf("%w: %w", errNoBlockPublicAccessAPI, err)
 	case err != nil:
-		diags.AddError("Unable to Read Block Public Access",
-			fmt.Sprintf("GetPublicAccessBlock on bucket %q failed: %s\n\nCheck that the credentials may call "+
-				"s3:GetBucketPublicAccessBlock on it, then retry.", bucket, err))
+		return err
 	default:
 		c := out.PublicAccessBlockConfiguration
 		if c == nil {
@@ -475,16 +476,7 @@ func (r *refererPolicyResource) readPublicPolicySwitches(ctx context.Context, da
 		data.BlockPublicPolicy = types.BoolValue(aws.ToBool(c.BlockPublicPolicy))
 		data.RestrictPublic = types.BoolValue(aws.ToBool(c.RestrictPublicBuckets))
 	}
-	return diags
-}
-
-// noBlockPublicAccessError explains an endpoint without Block Public Access when the provider does not allow that.
-func noBlockPublicAccessError(bucket string, err error) string {
-	return fmt.Sprintf("The S3 endpoint answered a Block Public Access call on bucket %q as not implemented or not "+
-		"understood (%v), so its switches cannot be set or checked. On AWS they decide whether the policy works at all, "+
-		"so this is an error.\n\nIf the endpoint is an S3-compatible engine that lacks this API, such as MinIO, set "+
-		"skip_unsupported_bucket_apis = true in the provider block: the policy is then applied with a warning.",
-		bucket, err)
+	return nil
 }
 
 // accountBlocksPublicPolicies reports whether the account-level BlockPublicPolicy is on, which denies every
@@ -534,303 +526,4 @@ func (r *refererPolicyResource) accountRestrictsPublicBuckets(ctx context.Contex
 	return fmt.Sprintf("The policy was applied, but account %s has the account-level Block Public Access setting "+
 		"RestrictPublicBuckets on, so S3 ignores the policy's public grants and browsers get 403. %s",
 		r.pd.accountID, accountBlockFix(r.pd.accountID))
-}
-
-// inputs reads allowed_referers and allowed_domains (nil when null), each sorted: both are sets, and a
-// fixed order makes the document and referer_patterns the same however the configuration lists them.
-func (m refererPolicyResourceModel) inputs(ctx context.Context) (referers, domains []string, diags diag.Diagnostics) {
-	if !m.AllowedReferers.IsNull() {
-		diags.Append(m.AllowedReferers.ElementsAs(ctx, &referers, false)...)
-	}
-	if !m.AllowedDomains.IsNull() {
-		diags.Append(m.AllowedDomains.ElementsAs(ctx, &domains, false)...)
-	}
-	slices.Sort(referers)
-	slices.Sort(domains)
-	return referers, domains, diags
-}
-
-// policyJSON builds the document from the model's inputs.
-func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition string) (string, diag.Diagnostics) {
-	referers, domains, diags := m.inputs(ctx)
-	if diags.HasError() {
-		return "", diags
-	}
-	doc, err := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, domains, m.AllowEmptyReferer.ValueBool())
-	if err != nil {
-		diags.AddError("Invalid Referer Policy", fmt.Sprintf("The policy for bucket %q cannot be built: %s", m.Bucket.ValueString(), err))
-	}
-	return doc, diags
-}
-
-// patterns is referer_patterns: allowed_referers, then the expanded allowed_domains, without duplicates,
-// in the order the policy lists them.
-func (m refererPolicyResourceModel) patterns(ctx context.Context) (types.List, diag.Diagnostics) {
-	referers, domains, diags := m.inputs(ctx)
-	if diags.HasError() {
-		return types.ListUnknown(types.StringType), diags
-	}
-	all, err := refererPatternList(referers, domains)
-	if err != nil {
-		diags.AddError("Invalid Referer Policy", fmt.Sprintf("The Referer patterns for bucket %q cannot be listed: %s", m.Bucket.ValueString(), err))
-		return types.ListUnknown(types.StringType), diags
-	}
-	list, d := types.ListValueFrom(ctx, types.StringType, all)
-	diags.Append(d...)
-	return list, diags
-}
-
-// refererPatternList expands the domains and appends them to the patterns, dropping exact duplicates, as
-// the policy document lists them.
-func refererPatternList(referers, domains []string) ([]string, error) {
-	expanded, err := policy.ExpandDomains(domains)
-	if err != nil {
-		return nil, err
-	}
-	all := make([]string, 0, len(referers)+len(expanded))
-	seen := make(map[string]bool, cap(all))
-	for _, p := range append(append([]string(nil), referers...), expanded...) {
-		if !seen[p] {
-			seen[p] = true
-			all = append(all, p)
-		}
-	}
-	return all, nil
-}
-
-// importFrom fills the inputs from a stored policy, in the canonical form a configuration describing it
-// plans empty against: allowed_domains gets every domain whose four patterns (http and https, the domain
-// and its subdomains) are all in the policy, allowed_referers the remaining StringLike aws:Referer
-// patterns, each null when empty, and allow_empty_referer whether a Null aws:Referer statement exists.
-// policy_json gets our canonical document when it is equivalent to the stored one (engines reformat what
-// they store), else the stored text so the next plan shows the change.
-func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, partition string) diag.Diagnostics {
-	var diags diag.Diagnostics
-	parsed, err := policy.ParseRefererRead(remote)
-	if err != nil {
-		diags.AddError("Unable to Import Referer Policy",
-			fmt.Sprintf("The policy of bucket %q is not a policy document this resource can read: %s", m.Bucket.ValueString(), err))
-		return diags
-	}
-	referers, domains := splitDomains(parsed.Referers)
-	allowEmpty := parsed.AllowEmptyReferer
-	m.ID = m.Bucket
-	m.AllowEmptyReferer = types.BoolValue(allowEmpty)
-	m.AllowedReferers, m.AllowedDomains = types.SetNull(types.StringType), types.SetNull(types.StringType)
-	var d diag.Diagnostics
-	if len(referers) > 0 {
-		m.AllowedReferers, d = types.SetValueFrom(ctx, types.StringType, referers)
-		diags.Append(d...)
-	}
-	if len(domains) > 0 {
-		m.AllowedDomains, d = types.SetValueFrom(ctx, types.StringType, domains)
-		diags.Append(d...)
-	}
-	all, err := refererPatternList(referers, domains)
-	if err != nil { // cannot happen: every domain came out of ExpandDomains
-		diags.AddError("Unable to Import Referer Policy", err.Error())
-		return diags
-	}
-	m.RefererPatterns, d = types.ListValueFrom(ctx, types.StringType, all)
-	diags.Append(d...)
-	// A document that cannot be built comes back "" with the error, and "" is never preferred.
-	doc, _ := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, domains, allowEmpty)
-	m.PolicyJSON = types.StringValue(policy.PreferEquivalent(remote, doc))
-	return diags
-}
-
-// domainPattern is one of the four patterns ExpandDomains writes for a domain; the group is the domain.
-var domainPattern = regexp.MustCompile(`^https?://(?:\*\.)?([^/*?]+)/\*$`)
-
-// splitDomains takes apart what allowed_domains and allowed_referers put together: a domain whose four
-// expanded patterns are all present becomes a domain, every other pattern stays a pattern. Both come back
-// sorted and without duplicates, so an import is the same on every engine (MinIO reorders condition values
-// on each read) and on every run.
-func splitDomains(patterns []string) (referers, domains []string) {
-	present := make(map[string]bool, len(patterns))
-	for _, p := range patterns {
-		present[p] = true
-	}
-	taken := map[string]bool{}
-	for _, p := range slices.Sorted(maps.Keys(present)) {
-		match := domainPattern.FindStringSubmatch(p)
-		if match == nil || slices.Contains(domains, match[1]) {
-			continue
-		}
-		expanded, err := policy.ExpandDomains([]string{match[1]})
-		if err != nil || slices.ContainsFunc(expanded, func(e string) bool { return !present[e] }) {
-			continue
-		}
-		domains = append(domains, match[1])
-		for _, e := range expanded {
-			taken[e] = true
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(present)) {
-		if !taken[p] {
-			referers = append(referers, p)
-		}
-	}
-	slices.Sort(domains)
-	return referers, domains
-}
-
-// buildRefererPolicy expands the domains, appends them to the patterns and renders the document.
-func buildRefererPolicy(partition, bucket string, referers, domains []string, allowEmpty bool) (string, error) {
-	all, err := refererPatternList(referers, domains)
-	if err != nil {
-		return "", err
-	}
-	doc, err := policy.RefererRead(policy.RefererReadInput{
-		Partition:         partition,
-		Bucket:            bucket,
-		Referers:          all,
-		AllowEmptyReferer: allowEmpty,
-	})
-	if err != nil {
-		return "", err
-	}
-	return doc.JSON()
-}
-
-// bucketPolicyAPI is the part of *s3.Client this resource uses.
-type bucketPolicyAPI interface {
-	PutPublicAccessBlock(context.Context, *s3.PutPublicAccessBlockInput, ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
-	PutBucketPolicy(context.Context, *s3.PutBucketPolicyInput, ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
-	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
-}
-
-// publicPolicyAllowed is the bucket-level Block Public Access that lets a public bucket policy in and keeps
-// ACLs blocked. fullBlock is what staticmedia_bucket creates and what destroy restores. They are functions,
-// not package variables, because the configuration holds pointers.
-func publicPolicyAllowed() s3types.PublicAccessBlockConfiguration {
-	return s3types.PublicAccessBlockConfiguration{
-		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
-		BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(false),
-	}
-}
-
-func fullBlock() s3types.PublicAccessBlockConfiguration {
-	return s3types.PublicAccessBlockConfiguration{
-		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
-		BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
-	}
-}
-
-// errNoBlockPublicAccessAPI wraps the answer of an engine that does not implement Block Public Access.
-var errNoBlockPublicAccessAPI = errors.New("the S3 endpoint does not implement Block Public Access")
-
-// putPublicAccessBlock sets the bucket's Block Public Access configuration. NoSuchBucket is retried for
-// settle (a bucket created moments ago), OperationAborted (a conflicting change in flight) until ctx ends.
-//
-// MinIO routes PUT /bucket?publicAccessBlock to CreateBucket and answers MalformedXML; other engines answer
-// NotImplemented. Both come back wrapped in errNoBlockPublicAccessAPI. DeletePublicAccessBlock is never used:
-// MinIO routes DELETE /bucket?publicAccessBlock to DeleteBucket and removes an empty bucket.
-func putPublicAccessBlock(ctx context.Context, client bucketPolicyAPI, bucket string, cfg s3types.PublicAccessBlockConfiguration, settle time.Duration) error {
-	start := time.Now()
-	err := retryUntil(ctx, func(err error) bool {
-		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < settle)
-	}, func(ctx context.Context) error {
-		_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
-			Bucket:                         aws.String(bucket),
-			PublicAccessBlockConfiguration: &cfg,
-		})
-		return err
-	})
-	// MalformedXML cannot happen on AWS for this SDK-built request; it is MinIO's answer.
-	if isUnsupported(err) || isAPIError(err, "MalformedXML") {
-		return fmt.Errorf("%w: %w", errNoBlockPublicAccessAPI, err)
-	}
-	return err
-}
-
-// putBucketPolicy stores the policy, retrying what follows a fresh bucket or Block Public Access change.
-func putBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket, doc string, settle time.Duration) error {
-	return putBucketPolicyUnless(ctx, client, bucket, doc, settle, nil)
-}
-
-// putBucketPolicyUnless is putBucketPolicy that stops retrying AccessDenied at once when denialIsFinal, asked
-// on the first one, says waiting cannot help (the account-level Block Public Access rejects public policies).
-func putBucketPolicyUnless(ctx context.Context, client bucketPolicyAPI, bucket, doc string, settle time.Duration, denialIsFinal func(context.Context) bool) error {
-	start := time.Now()
-	asked, final := false, false
-	return retryUntil(ctx, func(err error) bool {
-		if isAPIError(err, "AccessDenied") && denialIsFinal != nil && !asked {
-			asked, final = true, denialIsFinal(ctx)
-		}
-		return isAPIError(err, "OperationAborted") ||
-			(isAPIError(err, "NoSuchBucket", "MalformedPolicy") && time.Since(start) < settle) ||
-			(isAPIError(err, "AccessDenied") && !final && time.Since(start) < settle)
-	}, func(ctx context.Context) error {
-		_, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)})
-		return err
-	})
-}
-
-// getBucketPolicy returns the stored policy text.
-func getBucketPolicy(ctx context.Context, client bucketPolicyAPI, bucket string) (string, error) {
-	out, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
-	if err != nil {
-		return "", err
-	}
-	return aws.ToString(out.Policy), nil
-}
-
-// accountBPAGetter is the part of *s3control.Client this resource uses.
-type accountBPAGetter interface {
-	GetPublicAccessBlock(context.Context, *s3control.GetPublicAccessBlockInput, ...func(*s3control.Options)) (*s3control.GetPublicAccessBlockOutput, error)
-}
-
-// accountPublicAccessBlock reads the account-level Block Public Access; nil means none is configured.
-func accountPublicAccessBlock(ctx context.Context, client accountBPAGetter, accountID string) (*s3controltypes.PublicAccessBlockConfiguration, error) {
-	out, err := client.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(accountID)})
-	if isAPIError(err, "NoSuchPublicAccessBlockConfiguration") {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read account-level block public access of %s: %w", accountID, err)
-	}
-	return out.PublicAccessBlockConfiguration, nil
-}
-
-// explainAccountBlock says which account-level setting denies a public bucket policy and how to change it.
-func explainAccountBlock(accountID string, cfg *s3controltypes.PublicAccessBlockConfiguration) string {
-	if cfg == nil || !aws.ToBool(cfg.BlockPublicPolicy) {
-		return fmt.Sprintf("The account-level Block Public Access of account %s does not block public policies, and the "+
-			"bucket's own settings were opened, so the credentials most likely lack s3:PutBucketPolicy on this bucket "+
-			"(or an SCP denies it). Grant it and retry.", accountID)
-	}
-	return fmt.Sprintf("Account %s has the account-level Block Public Access setting BlockPublicPolicy on. It overrides "+
-		"the bucket's settings and rejects any bucket policy with Principal \"*\", including this Referer-conditioned one. %s",
-		accountID, accountBlockFix(accountID))
-}
-
-// accountBlockFix is the command that opens the account level for public bucket policies only.
-func accountBlockFix(accountID string) string {
-	return fmt.Sprintf("To allow public bucket policies while keeping public ACLs blocked, run\n\n"+
-		"  aws s3control put-public-access-block --account-id %s --public-access-block-configuration "+
-		"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false\n\n"+
-		"(or in the S3 console: Block Public Access settings for this account, clear the two bucket-policy options), then apply again.", accountID)
-}
-
-// stringCheck adapts a func(string) error from the policy package into a string validator, so the
-// plan-time error is the same message the package would give at apply time.
-type stringCheck struct {
-	summary     string
-	description string
-	check       func(string) error
-}
-
-var _ validator.String = stringCheck{}
-
-func (v stringCheck) Description(context.Context) string         { return v.description }
-func (v stringCheck) MarkdownDescription(context.Context) string { return v.description }
-
-func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error())
-	}
 }

@@ -70,7 +70,7 @@ func refererTestBucket(t *testing.T, client *s3.Client, bucket string, blockPubl
 // checkRefererPolicyStored asserts the engine holds a policy equivalent to want.
 func checkRefererPolicyStored(client *s3.Client, bucket string, want func() string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		got, err := getBucketPolicy(context.Background(), client, bucket)
+		got, err := findBucketPolicy(context.Background(), client, bucket)
 		if err != nil {
 			return fmt.Errorf("read stored policy: %w", err)
 		}
@@ -134,7 +134,7 @@ func TestAccRefererPolicyResource_basic(t *testing.T) {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
-			_, err := getBucketPolicy(context.Background(), admin, bucket)
+			_, err := findBucketPolicy(context.Background(), admin, bucket)
 			if !isAPIError(err, "NoSuchBucketPolicy") {
 				return fmt.Errorf("after destroy GetBucketPolicy = %w, want NoSuchBucketPolicy", err)
 			}
@@ -534,7 +534,7 @@ func TestAccRefererPolicyResource_minioReferer(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			ctx := context.Background()
-			if _, err := getBucketPolicy(ctx, admin, bucket); !isAPIError(err, "NoSuchBucketPolicy") {
+			if _, err := findBucketPolicy(ctx, admin, bucket); !isAPIError(err, "NoSuchBucketPolicy") {
 				return fmt.Errorf("after destroy GetBucketPolicy = %w, want NoSuchBucketPolicy", err)
 			}
 			// Destroy must leave the bucket and its objects alone (MinIO would delete an empty bucket on
@@ -624,16 +624,16 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 		refererTestBucket(t, pd.s3, bucket, false)
 		r := &refererPolicyResource{pd: pd}
 		// Without skip_unsupported_bucket_apis the missing API is an error that names the setting.
-		diags := r.apply(ctx, model(bucket), "Create")
+		diags := r.planToBucket(ctx, model(bucket), "Create")
 		if !diags.HasError() || !strings.Contains(diags.Errors()[0].Detail(), "skip_unsupported_bucket_apis = true") {
 			t.Fatalf("apply on MinIO without skip_unsupported_bucket_apis: want an error naming it, got %v", diags)
 		}
-		if _, err := getBucketPolicy(ctx, pd.s3, bucket); !isAPIError(err, "NoSuchBucketPolicy") {
+		if _, err := findBucketPolicy(ctx, pd.s3, bucket); !isAPIError(err, "NoSuchBucketPolicy") {
 			t.Fatalf("the refused apply must not put the policy: GetBucketPolicy = %v", err)
 		}
 		pd.skipUnsupportedBucketAPIs = true
 		data := model(bucket)
-		diags = r.apply(ctx, data, "Create")
+		diags = r.planToBucket(ctx, data, "Create")
 		if diags.HasError() || !hasWarning(diags, "Block Public Access Not Supported") {
 			t.Fatalf("apply on MinIO: want only the Block Public Access warning, got %v", diags)
 		}
@@ -659,7 +659,7 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 		refererTestBucket(t, pd.s3, bucket, true)
 		r := &refererPolicyResource{pd: pd}
 
-		if diags := r.apply(ctx, model(bucket), "Create"); diags.HasError() || diags.WarningsCount() != 0 {
+		if diags := r.planToBucket(ctx, model(bucket), "Create"); diags.HasError() || diags.WarningsCount() != 0 {
 			t.Fatalf("apply without account-level settings: want no diagnostics, got %v", diags)
 		}
 		if _, err := pd.s3control.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
@@ -671,7 +671,7 @@ func TestAccRefererPolicyResource_warnings(t *testing.T) {
 		}); err != nil {
 			t.Fatalf("put account-level block public access: %v", err)
 		}
-		diags := r.apply(ctx, model(bucket), "Update")
+		diags := r.planToBucket(ctx, model(bucket), "Update")
 		if diags.HasError() || !hasWarning(diags, "Anonymous Requests Are Still Blocked") {
 			t.Fatalf("apply with account-level RestrictPublicBuckets: want its warning, got %v", diags)
 		}

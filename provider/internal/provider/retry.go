@@ -65,7 +65,7 @@ func httpStatus(err error) int {
 }
 
 // notFoundCodes are the error codes with which S3 and IAM say that the thing asked about does not exist.
-var notFoundCodes = []string{"NoSuchBucket", "NoSuchEntity", "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration"}
+var notFoundCodes = []string{errCodeNoSuchBucket, errCodeNoSuchEntity, errCodeNoSuchBucketPolicy, errCodeNoSuchPublicAccessBlockConfiguration}
 
 // isNotFound reports whether err means the thing is gone: drift, not failure, when reading. It needs the
 // service's own error code: a bare 404 (a wrong endpoint, a proxy, a path the engine does not route) is a

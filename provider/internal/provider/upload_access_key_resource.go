@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/staticmedia/staticmedia/internal/awsconfig"
 )
 
@@ -141,19 +139,17 @@ func (r *uploadAccessKeyResource) Create(ctx context.Context, req resource.Creat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	user := data.User.ValueString()
 	key, err := createAccessKey(ctx, r.pd.iam, user)
 	if err != nil {
 		detail := fmt.Sprintf("IAM CreateAccessKey for user %q failed: %s\n\n", user, err)
-		if isAPIError(err, "LimitExceeded") {
+		if isAPIError(err, errCodeLimitExceeded) {
 			detail += "IAM allows two access keys per user. Delete an unused key, or rotate with create_before_destroy " +
 				"only while the user has at most one other key."
 		} else {
@@ -199,17 +195,15 @@ func (r *uploadAccessKeyResource) Read(ctx context.Context, req resource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	user, id := data.User.ValueString(), data.ID.ValueString()
 	meta, err := findAccessKey(ctx, r.pd.iam, user, id)
-	if isNotFound(err) || (err == nil && meta == nil) {
+	if notFound(err) {
 		tflog.Warn(ctx, "access key is gone, removing it from state", map[string]any{"user": user, "access_key_id": id})
 		resp.State.RemoveResource(ctx)
 		return
@@ -233,13 +227,11 @@ func (r *uploadAccessKeyResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	if !plan.Status.Equal(state.Status) {
 		user, id, status := state.User.ValueString(), state.ID.ValueString(), plan.Status.ValueString()
@@ -258,13 +250,11 @@ func (r *uploadAccessKeyResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	user, id := data.User.ValueString(), data.ID.ValueString()
 	_, err := r.pd.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
@@ -298,26 +288,6 @@ func (r *uploadAccessKeyResource) ImportState(ctx context.Context, req resource.
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user"), user)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_propagation"), true)...)
-}
-
-// createAccessKey creates a key, retrying while IAM has not propagated a just-created user.
-func createAccessKey(ctx context.Context, client *iam.Client, user string) (*iamtypes.AccessKey, error) {
-	var key *iamtypes.AccessKey
-	err := retryIAMPropagation(ctx, func(ctx context.Context) error {
-		out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-		if err != nil {
-			return err
-		}
-		key = out.AccessKey
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if key == nil || key.AccessKeyId == nil || key.SecretAccessKey == nil {
-		return nil, errors.New("the response carried no access key")
-	}
-	return key, nil
 }
 
 // waitForKey polls STS GetCallerIdentity signed with the new key until it succeeds
@@ -361,47 +331,6 @@ func (r *uploadAccessKeyResource) waitForKey(ctx context.Context, id, secret str
 		case <-time.After(wait):
 		}
 	}
-}
-
-// isKeyPropagationError reports the answers STS gives for a key it does not know yet.
-func isKeyPropagationError(err error) bool {
-	return isAPIError(err, "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied", "UnrecognizedClientException")
-}
-
-func updateAccessKeyStatus(ctx context.Context, client *iam.Client, user, id, status string) error {
-	_, err := client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
-		UserName:    aws.String(user),
-		AccessKeyId: aws.String(id),
-		Status:      iamtypes.StatusType(status),
-	})
-	return err
-}
-
-// findAccessKey returns the key's metadata, nil when the user has no such key, or a not-found error
-// when the user is gone.
-func findAccessKey(ctx context.Context, client *iam.Client, user, id string) (*iamtypes.AccessKeyMetadata, error) {
-	keys, err := listAccessKeys(ctx, client, user)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if aws.ToString(k.AccessKeyId) == id {
-			return &k, nil
-		}
-	}
-	return nil, nil
-}
-
-// accessKeyOwner returns the user a key belongs to.
-func accessKeyOwner(ctx context.Context, client *iam.Client, id string) (string, error) {
-	out, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
-	if err != nil {
-		return "", fmt.Errorf("IAM GetAccessKeyLastUsed: %w", err)
-	}
-	if aws.ToString(out.UserName) == "" {
-		return "", errors.New("IAM GetAccessKeyLastUsed named no user")
-	}
-	return aws.ToString(out.UserName), nil
 }
 
 func formatKeyDate(t *time.Time) string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
-
 	"github.com/staticmedia/staticmedia/internal/policy"
 )
 

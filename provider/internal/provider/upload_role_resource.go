@@ -2,15 +2,11 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -26,7 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/staticmedia/staticmedia/internal/policy"
 )
 
@@ -56,6 +51,7 @@ type uploadRoleResource struct {
 type uploadRoleResourceModel struct {
 	ID                 types.String   `tfsdk:"id"`
 	Name               types.String   `tfsdk:"name"`
+	NamePrefix         types.String   `tfsdk:"name_prefix"`
 	Path               types.String   `tfsdk:"path"`
 	Bucket             types.String   `tfsdk:"bucket"`
 	KeyPrefix          types.String   `tfsdk:"key_prefix"`
@@ -78,6 +74,7 @@ func (r *uploadRoleResource) Metadata(_ context.Context, req resource.MetadataRe
 }
 
 func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	nameAttr, namePrefixAttr := iamNameAttributes("role")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An IAM role that CI jobs assume with their OIDC token (`sts:AssumeRoleWithWebIdentity`), so the " +
 			"uploader needs no access key at all. Its inline policy `" + defaultUploadPolicyName + "` is the one " +
@@ -96,15 +93,8 @@ func (r *uploadRoleResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the IAM role. Changing it replaces the role.",
-				Required:            true,
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 64),
-					stringvalidator.RegexMatches(iamNamePattern, "may contain only letters, digits and + = , . @ _ -"),
-				},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name":        nameAttr,
+			"name_prefix": namePrefixAttr,
 			"path": schema.StringAttribute{
 				MarkdownDescription: "IAM path of the role, starting and ending with `/`. Defaults to `/`. IAM cannot move a " +
 					"role, so changing it replaces the role.",
@@ -211,39 +201,6 @@ func (r *uploadRoleResource) ValidateConfig(ctx context.Context, req resource.Va
 	resp.Diagnostics.Append(validateTrustConfig(&data)...)
 }
 
-// validateTrustConfig checks oidc_provider_arn, audience and subjects, each on its own attribute.
-func validateTrustConfig(data *uploadRoleResourceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var provider policy.OIDCProvider
-	if !data.OIDCProviderARN.IsUnknown() && !data.OIDCProviderARN.IsNull() {
-		p, err := policy.ParseOIDCProviderARN(data.OIDCProviderARN.ValueString())
-		if err != nil {
-			diags.AddAttributeError(path.Root("oidc_provider_arn"), "Invalid OIDC Provider ARN", err.Error())
-			return diags
-		}
-		provider = p
-	}
-	if !data.Audience.IsUnknown() && !data.Audience.IsNull() {
-		if err := policy.ValidateCIAudience(data.Audience.ValueString()); err != nil {
-			diags.AddAttributeError(path.Root("audience"), "Invalid CI Audience", err.Error())
-		}
-	}
-	if data.Subjects.IsNull() || data.Subjects.IsUnknown() {
-		return diags
-	}
-	// The subjects known at plan are checked even when another one is not known yet (taken from a resource
-	// of the same apply): a subject that lets other owners in must fail the plan, not the apply. An empty
-	// set is the SizeAtLeast validator's to report.
-	subjects, _ := knownStrings(data.Subjects.Elements())
-	if len(subjects) == 0 {
-		return diags
-	}
-	if _, err := policy.ValidateCISubjects(provider, subjects); err != nil {
-		diags.AddAttributeError(path.Root("subjects"), "Invalid CI Subject", err.Error())
-	}
-	return diags
-}
-
 // ModifyPlan computes tags_all, policy_json and trust_policy_json at plan time, which is what makes drift
 // visible: Read stores what AWS holds and the plan shows the documents that apply will put back.
 func (r *uploadRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -262,6 +219,20 @@ func (r *uploadRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 		if resp.Diagnostics.HasError() {
 			return
 		}
+	}
+
+	var statePrefix types.String
+	if state != nil {
+		statePrefix = state.NamePrefix
+	}
+	name, err := planIAMName(ctx, req.Config, plan.Name, statePrefix, plan.NamePrefix, state != nil)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Plan Name", err.Error())
+		return
+	}
+	plan.Name = name
+	if name.IsUnknown() {
+		plan.ID, plan.ARN, plan.UniqueID = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 	}
 
 	tagsAll, diags := planTagsAll(ctx, defaultTagsOf(r.pd), plan.Tags)
@@ -296,15 +267,14 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
-	name := data.Name.ValueString()
+	name := iamNameToCreate(data.Name, data.NamePrefix)
+	data.Name = types.StringValue(name)
 	doc, trust, tagsAll, diags := r.desired(ctx, &data)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -363,30 +333,22 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
-	out, err := r.pd.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if isNotFound(err) {
+	entity := iamEntity{"Role", name}
+	role, err := findRole(ctx, r.pd.iam, name)
+	if notFound(err) {
 		tflog.Warn(ctx, "upload role is gone, removing it from state", map[string]any{"role": name})
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role",
-			fmt.Sprintf("IAM GetRole for %q failed: %s\n\nCheck that the caller may call iam:GetRole.", name, err))
-		return
-	}
-	role, err := roleOf(out.Role)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role",
-			fmt.Sprintf("IAM GetRole for %q answered without the role: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		resp.Diagnostics.Append(readEntityError(entity, err))
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -407,18 +369,17 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 
 	remoteTags, err := listRoleTags(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role Tags",
-			fmt.Sprintf("IAM ListRoleTags for %q failed: %s\n\nCheck that the caller may call iam:ListRoleTags.", name, err))
+		resp.Diagnostics.Append(readTagsError(entity, err))
 		return
 	}
+	var diags diag.Diagnostics
 	data.Tags, data.TagsAll, diags = readTags(ctx, defaultTagsOf(r.pd), data.Tags, remoteTags)
 	resp.Diagnostics.Append(diags...)
 
-	remote, found, err := getRolePolicyDocument(ctx, r.pd.iam, name, defaultUploadPolicyName)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Policy",
-			fmt.Sprintf("Reading the inline policy %q of role %q failed: %s\n\nCheck that the caller may call iam:GetRolePolicy.",
-				defaultUploadPolicyName, name, err))
+	remote, err := findRolePolicy(ctx, r.pd.iam, name, defaultUploadPolicyName)
+	found := err == nil
+	if err != nil && !notFound(err) {
+		resp.Diagnostics.Append(readInlinePolicyError(entity, defaultUploadPolicyName, err))
 		return
 	}
 	if found && importing {
@@ -451,13 +412,11 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := plan.Name.ValueString()
 	doc, trust, tagsAll, diags := r.desired(ctx, &plan)
@@ -497,21 +456,16 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 	}
 	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
-		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
-			resp.Diagnostics.AddError("Unable to Update Upload Role Tags",
-				fmt.Sprintf("Updating the tags of role %q failed: %s\n\nCheck that the caller may call iam:TagRole and iam:UntagRole.", name, err))
+		entity := iamEntity{"Role", name}
+		if err := updateIAMTags(ctx, r.pd.iam, entity, state.TagsAll, tagsAll); err != nil {
+			resp.Diagnostics.Append(updateTagsError(entity, err))
 			return
 		}
 	}
 
-	out, err := r.pd.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	role, err := findRole(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
-		return
-	}
-	role, err := roleOf(out.Role)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("IAM GetRole for %q after the update answered without the role: %s\n\nThe update was made; check the IAM endpoint, then run terraform apply again to refresh the state.", name, err))
+		resp.Diagnostics.Append(refreshAfterUpdateError(iamEntity{"Role", name}, err))
 		return
 	}
 	plan.ID = types.StringValue(name)
@@ -529,13 +483,11 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
 	_, err := r.pd.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(defaultUploadPolicyName)})
@@ -547,7 +499,7 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	_, err = r.pd.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
 	switch {
 	case err == nil, isNotFound(err):
-	case isAPIError(err, "DeleteConflict"):
+	case isAPIError(err, errCodeDeleteConflict):
 		resp.Diagnostics.AddError("Upload Role Still Has Dependencies",
 			fmt.Sprintf("IAM refused to delete role %q: %s\n\nThe role still has something this resource does not manage "+
 				"(other inline or attached policies, or an instance profile). Remove it, then retry the destroy.", name, err))
@@ -562,189 +514,5 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 func (r *uploadRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-}
-
-func (r *uploadRoleResource) partition() string {
-	if r.pd == nil {
-		return ""
-	}
-	return r.pd.partition
-}
-
-// documents renders the upload policy and the trust policy the attributes describe; each is "" while an
-// input it needs is unknown. Errors name the attribute that causes them.
-func (r *uploadRoleResource) documents(ctx context.Context, data *uploadRoleResourceModel) (doc, trust string, diags diag.Diagnostics) {
-	in, known, d := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition())
-	diags.Append(d...)
-	if known && !diags.HasError() {
-		var err error
-		if doc, err = buildUploadPolicy(in); err != nil {
-			diags.AddAttributeError(path.Root("bucket"), "Invalid Upload Policy", err.Error())
-		}
-	}
-	if hasUnknown(data.OIDCProviderARN, data.Audience, data.Subjects) || data.OIDCProviderARN.IsNull() || data.Subjects.IsNull() {
-		return doc, "", diags
-	}
-	trustIn := policy.CITrustInput{OIDCProviderARN: data.OIDCProviderARN.ValueString(), Audience: data.Audience.ValueString()}
-	diags.Append(data.Subjects.ElementsAs(ctx, &trustIn.Subjects, false)...)
-	if diags.HasError() {
-		return doc, "", diags
-	}
-	t, err := policy.CITrust(trustIn)
-	if err == nil {
-		trust, err = t.JSON()
-	}
-	if err != nil {
-		diags.AddAttributeError(path.Root("subjects"), "Invalid CI Trust Policy", err.Error())
-	}
-	return doc, trust, diags
-}
-
-// desired returns the documents and tags_all that apply must produce. The planned JSON is used when known:
-// ModifyPlan may have kept an equivalent older string that is already in AWS.
-func (r *uploadRoleResource) desired(ctx context.Context, data *uploadRoleResourceModel) (doc, trust string, tagsAll map[string]string, diags diag.Diagnostics) {
-	tagsAll, diags = desiredTagsAll(ctx, defaultTagsOf(r.pd), data.Tags)
-	doc, trust, d := r.documents(ctx, data)
-	diags.Append(d...)
-	if v := data.PolicyJSON; !v.IsUnknown() && v.ValueString() != "" {
-		doc = v.ValueString()
-	}
-	if v := data.TrustPolicyJSON; !v.IsUnknown() && v.ValueString() != "" {
-		trust = v.ValueString()
-	}
-	return doc, trust, tagsAll, diags
-}
-
-// checkPartition refuses an OIDC provider of another partition than the provider's region: IAM refuses a trust
-// policy naming it, but only after Create has waited for the OIDC provider to propagate.
-func (r *uploadRoleResource) checkPartition(arn types.String) diag.Diagnostics {
-	var diags diag.Diagnostics
-	if arn.IsUnknown() || arn.IsNull() || r.partition() == "" {
-		return diags
-	}
-	p, err := policy.ParseOIDCProviderARN(arn.ValueString())
-	if err == nil && p.Partition != r.partition() {
-		diags.AddAttributeError(path.Root("oidc_provider_arn"), "OIDC Provider in Another Partition",
-			fmt.Sprintf("The OIDC provider %q is in partition %q, but the provider's region is in partition %q, where the "+
-				"role is created; a role can only trust an OIDC provider of its own partition. Pass the ARN of the OIDC "+
-				"provider in this partition (arn:%s:iam::ACCOUNT:oidc-provider/...), or set the provider's region.",
-				arn.ValueString(), p.Partition, r.partition(), r.partition()))
-	}
-	return diags
-}
-
-// checkOIDCProvider waits until IAM shows the OIDC provider (one created a moment ago may not have propagated
-// yet, and a trust policy naming it would be refused), and warns when the audience is not among its client
-// IDs, because STS would then refuse every token.
-func (r *uploadRoleResource) checkOIDCProvider(ctx context.Context, arn, audience string) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var clientIDs []string
-	err := retryIAMPropagation(ctx, func(ctx context.Context) error {
-		out, err := r.pd.iam.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
-		if err == nil {
-			clientIDs = out.ClientIDList
-		}
-		return err
-	})
-	switch {
-	case isNotFound(err):
-		diags.AddAttributeError(path.Root("oidc_provider_arn"), "OIDC Provider Not Found",
-			fmt.Sprintf("IAM has no OIDC provider %q (waited up to %s for it to propagate): %s\n\nCreate it first, for example "+
-				"with aws_iam_openid_connect_provider (see the keyless CI guide), and pass its arn.", arn, iamPropagationBound, err))
-	case err != nil:
-		diags.AddAttributeError(path.Root("oidc_provider_arn"), "Unable to Read OIDC Provider",
-			fmt.Sprintf("IAM GetOpenIDConnectProvider for %q failed: %s\n\nCheck that the caller may call iam:GetOpenIDConnectProvider.", arn, err))
-	case !slices.Contains(clientIDs, audience):
-		diags.AddAttributeWarning(path.Root("audience"), "Audience Is Not a Client ID of the OIDC Provider",
-			fmt.Sprintf("The OIDC provider %q lists the client IDs [%s], not %q, so STS will refuse every token with that "+
-				"audience. Add %q to the provider's client_id_list, or set audience to one of its client IDs.",
-				arn, strings.Join(clientIDs, ", "), audience, audience))
-	}
-	return diags
-}
-
-func (r *uploadRoleResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
-	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
-		_, err := r.pd.iam.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
-		return err
-	}, func(tags []iamtypes.Tag) error {
-		_, err := r.pd.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: tags})
-		return err
-	})
-}
-
-// recoverTrustInputs fills oidc_provider_arn, audience and subjects of an imported role from its trust
-// policy, or warns that they cannot be recovered.
-func recoverTrustInputs(ctx context.Context, data *uploadRoleResourceModel, trust string) diag.Diagnostics {
-	var diags diag.Diagnostics
-	parsed, err := policy.ParseCITrust(trust)
-	if err != nil {
-		diags.AddWarning("Trust Policy Is Not a CI Trust Policy",
-			fmt.Sprintf("The trust policy of role %q does not have the shape staticmedia_upload_role writes (%s), so "+
-				"oidc_provider_arn, audience and subjects could not be recovered from it. The next plan replaces the trust "+
-				"policy with the one your configuration describes.", data.Name.ValueString(), err))
-		return diags
-	}
-	data.OIDCProviderARN = types.StringValue(parsed.OIDCProviderARN)
-	data.Audience = types.StringValue(parsed.Audience)
-	if parsed.Audience == "" {
-		data.Audience = types.StringValue(policy.DefaultCIAudience)
-	}
-	data.Subjects, diags = types.SetValueFrom(ctx, types.StringType, parsed.Subjects)
-	return diags
-}
-
-// roleOf checks that an IAM answer carries the role, as userOf does for the user.
-func roleOf(r *iamtypes.Role) (*iamtypes.Role, error) {
-	switch {
-	case r == nil:
-		return nil, errors.New("the response has no Role element")
-	case aws.ToString(r.Arn) == "":
-		return nil, errors.New("the response names no role ARN")
-	}
-	return r, nil
-}
-
-// putRoleUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created role.
-func putRoleUploadPolicy(ctx context.Context, client *iam.Client, role, doc string) error {
-	return retryIAMPropagation(ctx, func(ctx context.Context) error {
-		_, err := client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
-			RoleName:       aws.String(role),
-			PolicyName:     aws.String(defaultUploadPolicyName),
-			PolicyDocument: aws.String(doc),
-		})
-		return err
-	})
-}
-
-// getRolePolicyDocument returns the URL-decoded inline policy document; found is false when the role has no
-// policy of that name.
-func getRolePolicyDocument(ctx context.Context, client *iam.Client, role, name string) (doc string, found bool, err error) {
-	out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
-	if isNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
-	if err != nil {
-		return "", false, fmt.Errorf("inline policy %q of role %q: %w", name, role, err)
-	}
-	return doc, true, nil
-}
-
-func listRoleTags(ctx context.Context, client *iam.Client, role string) (map[string]string, error) {
-	tags := map[string]string{}
-	p := iam.NewListRoleTagsPaginator(client, &iam.ListRoleTagsInput{RoleName: aws.String(role)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name_prefix"), namePrefixFromName(req.ID))...)
 }

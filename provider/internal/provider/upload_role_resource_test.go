@@ -88,9 +88,9 @@ func checkRolePolicies(t *testing.T, m *testbed.Moto, role, wantTrust, wantPolic
 		if len(names.PolicyNames) != 1 || names.PolicyNames[0] != "upload-only" {
 			return fmt.Errorf("role %s has inline policies %v, want exactly [upload-only]", role, names.PolicyNames)
 		}
-		got, found, err := getRolePolicyDocument(ctx, client, role, "upload-only")
-		if err != nil || !found {
-			return fmt.Errorf("get role policy: found=%v err=%w", found, err)
+		got, err := findRolePolicy(ctx, client, role, "upload-only")
+		if err != nil {
+			return fmt.Errorf("get role policy: %w", err)
 		}
 		if eq, err := policy.Equivalent(got, wantPolicy); err != nil || !eq {
 			return fmt.Errorf("inline policy of %s is\n%s\nwant\n%s (err %w)", role, got, wantPolicy, err)

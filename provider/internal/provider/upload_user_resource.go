@@ -2,20 +2,14 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
-	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -28,7 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/staticmedia/staticmedia/internal/policy"
 )
 
@@ -65,6 +58,7 @@ type uploadUserResource struct {
 type uploadUserResourceModel struct {
 	ID           types.String   `tfsdk:"id"`
 	Name         types.String   `tfsdk:"name"`
+	NamePrefix   types.String   `tfsdk:"name_prefix"`
 	Path         types.String   `tfsdk:"path"`
 	Bucket       types.String   `tfsdk:"bucket"`
 	KeyPrefix    types.String   `tfsdk:"key_prefix"`
@@ -85,6 +79,7 @@ func (r *uploadUserResource) Metadata(_ context.Context, req resource.MetadataRe
 
 func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	iamName := stringvalidator.RegexMatches(iamNamePattern, "may contain only letters, digits and + = , . @ _ -")
+	nameAttr, namePrefixAttr := iamNameAttributes("user")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An IAM user that exists only to upload files into one bucket. Its single inline policy allows " +
 			"`s3:PutObject` on the bucket (optionally below `key_prefix`) and `s3:ListAllMyBuckets`, which upload tools " +
@@ -100,12 +95,8 @@ func (r *uploadUserResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the IAM user. Changing it replaces the user (and so its access keys).",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64), iamName},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name":        nameAttr,
+			"name_prefix": namePrefixAttr,
 			"path": schema.StringAttribute{
 				MarkdownDescription: "IAM path of the user, starting and ending with `/`. Defaults to `/`.",
 				Optional:            true,
@@ -187,53 +178,6 @@ func (r *uploadUserResource) ValidateConfig(ctx context.Context, req resource.Va
 	resp.Diagnostics.Append(validateUploadPolicyConfig(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions)...)
 }
 
-// validateUploadPolicyConfig checks bucket, key_prefix and extra_actions with the policy package and
-// reports a problem on the attribute that causes it. The upload user and the upload role share it.
-func validateUploadPolicyConfig(ctx context.Context, bucket, keyPrefix types.String, extraActions types.Set) diag.Diagnostics {
-	in, known, diags := uploadPolicyInput(ctx, bucket, keyPrefix, extraActions, "")
-	if !known || diags.HasError() {
-		return diags
-	}
-	if err := policy.ValidateBucketName(in.Bucket); err != nil {
-		diags.AddAttributeError(path.Root("bucket"), "Invalid Bucket Name", err.Error())
-		return diags
-	}
-	if _, err := policy.UploadOnly(policy.UploadOnlyInput{Bucket: in.Bucket, KeyPrefix: in.KeyPrefix}); err != nil {
-		diags.AddAttributeError(path.Root("key_prefix"), "Invalid Key Prefix", err.Error())
-		return diags
-	}
-	if _, err := policy.UploadOnly(in); err != nil {
-		diags.AddAttributeError(path.Root("extra_actions"), "Invalid Upload Policy", err.Error())
-	}
-	return diags
-}
-
-// keyPrefixAttribute is key_prefix, shared by the upload user and the upload role.
-func keyPrefixAttribute() schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "Restrict uploads to keys starting with this prefix, used verbatim: `media/` keeps uploads " +
-			"inside `media/`, while `media` also allows `media-old/...`. `\"\"` (the default, also when omitted) " +
-			"allows the whole bucket, as in the `upload_policy` function.",
-		Optional: true,
-		Computed: true,
-		Default:  stringdefault.StaticString(""),
-	}
-}
-
-// extraActionsAttribute is extra_actions, shared by the upload user and the upload role.
-func extraActionsAttribute() schema.SetAttribute {
-	return schema.SetAttribute{
-		MarkdownDescription: "Further S3 actions granted on the same resources, by explicit opt-in only, for example " +
-			"`s3:PutObjectTagging` or `s3:AbortMultipartUpload`. Full names without wildcards.",
-		ElementType: types.StringType,
-		Optional:    true,
-		Validators: []validator.Set{
-			setvalidator.SizeAtLeast(1),
-			setvalidator.ValueStringsAre(stringvalidator.RegexMatches(s3ActionPattern, "must be a full S3 action name such as s3:PutObjectTagging, without wildcards")),
-		},
-	}
-}
-
 // ModifyPlan computes tags_all and policy_json at plan time. Computing policy_json here is what makes
 // drift visible: Read stores "" (or the policy AWS holds) and the plan shows the document that apply
 // will put back.
@@ -253,6 +197,20 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 		if resp.Diagnostics.HasError() {
 			return
 		}
+	}
+
+	var statePrefix types.String
+	if state != nil {
+		statePrefix = state.NamePrefix
+	}
+	name, err := planIAMName(ctx, req.Config, plan.Name, statePrefix, plan.NamePrefix, state != nil)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to Plan Name", err.Error())
+		return
+	}
+	plan.Name = name
+	if name.IsUnknown() {
+		plan.ID, plan.ARN, plan.UniqueID = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 	}
 
 	tagsAll, diags := planTagsAll(ctx, defaultTagsOf(r.pd), plan.Tags)
@@ -290,15 +248,14 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
-	name := data.Name.ValueString()
+	name := iamNameToCreate(data.Name, data.NamePrefix)
+	data.Name = types.StringValue(name)
 	doc, tagsAll, diags := r.desired(ctx, &data)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -310,13 +267,13 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 		Path:     aws.String(data.Path.ValueString()),
 		Tags:     iamTags(tagsAll),
 	})
-	if isAPIError(err, "EntityAlreadyExists") {
+	if isAPIError(err, errCodeEntityAlreadyExists) {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Upload User Already Exists",
 			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user exists outside Terraform, import it with "+
 				"`terraform import` or pick another name. If this is a replacement, an access key with "+
 				"lifecycle { create_before_destroy = true } makes Terraform create the new user before deleting the old one, "+
-				"which one name cannot allow: give the user a new name, or remove create_before_destroy from the key for "+
-				"the replacement.", name, err))
+				"which one name cannot allow: set name_prefix instead of name (each user then gets a unique name), or remove "+
+				"create_before_destroy from the key for the replacement.", name, err))
 		return
 	}
 	if err != nil {
@@ -359,30 +316,22 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, 2*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
-	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	if isNotFound(err) {
+	entity := iamEntity{"User", name}
+	user, err := findUser(ctx, r.pd.iam, name)
+	if notFound(err) {
 		tflog.Warn(ctx, "upload user is gone, removing it from state", map[string]any{"user": name})
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User",
-			fmt.Sprintf("IAM GetUser for %q failed: %s\n\nCheck that the caller may call iam:GetUser.", name, err))
-		return
-	}
-	user, err := userOf(out.User)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User",
-			fmt.Sprintf("IAM GetUser for %q answered without the user: %s\n\nCheck the IAM endpoint, then retry.", name, err))
+		resp.Diagnostics.Append(readEntityError(entity, err))
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -392,10 +341,10 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 
 	remoteTags, err := listUserTags(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User Tags",
-			fmt.Sprintf("IAM ListUserTags for %q failed: %s\n\nCheck that the caller may call iam:ListUserTags.", name, err))
+		resp.Diagnostics.Append(readTagsError(entity, err))
 		return
 	}
+	var diags diag.Diagnostics
 	data.Tags, data.TagsAll, diags = readTags(ctx, defaultTagsOf(r.pd), data.Tags, remoteTags)
 	resp.Diagnostics.Append(diags...)
 
@@ -408,23 +357,22 @@ func (r *uploadUserResource) Read(ctx context.Context, req resource.ReadRequest,
 	if data.PolicyName.IsNull() {
 		data.PolicyName = types.StringValue(defaultUploadPolicyName)
 	}
-	remote, found, err := getUserPolicyDocument(ctx, r.pd.iam, name, data.PolicyName.ValueString())
-	if err == nil && !found && importing {
+	remote, err := findUserPolicy(ctx, r.pd.iam, name, data.PolicyName.ValueString())
+	if notFound(err) && importing {
 		// An imported user may carry the policy under another name; take it when it is the only one.
-		var other string
-		other, err = soleInlinePolicyName(ctx, r.pd.iam, name)
-		if err == nil && other != "" {
+		other, lerr := soleInlinePolicyName(ctx, r.pd.iam, name)
+		if lerr != nil {
+			err = lerr
+		} else if other != "" {
 			data.PolicyName = types.StringValue(other)
-			remote, found, err = getUserPolicyDocument(ctx, r.pd.iam, name, other)
+			remote, err = findUserPolicy(ctx, r.pd.iam, name, other)
 		}
 	}
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Policy",
-			fmt.Sprintf("Reading the inline policy %q of user %q failed: %s\n\nCheck that the caller may call iam:GetUserPolicy and iam:ListUserPolicies.",
-				data.PolicyName.ValueString(), name, err))
+	if err != nil && !notFound(err) {
+		resp.Diagnostics.Append(readInlinePolicyError(entity, data.PolicyName.ValueString(), err))
 		return
 	}
-	if !found {
+	if notFound(err) {
 		// An empty policy_json differs from the document ModifyPlan computes, so the plan shows the update
 		// that puts the policy back.
 		tflog.Warn(ctx, "upload policy is gone", map[string]any{"user": name, "policy": data.PolicyName.ValueString()})
@@ -461,13 +409,11 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := plan.Name.ValueString()
 	doc, tagsAll, diags := r.desired(ctx, &plan)
@@ -496,7 +442,7 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 		if newName != oldName && oldName != "" {
 			_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(oldName)})
-			if err != nil && !isAPIError(err, "NoSuchEntity") {
+			if err != nil && !isAPIError(err, errCodeNoSuchEntity) {
 				resp.Diagnostics.AddError("Unable to Delete Old Upload Policy",
 					fmt.Sprintf("The policy was put under its new name %q, but deleting the old inline policy %q of user %q failed: %s\n\n"+
 						"Delete it by hand (aws iam delete-user-policy) or apply again.", newName, oldName, name, err))
@@ -506,21 +452,16 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 
 	if plan.TagsAll.IsUnknown() || !plan.TagsAll.Equal(state.TagsAll) {
-		if err := r.updateTags(ctx, name, state.TagsAll, tagsAll); err != nil {
-			resp.Diagnostics.AddError("Unable to Update Upload User Tags",
-				fmt.Sprintf("Updating the tags of user %q failed: %s\n\nCheck that the caller may call iam:TagUser and iam:UntagUser.", name, err))
+		entity := iamEntity{"User", name}
+		if err := updateIAMTags(ctx, r.pd.iam, entity, state.TagsAll, tagsAll); err != nil {
+			resp.Diagnostics.Append(updateTagsError(entity, err))
 			return
 		}
 	}
 
-	out, err := r.pd.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	user, err := findUser(ctx, r.pd.iam, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update failed: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
-		return
-	}
-	user, err := userOf(out.User)
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload User", fmt.Sprintf("IAM GetUser for %q after the update answered without the user: %s\n\nThe update was made; run terraform apply again to refresh the state.", name, err))
+		resp.Diagnostics.Append(refreshAfterUpdateError(iamEntity{"User", name}, err))
 		return
 	}
 	plan.ID = types.StringValue(name)
@@ -537,13 +478,11 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	name := data.Name.ValueString()
 	if data.ForceDestroy.ValueBool() {
@@ -582,7 +521,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	_, err = r.pd.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
 	switch {
 	case err == nil, isNotFound(err):
-	case isAPIError(err, "DeleteConflict"):
+	case isAPIError(err, errCodeDeleteConflict):
 		resp.Diagnostics.AddError("Upload User Still Has Dependencies",
 			fmt.Sprintf("IAM refused to delete user %q: %s\n\nThe user still has something this resource does not manage "+
 				"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
@@ -598,330 +537,6 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 func (r *uploadUserResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name_prefix"), namePrefixFromName(req.ID))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
-}
-
-func (r *uploadUserResource) partition() string {
-	if r.pd == nil {
-		return ""
-	}
-	return r.pd.partition
-}
-
-// desired returns the policy document and tags_all that apply must produce. The planned policy_json
-// is used when known: ModifyPlan may have kept an equivalent older string that is already in AWS.
-func (r *uploadUserResource) desired(ctx context.Context, data *uploadUserResourceModel) (string, map[string]string, diag.Diagnostics) {
-	tagsAll, diags := desiredTagsAll(ctx, defaultTagsOf(r.pd), data.Tags)
-	if !data.PolicyJSON.IsUnknown() && !data.PolicyJSON.IsNull() && data.PolicyJSON.ValueString() != "" {
-		return data.PolicyJSON.ValueString(), tagsAll, diags
-	}
-	in, _, d := uploadPolicyInput(ctx, data.Bucket, data.KeyPrefix, data.ExtraActions, r.partition())
-	diags.Append(d...)
-	if diags.HasError() {
-		return "", tagsAll, diags
-	}
-	doc, err := buildUploadPolicy(in)
-	if err != nil {
-		diags.AddAttributeError(path.Root("bucket"), "Invalid Upload Policy", err.Error())
-	}
-	return doc, tagsAll, diags
-}
-
-func (r *uploadUserResource) updateTags(ctx context.Context, name string, oldAll types.Map, newTags map[string]string) error {
-	return updateIAMTags(ctx, oldAll, newTags, func(keys []string) error {
-		_, err := r.pd.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: keys})
-		return err
-	}, func(tags []iamtypes.Tag) error {
-		_, err := r.pd.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(name), Tags: tags})
-		return err
-	})
-}
-
-// updateIAMTags applies the difference between the tags in state (oldAll) and newTags with untag and tag, the
-// IAM calls of a user or a role. Removed keys are sorted so requests are reproducible.
-func updateIAMTags(ctx context.Context, oldAll types.Map, newTags map[string]string, untag func([]string) error, tag func([]iamtypes.Tag) error) error {
-	oldTags, _, d := mapFromTerraform(ctx, oldAll)
-	if d.HasError() {
-		return fmt.Errorf("reading the tags in state: %v", d)
-	}
-	removed, changed := tagChanges(oldTags, newTags)
-	if len(removed) > 0 {
-		slices.Sort(removed)
-		if err := untag(removed); err != nil {
-			return fmt.Errorf("untag: %w", err)
-		}
-	}
-	if len(changed) > 0 {
-		if err := tag(iamTags(changed)); err != nil {
-			return fmt.Errorf("tag: %w", err)
-		}
-	}
-	return nil
-}
-
-// recoverUploadInputs fills bucket, key_prefix and extra_actions of an imported user or role (owner, as in
-// `user "name"`) from its inline policy doc, or warns that they cannot be recovered.
-func recoverUploadInputs(ctx context.Context, doc, policyName, owner string, bucket, keyPrefix *types.String, extraActions *types.Set) diag.Diagnostics {
-	var diags diag.Diagnostics
-	parsed, err := policy.ParseUploadOnly(doc)
-	if err != nil {
-		diags.AddWarning("Inline Policy Is Not an Upload-Only Policy",
-			fmt.Sprintf("The inline policy %q of %s does not have the upload-only shape (%s), so bucket and key_prefix "+
-				"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
-				policyName, owner, err))
-		return diags
-	}
-	*bucket = types.StringValue(parsed.Bucket)
-	*keyPrefix = types.StringValue(parsed.KeyPrefix)
-	*extraActions = types.SetNull(types.StringType)
-	if len(parsed.ExtraActions) > 0 {
-		*extraActions, diags = types.SetValueFrom(ctx, types.StringType, parsed.ExtraActions)
-	}
-	return diags
-}
-
-// uploadPolicyInput reads the policy inputs out of a model's bucket, key_prefix and extra_actions; known is
-// false while any is unknown.
-func uploadPolicyInput(ctx context.Context, bucket, keyPrefix types.String, extraActions types.Set, partition string) (policy.UploadOnlyInput, bool, diag.Diagnostics) {
-	in := policy.UploadOnlyInput{Partition: partition, Bucket: bucket.ValueString(), KeyPrefix: keyPrefix.ValueString()}
-	if bucket.IsUnknown() || bucket.IsNull() || keyPrefix.IsUnknown() || extraActions.IsUnknown() {
-		return in, false, nil
-	}
-	for _, e := range extraActions.Elements() {
-		if e.IsUnknown() {
-			return in, false, nil
-		}
-	}
-	var diags diag.Diagnostics
-	if !extraActions.IsNull() {
-		diags = extraActions.ElementsAs(ctx, &in.ExtraActions, false)
-	}
-	return in, !diags.HasError(), diags
-}
-
-func buildUploadPolicy(in policy.UploadOnlyInput) (string, error) {
-	doc, err := policy.UploadOnly(in)
-	if err != nil {
-		return "", err
-	}
-	return doc.JSON()
-}
-
-// putUploadPolicy puts the inline policy, retrying while IAM has not propagated a just-created user.
-func putUploadPolicy(ctx context.Context, client *iam.Client, user, name, doc string) error {
-	return retryIAMPropagation(ctx, func(ctx context.Context) error {
-		_, err := client.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
-			UserName:       aws.String(user),
-			PolicyName:     aws.String(name),
-			PolicyDocument: aws.String(doc),
-		})
-		return err
-	})
-}
-
-// retryIAMPropagation calls fn until it succeeds, retrying for at most iamPropagationBound (and within ctx)
-// the errors IAM returns for an entity created a moment ago.
-func retryIAMPropagation(ctx context.Context, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, iamPropagationBound)
-	defer cancel()
-	return retryUntil(ctx, func(err error) bool { return isAPIError(err, "NoSuchEntity", "ConcurrentModification") }, fn)
-}
-
-// getUserPolicyDocument returns the URL-decoded inline policy document; found is false when the user
-// has no policy of that name.
-func getUserPolicyDocument(ctx context.Context, client *iam.Client, user, name string) (doc string, found bool, err error) {
-	out, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
-	if isNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	doc, err = decodePolicyDocument(aws.ToString(out.PolicyDocument))
-	if err != nil {
-		return "", false, fmt.Errorf("inline policy %q of user %q: %w", name, user, err)
-	}
-	return doc, true, nil
-}
-
-// decodePolicyDocument undoes the RFC 3986 encoding IAM applies to returned documents. Engines that
-// return the JSON as stored (moto) are passed through: decoding raw JSON would corrupt a literal %.
-func decodePolicyDocument(raw string) (string, error) {
-	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
-		return raw, nil
-	}
-	doc, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", fmt.Errorf("decoding the policy document: %w", err)
-	}
-	return doc, nil
-}
-
-// soleInlinePolicyName returns the user's only inline policy name, or "" when it has none or several.
-func soleInlinePolicyName(ctx context.Context, client *iam.Client, user string) (string, error) {
-	var names []string
-	p := iam.NewListUserPoliciesPaginator(client, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("list user policies: %w", err)
-		}
-		names = append(names, page.PolicyNames...)
-	}
-	if len(names) != 1 {
-		return "", nil
-	}
-	return names[0], nil
-}
-
-func listUserTags(ctx context.Context, client *iam.Client, user string) (map[string]string, error) {
-	tags := map[string]string{}
-	p := iam.NewListUserTagsPaginator(client, &iam.ListUserTagsInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
-}
-
-func listAccessKeyIDs(ctx context.Context, client *iam.Client, user string) ([]string, error) {
-	keys, err := listAccessKeys(ctx, client, user)
-	ids := make([]string, 0, len(keys))
-	for _, k := range keys {
-		ids = append(ids, aws.ToString(k.AccessKeyId))
-	}
-	return ids, err
-}
-
-// listAccessKeys returns the metadata of every access key of the user.
-func listAccessKeys(ctx context.Context, client *iam.Client, user string) ([]iamtypes.AccessKeyMetadata, error) {
-	var keys []iamtypes.AccessKeyMetadata
-	p := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, page.AccessKeyMetadata...)
-	}
-	return keys, nil
-}
-
-// deleteUserDependencies removes everything IAM requires gone before DeleteUser (force_destroy).
-// Service-specific credentials are left alone: few engines implement that API, and IAM's DeleteConflict
-// names them if they are there.
-func deleteUserDependencies(ctx context.Context, client *iam.Client, user string) error {
-	u := aws.String(user)
-	ignoreGone := func(err error) error {
-		if isNotFound(err) {
-			return nil
-		}
-		return err
-	}
-	keys, err := listAccessKeyIDs(ctx, client, user)
-	if err != nil {
-		return fmt.Errorf("list access keys: %w", ignoreGone(err))
-	}
-	for _, id := range keys {
-		if _, err := client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: aws.String(id)}); ignoreGone(err) != nil {
-			return fmt.Errorf("delete access key %s: %w", id, err)
-		}
-	}
-	inline := iam.NewListUserPoliciesPaginator(client, &iam.ListUserPoliciesInput{UserName: u})
-	for inline.HasMorePages() {
-		page, err := inline.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list inline policies: %w", err)
-		}
-		for _, name := range page.PolicyNames {
-			if _, err := client.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: u, PolicyName: aws.String(name)}); ignoreGone(err) != nil {
-				return fmt.Errorf("delete inline policy %s: %w", name, err)
-			}
-		}
-	}
-	attached := iam.NewListAttachedUserPoliciesPaginator(client, &iam.ListAttachedUserPoliciesInput{UserName: u})
-	for attached.HasMorePages() {
-		page, err := attached.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list attached policies: %w", err)
-		}
-		for _, p := range page.AttachedPolicies {
-			if _, err := client.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: u, PolicyArn: p.PolicyArn}); ignoreGone(err) != nil {
-				return fmt.Errorf("detach policy %s: %w", aws.ToString(p.PolicyArn), err)
-			}
-		}
-	}
-	groups := iam.NewListGroupsForUserPaginator(client, &iam.ListGroupsForUserInput{UserName: u})
-	for groups.HasMorePages() {
-		page, err := groups.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list groups: %w", err)
-		}
-		for _, g := range page.Groups {
-			if _, err := client.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: u, GroupName: g.GroupName}); ignoreGone(err) != nil {
-				return fmt.Errorf("remove from group %s: %w", aws.ToString(g.GroupName), err)
-			}
-		}
-	}
-	if _, err := client.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: u}); ignoreGone(err) != nil {
-		return fmt.Errorf("delete login profile: %w", err)
-	}
-	mfa := iam.NewListMFADevicesPaginator(client, &iam.ListMFADevicesInput{UserName: u})
-	for mfa.HasMorePages() {
-		page, err := mfa.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list MFA devices: %w", err)
-		}
-		for _, d := range page.MFADevices {
-			if _, err := client.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: u, SerialNumber: d.SerialNumber}); ignoreGone(err) != nil {
-				return fmt.Errorf("deactivate MFA device %s: %w", aws.ToString(d.SerialNumber), err)
-			}
-		}
-	}
-	certs, err := client.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u})
-	if err != nil {
-		return fmt.Errorf("list signing certificates: %w", err)
-	}
-	for _, c := range certs.Certificates {
-		if _, err := client.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u, CertificateId: c.CertificateId}); ignoreGone(err) != nil {
-			return fmt.Errorf("delete signing certificate %s: %w", aws.ToString(c.CertificateId), err)
-		}
-	}
-	sshKeys, err := client.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: u})
-	if err != nil {
-		return fmt.Errorf("list SSH public keys: %w", err)
-	}
-	for _, k := range sshKeys.SSHPublicKeys {
-		if _, err := client.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: u, SSHPublicKeyId: k.SSHPublicKeyId}); ignoreGone(err) != nil {
-			return fmt.Errorf("delete SSH public key %s: %w", aws.ToString(k.SSHPublicKeyId), err)
-		}
-	}
-	return nil
-}
-
-// userOf checks that an IAM answer carries the user with the fields this resource stores, so a malformed
-// answer (an engine or proxy that drops them) is an error instead of a nil pointer dereference.
-func userOf(u *iamtypes.User) (*iamtypes.User, error) {
-	switch {
-	case u == nil:
-		return nil, errors.New("the response has no User element")
-	case aws.ToString(u.Arn) == "":
-		return nil, errors.New("the response names no user ARN")
-	}
-	return u, nil
-}
-
-// iamTags converts a tag map to IAM tags, sorted by key so requests are reproducible.
-func iamTags(m map[string]string) []iamtypes.Tag {
-	keys := slices.Sorted(maps.Keys(m))
-	tags := make([]iamtypes.Tag, 0, len(keys))
-	for _, k := range keys {
-		tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return tags
 }

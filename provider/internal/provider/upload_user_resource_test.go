@@ -55,9 +55,9 @@ func checkInlinePolicy(t *testing.T, m *testbed.Moto, user, name, want string) r
 		if len(names.PolicyNames) != 1 || names.PolicyNames[0] != name {
 			return fmt.Errorf("user %s has inline policies %v, want exactly [%s]", user, names.PolicyNames, name)
 		}
-		got, found, err := getUserPolicyDocument(ctx, client, user, name)
-		if err != nil || !found {
-			return fmt.Errorf("get user policy %s: found=%v err=%w", name, found, err)
+		got, err := findUserPolicy(ctx, client, user, name)
+		if err != nil {
+			return fmt.Errorf("get user policy %s: %w", name, err)
 		}
 		eq, err := policy.Equivalent(got, want)
 		if err != nil {
@@ -429,6 +429,9 @@ provider "staticmedia" {
 		{"wildcard action", "bucket = \"media\"\nextra_actions = [\"s3:*\"]", regexp.MustCompile(`full S3 action name`)},
 		{"user name", "bucket = \"media\"\nname = \"has space\"", regexp.MustCompile(`may contain only letters`)},
 		{"path", "bucket = \"media\"\npath = \"nopath\"", regexp.MustCompile(`must start and end with /`)},
+		{"name and name_prefix", "bucket = \"media\"\nname = \"a\"\nname_prefix = \"a-\"", regexp.MustCompile(`(?s)Invalid Attribute Combination.*name_prefix`)},
+		{"neither name nor name_prefix", "bucket = \"media\"\nname = null", regexp.MustCompile(`(?s)Invalid Attribute Combination.*name_prefix`)},
+		{"long name_prefix", "bucket = \"media\"\nname = null\nname_prefix = \"" + strings.Repeat("p", 39) + "\"", regexp.MustCompile(`(?s)name_prefix.*length`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

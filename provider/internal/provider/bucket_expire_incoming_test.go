@@ -1,0 +1,158 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/staticmedia/staticmedia/internal/testbed"
+)
+
+// checkLifecycle asserts the bucket's lifecycle rules by ID: our expiration rule with want (nil: absent), and
+// every rule of the others list present.
+func checkLifecycle(client *s3.Client, bucket string, want *expireIncoming, others ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		rules, err := lifecycleRules(context.Background(), client, bucket)
+		if err != nil {
+			return err
+		}
+		got := expireIncomingIn(rules)
+		switch {
+		case want == nil && got != nil:
+			return fmt.Errorf("bucket %s still has the rule %s: %+v", bucket, expireIncomingRuleID, *got)
+		case want != nil && (got == nil || *got != *want):
+			return fmt.Errorf("bucket %s: rule %s is %+v, want %+v", bucket, expireIncomingRuleID, got, *want)
+		}
+		for _, id := range others {
+			found := false
+			for _, r := range rules {
+				found = found || aws.ToString(r.ID) == id
+			}
+			if !found {
+				return fmt.Errorf("bucket %s lost the lifecycle rule %s", bucket, id)
+			}
+		}
+		return nil
+	}
+}
+
+// TestAccBucketResource_expireIncoming creates the expiration rule beside the multipart rule, repairs it after an
+// out-of-band change while keeping a foreign rule, and removes only it when the attribute goes.
+func TestAccBucketResource_expireIncoming(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	admin := adminS3(t, m)
+	const bucket = "expire-incoming"
+	const addr = "staticmedia_bucket.test"
+	const foreign = "someone-elses-rule"
+	cfg := func(body string) string {
+		return testAccMotoConfig(m) + fmt.Sprintf("resource \"staticmedia_bucket\" \"test\" {\n  bucket = %q\n%s\n}\n", bucket, body)
+	}
+	with := cfg(`  expire_incoming = { prefix = "incoming/", days = 2 }`)
+	want := &expireIncoming{prefix: "incoming/", days: 2}
+	drift := func() error {
+		// Out of band: our rule now says 9 days, and someone adds a rule of their own.
+		ctx := context.Background()
+		if err := putExpireIncomingRule(ctx, admin, bucket, &expireIncoming{prefix: "incoming/", days: 9}); err != nil {
+			return err
+		}
+		return putLifecycleRule(ctx, admin, bucket, foreign, &s3types.LifecycleRule{
+			ID: aws.String(foreign), Status: s3types.ExpirationStatusEnabled,
+			Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String("tmp/")},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(30)},
+		})
+	}
+
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkBucketGone(admin, bucket),
+		Steps: []resource.TestStep{
+			{
+				Config: with,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("expire_incoming"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"prefix": knownvalue.StringExact("incoming/"), "days": knownvalue.Int64Exact(2),
+					})),
+				},
+				Check: checkLifecycle(admin, bucket, want, abortMultipartRuleID),
+			},
+			{
+				PreConfig: func() {
+					if err := drift(); err != nil {
+						t.Fatalf("changing the lifecycle rules out of band: %v", err)
+					}
+				},
+				Config: with,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkLifecycle(admin, bucket, want, abortMultipartRuleID, foreign),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           bucket,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"force_destroy"},
+			},
+			{
+				Config: cfg(""),
+				Check:  checkLifecycle(admin, bucket, nil, abortMultipartRuleID, foreign),
+			},
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+func TestBucketResource_expireIncomingValidation(t *testing.T) {
+	t.Parallel()
+	provider := `
+provider "staticmedia" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  endpoints {
+    s3 = "http://127.0.0.1:9"
+  }
+}
+`
+	for _, tc := range []struct {
+		name, body string
+		want       *regexp.Regexp
+	}{
+		{"no trailing slash", `expire_incoming = { prefix = "incoming", days = 2 }`, regexp.MustCompile(`must end with "/"`)},
+		{"empty prefix", `expire_incoming = { prefix = "", days = 2 }`, regexp.MustCompile(`(?s)prefix.*length`)},
+		{"zero days", `expire_incoming = { prefix = "incoming/", days = 0 }`, regexp.MustCompile(`(?s)days.*between`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      provider + fmt.Sprintf("resource \"staticmedia_bucket\" \"test\" {\n  bucket = \"media\"\n  %s\n}\n", tc.body),
+					PlanOnly:    true,
+					ExpectError: tc.want,
+				}},
+			})
+		})
+	}
+}
