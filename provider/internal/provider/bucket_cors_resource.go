@@ -206,17 +206,15 @@ func (r *bucketCORSResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Read(ctx, bucketCORSReadTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Read, bucketCORSReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
 	rules, err := getBucketCORS(ctx, r.pd.s3, bucket)
-	if isAPIError(err, "NoSuchCORSConfiguration", "NoSuchBucket") {
+	if isAPIError(err, errCodeNoSuchCORSConfiguration, errCodeNoSuchBucket) {
 		tflog.Warn(ctx, "bucket CORS configuration or bucket is gone; removing it from state", map[string]any{"bucket": bucket, "error": err.Error()})
 		resp.State.RemoveResource(ctx)
 		return
@@ -244,20 +242,18 @@ func (r *bucketCORSResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := data.Timeouts.Delete(ctx, bucketCORSDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, data.Timeouts.Delete, bucketCORSDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	bucket := data.Bucket.ValueString()
-	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, "OperationAborted") }, func(ctx context.Context) error {
+	err := retryUntil(ctx, func(err error) bool { return isAPIError(err, errCodeOperationAborted) }, func(ctx context.Context) error {
 		_, err := r.pd.s3.DeleteBucketCors(ctx, &s3.DeleteBucketCorsInput{Bucket: aws.String(bucket)})
 		return err
 	})
-	if err != nil && !isAPIError(err, "NoSuchBucket", "NoSuchCORSConfiguration") {
+	if err != nil && !isAPIError(err, errCodeNoSuchBucket, errCodeNoSuchCORSConfiguration) {
 		resp.Diagnostics.AddError("Unable to Delete Bucket CORS",
 			fmt.Sprintf("DeleteBucketCors on bucket %q failed: %s\n\nCheck that the credentials may call s3:PutBucketCORS on it, then retry.", bucket, err))
 	}
@@ -280,17 +276,15 @@ func (r *bucketCORSResource) apply(ctx context.Context, plan tfsdk.Plan, state *
 	if diags.HasError() {
 		return
 	}
-	timeoutFor, fallback := data.Timeouts.Update, bucketCORSUpdateTimeout
+	timeoutFor, fallback := timeoutFunc(data.Timeouts.Update), bucketCORSUpdateTimeout
 	if op == "Create" {
 		timeoutFor, fallback = data.Timeouts.Create, bucketCORSCreateTimeout
 	}
-	timeout, d := timeoutFor(ctx, fallback)
-	diags.Append(d...)
+	ctx, cancel := withTimeout(ctx, timeoutFor, fallback, diags)
+	defer cancel()
 	if diags.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	diags.Append(r.put(ctx, &data, op)...)
 	if diags.HasError() {
 		return
@@ -390,7 +384,7 @@ type bucketCORSAPI interface {
 func putBucketCORS(ctx context.Context, client bucketCORSAPI, bucket string, rule s3types.CORSRule, settle time.Duration) error {
 	start := time.Now()
 	return retryUntil(ctx, func(err error) bool {
-		return isAPIError(err, "OperationAborted") || (isAPIError(err, "NoSuchBucket") && time.Since(start) < settle)
+		return isAPIError(err, errCodeOperationAborted) || (isAPIError(err, errCodeNoSuchBucket) && time.Since(start) < settle)
 	}, func(ctx context.Context) error {
 		_, err := client.PutBucketCors(ctx, &s3.PutBucketCorsInput{
 			Bucket:            aws.String(bucket),

@@ -17,6 +17,7 @@ const (
 	errCodeMalformedPolicy                                = "MalformedPolicy"
 	errCodeMalformedXML                                   = "MalformedXML"
 	errCodeNoSuchBucket                                   = "NoSuchBucket"
+	errCodeNoSuchCORSConfiguration                        = "NoSuchCORSConfiguration"
 	errCodeNoSuchBucketPolicy                             = "NoSuchBucketPolicy"
 	errCodeNoSuchLifecycleConfiguration                   = "NoSuchLifecycleConfiguration"
 	errCodeNoSuchPublicAccessBlockConfiguration           = "NoSuchPublicAccessBlockConfiguration"
