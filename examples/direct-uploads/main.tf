@@ -13,6 +13,13 @@ provider "staticmedia" {
 
 resource "staticmedia_bucket" "media" {
   bucket = var.bucket
+
+  # Browser uploads land below incoming/. The site promotes each confirmed upload to its permanent key (a copy,
+  # see the guide), so what stays below incoming/ was never confirmed: it expires after this many days.
+  expire_incoming = var.unconfirmed_days > 0 ? {
+    prefix = "incoming/"
+    days   = var.unconfirmed_days
+  } : null
 }
 
 # The site's pages may post forms to the bucket and read the answer (the ETag). The only writer of the bucket's

@@ -19,6 +19,12 @@ variable "site_domains" {
   type        = list(string)
 }
 
+variable "unconfirmed_days" {
+  description = "Days after which an upload still below incoming/ (never confirmed and promoted) is deleted; 0 keeps them."
+  type        = number
+  default     = 2
+}
+
 variable "signer_name" {
   description = "Name of the IAM user whose key signs the upload forms."
   type        = string
