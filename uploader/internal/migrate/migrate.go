@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/source"
@@ -67,6 +66,9 @@ type Deps struct {
 	Now func() time.Time
 	// beforeOpen lets the package's tests act right before a file is opened.
 	beforeOpen func(path string)
+	// buffers, when set (by the package's tests, to read its high-water mark), is the pool of
+	// file buffers; its limit should be the run's memory budget.
+	buffers *bufferPool
 	// Identity, when set, names who S3 sees (a role and its session, an access key ID) without
 	// secrets; the preflight's error says who was refused. It is called only then.
 	Identity func(ctx context.Context) string
@@ -137,8 +139,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	r.up = &uploader{
 		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl, checksum: cfg.Checksum, class: cfg.StorageClass,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
-		budget: semaphore.NewWeighted(cfg.MemoryBudget),
-		sent:   func(n int64) { deps.Progress.Bytes.Add(n) },
+		buffers: deps.buffers,
+		sent:    func(n int64) { deps.Progress.Bytes.Add(n) },
+	}
+	if r.up.buffers == nil {
+		r.up.buffers = newBufferPool(cfg.MemoryBudget)
 	}
 	return r.run(ctx)
 }

@@ -220,4 +220,3 @@ func TestRunNoPageBarrier(t *testing.T) {
 		})
 	}
 }
-
