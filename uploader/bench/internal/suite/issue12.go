@@ -29,11 +29,13 @@ const (
 // selected). fake and slow30 are the fakes3 and fakes3+30ms endpoints.
 func issue12(ctx context.Context, cfg Config, in *report.Input, tools *toolset.Tools, sets []*corpus.Set,
 	fake *harness.Setting, slow30 *harness.Setting, slow30srv *fakes3.Running, pg *appdb.Postgres, runsDir string, log io.Writer) error {
-	if !tools.Uploader.OK() || !selected(cfg.Settings, report.SettingFake) || !wants(cfg.Clients, "uploader-sqlite") {
+	if !tools.Uploader.OK() {
 		return nil
 	}
 	reps := min(cfg.Reps, 3)
-	if i := slices.IndexFunc(sets, func(s *corpus.Set) bool { return s.Params.Kind == corpus.ManyTiny }); i >= 0 {
+	if !selected(cfg.Settings, report.SettingFake) || !wants(cfg.Clients, "uploader-sqlite") {
+		in.Notes = append(in.Notes, "slow-file check not run: it needs the fakes3 setting and uploader-sqlite")
+	} else if i := slices.IndexFunc(sets, func(s *corpus.Set) bool { return s.Params.Kind == corpus.ManyTiny }); i >= 0 {
 		files := min(slowFiles, len(sets[i].Files))
 		every := int64(slowEvery)
 		if cfg.Quick {
