@@ -11,7 +11,7 @@ import (
 
 // maxIdleBuffers bounds the bytes of returned buffers kept for reuse (within the budget): files
 // of many sizes would otherwise fill the budget with idle buffers of sizes no longer asked for.
-const maxIdleBuffers int64 = 8 << 20
+const maxIdleBuffers int64 = 16 << 20
 
 // bufferPool hands out file buffers and charges the memory budget each buffer's real capacity,
 // so the buffers held (in use and kept for reuse) never exceed it. A buffer has the smallest
@@ -63,13 +63,27 @@ func (p *bufferPool) get(ctx context.Context, n int64) ([]byte, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.used += c
-	if free := p.idle[c]; len(free) > 0 {
+	// An idle buffer of this class, or of one up to twice as large, is reused: files of
+	// similar sizes then share buffers instead of making garbage. A larger one is charged its
+	// whole capacity.
+	for k := c; k < 2*c && k <= p.limit; k = p.sizeClass(k + 1) {
+		free := p.idle[k]
+		if len(free) == 0 {
+			continue
+		}
+		if k > c {
+			if !p.inUse.TryAcquire(k - c) {
+				break
+			}
+			p.used += k - c
+		}
 		b := free[len(free)-1]
-		p.idle[c] = free[:len(free)-1]
-		p.idleBytes -= c
+		p.idle[k] = free[:len(free)-1]
+		p.idleBytes -= k
+		p.used += c
 		return b[:n], nil
 	}
+	p.used += c
 	// Idle buffers of other classes make room: what is held stays within the budget.
 	for class, free := range p.idle {
 		for len(free) > 0 && p.used+p.idleBytes > p.limit {
