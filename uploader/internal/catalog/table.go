@@ -642,13 +642,21 @@ func (t *Table) markDone(ctx context.Context, done []Done) (changed int, err err
 		// into lookups on the id's index.
 		for start := 0; start < len(done); start += markDoneChunk {
 			chunk := done[start:min(start+markDoneChunk, len(done))]
+			// The id IN list comes first so every engine looks the rows up by the id's index:
+			// modernc's SQLite scanned the whole table for the ORs alone (17 ms per batch of
+			// 100 flags on a table of 1,000,000 rows).
+			in := make([]string, len(chunk))
 			match := make([]string, len(chunk))
-			args := make([]any, 0, 2*len(chunk))
+			args := make([]any, 0, 3*len(chunk))
 			for i, r := range chunk {
-				match[i] = "(" + id + " = " + d.param(2*i+1) + " AND " + t.samePath(d.param(2*i+2)) + ")"
+				in[i] = d.param(i + 1)
+				args = append(args, t.idArg(r.Record))
+			}
+			for i, r := range chunk {
+				match[i] = "(" + id + " = " + d.param(len(chunk)+2*i+1) + " AND " + t.samePath(d.param(len(chunk)+2*i+2)) + ")"
 				args = append(args, t.idArg(r.Record), r.Path) // the id as text; see below
 			}
-			res, err := tx.ExecContext(ctx, update+"("+strings.Join(match, " OR ")+")", args...)
+			res, err := tx.ExecContext(ctx, update+id+" IN ("+strings.Join(in, ", ")+") AND ("+strings.Join(match, " OR ")+")", args...)
 			if err != nil {
 				return 0, fmt.Errorf("rows %s..%s: %w", chunk[0].ID, chunk[len(chunk)-1].ID, err)
 			}
