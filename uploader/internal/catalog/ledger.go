@@ -428,3 +428,11 @@ func (l *Ledger) Close() error {
 	l.lock = nil
 	return errors.Join(errs...)
 }
+
+// Stream is Pending: the ledger claims nothing (its file lock keeps other runs out).
+func (l *Ledger) Stream(ctx context.Context, batchSize int, fn func([]Record) error) error {
+	return l.Pending(ctx, batchSize, fn)
+}
+
+// Release does nothing: the ledger claims no rows.
+func (l *Ledger) Release(context.Context, []Record) error { return nil }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runClaimSuite is the behaviour of the engines on which several uploaders share one table
@@ -184,6 +185,106 @@ func runClaimSuite(t *testing.T, e tableEngine) {
 		}
 		if want := len(seededPending(false)) + extra; total != want {
 			t.Errorf("%d rows handed out, want %d", total, want)
+		}
+	})
+
+	t.Run("Stream keeps claims past the batch until MarkDone or Release, at most claimChunk", func(t *testing.T) {
+		dsn := e.newDSN(t)
+		db, d := openRaw(t, dsn)
+		const extra = 2*claimChunk + 100
+		insert := fmt.Sprintf("INSERT INTO %s (id, file_path, hosted) VALUES (%s, %s, FALSE)", d.ident(e.mediaTable), d.param(1), d.param(2))
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range extra {
+			if _, err := tx.Exec(insert, 1000+i, fmt.Sprintf("more/%d.jpg", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		total := len(seededPending(false)) + extra
+		a := openTable(t, mediaConfig(dsn, e.mediaTable))
+		b := openTable(t, mediaConfig(dsn, e.mediaTable))
+		held := func() int {
+			a.claimMu.Lock()
+			defer a.claimMu.Unlock()
+			return len(a.held)
+		}
+		ctx := context.Background()
+		batches := make(chan []Record)
+		streamErr := make(chan error, 1)
+		go func() {
+			streamErr <- a.Stream(ctx, 100000, func(batch []Record) error {
+				if n := held(); n > claimChunk {
+					t.Errorf("%d rows claimed at once, more than the bound %d", n, claimChunk)
+				}
+				batches <- batch
+				return nil
+			})
+			close(batches)
+		}()
+		// The first claimChunk rows come in windows whose claims outlive fn.
+		var first [][]Record
+		for n := 0; n < claimChunk; {
+			batch := <-batches
+			if len(batch) > claimWindow {
+				t.Fatalf("a batch of %d rows, more than the window %d", len(batch), claimWindow)
+			}
+			first, n = append(first, batch), n+len(batch)
+		}
+		if n := held(); n != claimChunk {
+			t.Errorf("%d rows claimed after the first %d were handed out, want all of them", n, claimChunk)
+		}
+		if e.heldLocks != nil {
+			if n := e.heldLocks(t, db); n != claimChunk {
+				t.Errorf("%d advisory locks held, want %d", n, claimChunk)
+			}
+		}
+		if got := len(ids(collect(t, b, 1000))); got != total-claimChunk {
+			t.Errorf("another uploader got %d rows while A held %d, want %d", got, claimChunk, total-claimChunk)
+		}
+		// Handing back one window (Release, not flagged) lets Stream claim the next.
+		if err := a.Release(ctx, first[0]); err != nil {
+			t.Fatal(err)
+		}
+		// MarkDone hands back what it flagged: the rest flows through.
+		handed := claimChunk
+		markDone := func(batch []Record) {
+			done := make([]Done, len(batch))
+			for i, r := range batch {
+				done[i] = Done{Record: r, Key: r.Path, UploadedAt: time.Now()}
+			}
+			if _, err := a.MarkDone(ctx, done); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, batch := range first[1:] {
+			markDone(batch)
+		}
+		for batch := range batches {
+			handed += len(batch)
+			markDone(batch)
+		}
+		if err := <-streamErr; err != nil {
+			t.Fatal(err)
+		}
+		if handed != total {
+			t.Errorf("%d rows handed out, want %d", handed, total)
+		}
+		if n := held(); n != 0 {
+			t.Errorf("%d rows still claimed at the end", n)
+		}
+		if e.heldLocks != nil {
+			if n := e.heldLocks(t, db); n != 0 {
+				t.Errorf("%d advisory locks held at the end", n)
+			}
+		}
+		// Only the released window is still pending, and another uploader can take it.
+		if got, want := ids(collect(t, b, 1000)), ids(first[:1]); !slices.Equal(got, want) {
+			t.Errorf("rows pending at the end = %v, want the released %v", got, want)
 		}
 	})
 }

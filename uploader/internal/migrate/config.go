@@ -39,14 +39,17 @@ const (
 	// and 2,888 with 30 ms per request. What it does set is the work a crash can cost: up to a
 	// batch (plus what the flush timer holds) of uploaded but unflagged files to send again.
 	DefaultBatchSize = 100
-	// DefaultPageSize is how many pending records one catalog read returns. The engine finishes a
-	// page (uploads and flags) before asking for the next, because the PostgreSQL catalog
-	// releases its claims on a page when the page is handed back; a page many times the
-	// concurrency keeps the workers busy across the page boundary.
+	// DefaultPageSize is how many pending records one catalog read returns. There is no barrier
+	// between pages: the next page is read while the last files of this one are in flight, and
+	// PostgreSQL and MySQL release each row's claim on its own (claims come in windows of 125
+	// rows there, whatever the page size). The page only bounds the records held in memory.
 	DefaultPageSize = 1000
 	// DefaultFlushInterval bounds how long an earned flag waits in memory before it is written.
 	DefaultFlushInterval = 2 * time.Second
-	// DefaultMemoryBudget bounds the bytes held in upload buffers at once (files and parts).
+	// DefaultMemoryBudget bounds the bytes held in file buffers at once, counted by each buffer's
+	// capacity (buffers.go); multipart parts are sent from the file and hold none. Small images
+	// hold far less (about 100 KiB per worker); it bounds a run of files near the multipart
+	// threshold: 16 at 16 MiB.
 	DefaultMemoryBudget int64 = 256 << 20
 	// DefaultStopGrace is how long in-flight uploads may finish after a stop signal.
 	DefaultStopGrace = 20 * time.Second

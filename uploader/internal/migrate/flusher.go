@@ -14,14 +14,15 @@ import (
 // run instead of hanging it.
 const markDoneTimeout = 60 * time.Second
 
-// flusher collects the records S3 confirmed and writes their flags in batches: when a batch is
-// full, on a timer, at the end of every page, and at the end of the run. Its context is not the
+// flusher collects the records S3 confirmed and writes their flags in batches: when at records
+// are queued, on a timer, at the end of every page, and at the end of the run. Its context is not the
 // run's, so a stop signal never loses a flag already earned. A failed write is fatal: onFatal
 // stops the run and every later flush returns the same error.
 type flusher struct {
 	base    context.Context
 	cat     Catalog
 	batch   int
+	at      int // queued flags that start a write (at most batch)
 	tally   *tally
 	log     hclog.Logger
 	onFatal func()
@@ -34,15 +35,15 @@ type flusher struct {
 }
 
 func newFlusher(base context.Context, cat Catalog, batch int, t *tally, log hclog.Logger, onFatal func()) *flusher {
-	return &flusher{base: base, cat: cat, batch: batch, tally: t, log: log, onFatal: onFatal}
+	return &flusher{base: base, cat: cat, batch: batch, at: batch, tally: t, log: log, onFatal: onFatal}
 }
 
-// add queues one earned flag and writes the batch when it is full. The worker that fills a
-// batch writes it, which slows the workers down when the database is slower than S3.
+// add queues one earned flag and writes the queue when at flags wait. The worker that fills
+// it writes it, which slows the workers down when the database is slower than S3.
 func (f *flusher) add(d catalog.Done) {
 	f.mu.Lock()
 	f.buf = append(f.buf, d)
-	full := len(f.buf) >= f.batch
+	full := len(f.buf) >= f.at
 	f.mu.Unlock()
 	if full {
 		_ = f.flush() // a failure is fatal and reported by the run

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 	"github.com/staticmedia/staticmedia/uploader/internal/source"
@@ -40,6 +39,21 @@ type Catalog interface {
 	MarkDone(ctx context.Context, done []catalog.Done) (changed int, err error)
 }
 
+// streamingCatalog is a catalog whose claims on rows (PostgreSQL, MySQL) outlive the batch
+// that handed them out: each row stays claimed until MarkDone flags it or Release hands it
+// back, so the engine can read the next batch while files of the last one are in flight.
+// catalog.Table and catalog.Ledger implement it. A Catalog without it must not claim rows
+// for the duration of Pending's callback: the callback returns as soon as its records were
+// handed to workers, not when they are done.
+type streamingCatalog interface {
+	Stream(ctx context.Context, batchSize int, fn func([]catalog.Record) error) error
+	Release(ctx context.Context, recs []catalog.Record) error
+}
+
+// claimFlush is the most flags held before they are written when the catalog claims rows:
+// Stream claims more rows only once flags (or Release) handed some back.
+const claimFlush = 100
+
 // Deps are the engine's collaborators.
 type Deps struct {
 	S3      S3
@@ -52,6 +66,9 @@ type Deps struct {
 	Now func() time.Time
 	// beforeOpen lets the package's tests act right before a file is opened.
 	beforeOpen func(path string)
+	// buffers, when set (by the package's tests, to read its high-water mark), is the pool of
+	// file buffers; its limit should be the run's memory budget.
+	buffers *bufferPool
 	// Identity, when set, names who S3 sees (a role and its session, an access key ID) without
 	// secrets; the preflight's error says who was refused. It is called only then.
 	Identity func(ctx context.Context) string
@@ -122,8 +139,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	r.up = &uploader{
 		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl, checksum: cfg.Checksum, class: cfg.StorageClass,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
-		budget: semaphore.NewWeighted(cfg.MemoryBudget),
-		sent:   func(n int64) { deps.Progress.Bytes.Add(n) },
+		buffers: deps.buffers,
+		sent:    func(n int64) { deps.Progress.Bytes.Add(n) },
+	}
+	if r.up.buffers == nil {
+		r.up.buffers = newBufferPool(cfg.MemoryBudget)
 	}
 	return r.run(ctx)
 }
@@ -137,7 +157,9 @@ type run struct {
 	up    *uploader
 	tally tally
 	marks *flusher
-	taken int64 // records taken; only the Pending callback touches it
+	// release hands back the claim on a record that is not flagged (streamingCatalog).
+	release func(ctx context.Context, recs []catalog.Record) error
+	taken   int64 // records taken; only the Pending callback touches it
 }
 
 func (r *run) run(ctx context.Context) (Report, error) {
@@ -188,15 +210,26 @@ func (r *run) run(ctx context.Context) (Report, error) {
 		}
 	}()
 
+	stream, flushAt := r.deps.Catalog.Pending, r.cfg.BatchSize
+	r.release = func(context.Context, []catalog.Record) error { return nil }
+	if sc, ok := r.deps.Catalog.(streamingCatalog); ok {
+		stream, r.release, flushAt = sc.Stream, sc.Release, min(flushAt, claimFlush)
+	}
 	r.marks = newFlusher(context.WithoutCancel(ctx), r.deps.Catalog, r.cfg.BatchSize, &r.tally, r.log, func() {
 		cancelDispatch()
 		cancelWork()
 	})
+	r.marks.at = flushAt
 	stopTicker := r.marks.every(r.cfg.FlushInterval)
 
-	pendErr := r.deps.Catalog.Pending(dispatch, r.cfg.PageSize, func(page []catalog.Record) error {
-		return r.page(dispatch, work, page)
+	// One pool of workers for the whole run, no barrier between pages: the next page is read
+	// while the last files of this one (a slow one, say) are still in flight.
+	workers, wctx := errgroup.WithContext(work)
+	workers.SetLimit(r.cfg.Concurrency)
+	pendErr := stream(dispatch, r.cfg.PageSize, func(page []catalog.Record) error {
+		return r.page(dispatch, wctx, workers, page)
 	})
+	_ = workers.Wait() // workers report per-file outcomes, never errors
 	stopTicker()
 	flushErr := r.marks.flush() // the flags earned so far, also after a signal
 	rep := finish()
@@ -217,11 +250,11 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	}
 }
 
-// page uploads one page of records and writes their flags before returning: the PostgreSQL
-// catalog releases its claims on the page's rows when this returns.
-func (r *run) page(dispatch, work context.Context, page []catalog.Record) error {
-	g, gctx := errgroup.WithContext(work)
-	g.SetLimit(r.cfg.Concurrency)
+// page hands each record of a page to a worker, waiting for a free one, and returns once the
+// last record was handed out: the workers finish the page while the catalog reads the next.
+// The flags earned so far are written in the background, as the end of a page is a natural
+// point to hand finished rows back to the catalog.
+func (r *run) page(dispatch, work context.Context, workers *errgroup.Group, page []catalog.Record) error {
 	var stop error
 	for _, rec := range page {
 		if err := dispatch.Err(); err != nil {
@@ -234,27 +267,37 @@ func (r *run) page(dispatch, work context.Context, page []catalog.Record) error 
 		}
 		r.taken++
 		r.deps.Progress.Taken.Add(1)
-		g.Go(func() error {
-			r.file(gctx, rec)
+		workers.Go(func() error {
+			if !r.file(work, rec) {
+				r.handBack(work, rec)
+			}
 			return nil
 		})
 	}
-	_ = g.Wait() // workers report per-file outcomes, never errors
-	if err := r.marks.flush(); err != nil {
-		return err
-	}
+	workers.Go(func() error {
+		_ = r.marks.flush() // a failure is fatal and reported by the run
+		return nil
+	})
 	if stop == nil && r.cfg.Limit > 0 && r.taken >= r.cfg.Limit {
 		stop = errLimitReached
 	}
 	return stop
 }
 
-// file handles one record from key derivation to the earned flag.
-func (r *run) file(ctx context.Context, rec catalog.Record) {
+// handBack releases the catalog's claim on a record that will not be flagged in this run.
+func (r *run) handBack(ctx context.Context, rec catalog.Record) {
+	if err := r.release(context.WithoutCancel(ctx), []catalog.Record{rec}); err != nil {
+		r.log.Error("catalog: releasing a claimed row failed; it stays claimed until the run ends", "path", rec.Path, "error", err)
+	}
+}
+
+// file handles one record from key derivation to the earned flag. It reports whether the
+// record was queued for its flag.
+func (r *run) file(ctx context.Context, rec catalog.Record) bool {
 	key, local, err := r.src.Key(r.cfg.KeyPrefix, rec.Path)
 	if err != nil {
 		r.fail(&FileError{Op: "resolve", Path: rec.Path, Err: err})
-		return
+		return false
 	}
 	f, fi, err := r.src.Open(local)
 	if err != nil {
@@ -262,7 +305,7 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		errors.As(err, &fe)
 		fe.Path, fe.Key = rec.Path, key
 		r.fail(fe)
-		return
+		return false
 	}
 	defer f.Close()
 	if age := r.deps.Now().Sub(fi.ModTime()); r.cfg.MinAge > 0 && age < r.cfg.MinAge {
@@ -270,13 +313,13 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		r.tally.tooNew()
 		r.deps.Progress.Skipped.Add(1)
 		r.log.Debug("too new", "path", rec.Path, "key", key, "modified", fi.ModTime(), "min_age", r.cfg.MinAge)
-		return
+		return false
 	}
 	hdr, fe := r.contentHeaders(f, key)
 	if fe != nil {
 		fe.Path, fe.Key = rec.Path, key
 		r.fail(fe)
-		return
+		return false
 	}
 	if r.cfg.DryRun {
 		parts := 0
@@ -285,7 +328,7 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		}
 		r.tally.wouldUpload(fi.Size(), parts)
 		r.log.Debug("would upload", "path", rec.Path, "key", key, "bytes", fi.Size())
-		return
+		return false
 	}
 	res, fe := r.up.upload(ctx, f, key, hdr)
 	if fe != nil && ctx.Err() != nil {
@@ -293,12 +336,12 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		// failed, it was abandoned, and the next run sends it again.
 		r.tally.abandoned()
 		r.log.Warn("abandoned in flight", "path", rec.Path, "key", key)
-		return
+		return false
 	}
 	if fe != nil {
 		fe.Path, fe.Key = rec.Path, key
 		r.fail(fe)
-		return
+		return false
 	}
 	r.tally.uploaded(res.Size)
 	r.deps.Progress.Uploaded.Add(1)
@@ -307,6 +350,7 @@ func (r *run) file(ctx context.Context, rec catalog.Record) {
 		Record: rec, Key: key, ETag: res.ETag, Size: res.Size, ModTime: res.ModTime,
 		ChangeTime: res.ChangeTime, Inode: res.Inode, UploadedAt: r.deps.Now().UTC(),
 	})
+	return true
 }
 
 // contentHeaders decides what the file is stored with (contenttype.go), reading its first bytes

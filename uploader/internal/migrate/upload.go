@@ -9,12 +9,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
 )
@@ -75,8 +74,7 @@ type uploader struct {
 	partConc  int
 	checksum  string // ChecksumCRC32C or ChecksumMD5
 	class     types.StorageClass
-	budget    *semaphore.Weighted
-	buffers   sync.Pool // *[]byte
+	buffers   *bufferPool // whole-file buffers, within the memory budget
 	sent      func(n int64)
 }
 
@@ -116,28 +114,27 @@ func sendAgain(fe *FileError) bool {
 	return fe.Op == "complete-multipart" && errors.As(fe.Err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload"
 }
 
-// single reads the whole file into a pooled buffer, so the checksum and the bytes sent are the
-// same bytes, and sends it in one PutObject with x-amz-checksum-crc32c. S3 computes the CRC32C of
-// what it received and refuses the PUT (BadDigest) when it differs; its answer echoes the
-// checksum it stored, which must be ours. CRC32C rather than Content-MD5 because the CPU has an
-// instruction for it: MD5 was 29% of the uploader's CPU on small images (uploader/bench/README.md).
+// single reads the whole file into a buffer of the pool, so the checksum and the bytes sent are
+// the same bytes, and sends it in one PutObject with x-amz-checksum-crc32c. S3 computes the
+// CRC32C of what it received and refuses the PUT (BadDigest) when it differs; its answer echoes
+// the checksum it stored, which must be ours. CRC32C rather than Content-MD5 because the CPU has
+// an instruction for it: MD5 was 29% of the uploader's CPU on small images (uploader/bench/README.md).
 func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
-	if err := u.budget.Acquire(ctx, size); err != nil {
+	data, err := u.buffers.get(ctx, size)
+	if err != nil {
 		return uploaded{}, &FileError{Op: "read", Err: err}
 	}
-	defer u.budget.Release(size)
-	bufp := u.buffer(size + 1)
-	defer u.buffers.Put(bufp)
-	// Reading one byte more than the size detects a file that grew since it was stat'ed.
-	n, err := f.ReadAt((*bufp)[:size+1], 0)
+	defer u.buffers.put(data)
+	n, err := f.ReadAt(data, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return uploaded{}, &FileError{Op: "read", Err: err}
 	}
-	if int64(n) != size || changed(f, fi) {
+	// A byte past the size read at stat time means the file grew meanwhile.
+	var past [1]byte
+	if grew, _ := f.ReadAt(past[:], size); int64(n) != size || grew > 0 || changed(f, fi) {
 		return uploaded{}, &FileError{Op: "read", Err: ErrFileChanged}
 	}
-	data := (*bufp)[:size]
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(u.bucket),
 		Key:                aws.String(key),
@@ -178,9 +175,12 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	return confirmed(aws.ToString(out.ETag), fi), nil
 }
 
+// castagnoli is the CRC32C table (crc32 uses the CPU's instruction for it).
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // crc32c is data's CRC32C (Castagnoli), computed with the CPU's CRC32 instruction.
 func crc32c(data []byte) uint32 {
-	return crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))
+	return crc32.Checksum(data, castagnoli)
 }
 
 // crc32cEncode writes a CRC32C as S3 does: the four big-endian bytes, base64.
@@ -266,7 +266,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, fi fs.FileInfo, ke
 		g.Go(func() error {
 			off := int64(i) * partSize
 			n := min(partSize, size-off)
-			part, sum, md5sum, fe := u.part(gctx, f, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
+			part, sum, md5sum, fe := u.part(gctx, f, fi, key, uploadID, int32(i+1), off, n) //nolint:gosec // G115: at most 10,000 parts
 			if fe != nil {
 				return fe
 			}
@@ -317,47 +317,54 @@ func (u *uploader) layout(size int64) (partSize int64, nparts int) {
 	return partSize, int((size + partSize - 1) / partSize)
 }
 
-// part reads and sends one part and returns it as CompleteMultipartUpload lists it, with its
-// CRC32C or its MD5 (the one of u.checksum) for the composite checksum.
-func (u *uploader) part(ctx context.Context, f *os.File, key string, uploadID *string, num int32, off, n int64) (types.CompletedPart, uint32, [md5.Size]byte, *FileError) {
+// part sends one part from the file and returns it as CompleteMultipartUpload lists it, with its
+// CRC32C or its MD5 (the one of u.checksum) for the composite checksum. The part is not held in
+// memory: its checksum is computed in a first pass over the file's section, and the body is the
+// section itself (seekable, so the SDK can rewind it for a retry). Bytes that change between the
+// two passes do not match the checksum, and S3 refuses them (BadDigest); the file's size and
+// mtime, checked when a part fails and before the completion, tell that it changed.
+func (u *uploader) part(ctx context.Context, f *os.File, fi fs.FileInfo, key string, uploadID *string, num int32, off, n int64) (types.CompletedPart, uint32, [md5.Size]byte, *FileError) {
 	var (
 		none   types.CompletedPart
 		md5sum [md5.Size]byte
+		sum    uint32
 	)
-	if err := u.budget.Acquire(ctx, n); err != nil {
-		return none, 0, md5sum, &FileError{Op: "upload-part", Err: err}
+	var h hash.Hash = crc32.New(castagnoli)
+	if u.checksum == ChecksumMD5 {
+		h = md5.New() //nolint:gosec // G401: Content-MD5 is what the endpoint verifies
 	}
-	defer u.budget.Release(n)
-	bufp := u.buffer(n)
-	defer u.buffers.Put(bufp)
-	data := (*bufp)[:n]
-	read, err := f.ReadAt(data, off)
-	if int64(read) != n {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = ErrFileChanged
-		}
+	read, err := io.Copy(h, io.NewSectionReader(f, off, n))
+	if err != nil {
 		return none, 0, md5sum, &FileError{Op: "read", Err: err}
+	}
+	if read != n {
+		return none, 0, md5sum, &FileError{Op: "read", Err: ErrFileChanged}
+	}
+	if u.checksum == ChecksumMD5 {
+		copy(md5sum[:], h.Sum(nil))
+	} else {
+		sum = h.(hash.Hash32).Sum32()
 	}
 	in := &s3.UploadPartInput{
 		Bucket:        aws.String(u.bucket),
 		Key:           aws.String(key),
 		UploadId:      uploadID,
 		PartNumber:    aws.Int32(num),
-		Body:          bytes.NewReader(data),
+		Body:          io.NewSectionReader(f, off, n),
 		ContentLength: aws.Int64(n),
 	}
-	var sum uint32
 	done := types.CompletedPart{PartNumber: aws.Int32(num)}
 	if u.checksum == ChecksumMD5 {
-		md5sum = md5.Sum(data) //nolint:gosec // G401: Content-MD5 is what the endpoint verifies
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(md5sum[:]))
 	} else {
-		sum = crc32c(data)
 		in.ChecksumAlgorithm, in.ChecksumCRC32C = types.ChecksumAlgorithmCrc32c, aws.String(crc32cEncode(sum))
 		done.ChecksumCRC32C = in.ChecksumCRC32C
 	}
 	out, err := u.s3.UploadPart(ctx, in, unsignedPayload)
 	if err != nil {
+		if changed(f, fi) {
+			err = ErrFileChanged
+		}
 		return none, 0, md5sum, &FileError{Op: "upload-part", Err: fmt.Errorf("part %d: %w", num, err)}
 	}
 	if u.checksum == ChecksumMD5 {
@@ -380,22 +387,6 @@ func (u *uploader) createAlgorithm() types.ChecksumAlgorithm {
 		return ""
 	}
 	return types.ChecksumAlgorithmCrc32c
-}
-
-// buffer returns a pooled buffer of at least n bytes.
-func (u *uploader) buffer(n int64) *[]byte {
-	if p, ok := u.buffers.Get().(*[]byte); ok && int64(cap(*p)) >= n {
-		*p = (*p)[:cap(*p)]
-		return p
-	}
-	// Round up so buffers of similar sizes are reused rather than reallocated.
-	b := make([]byte, roundUp(n))
-	return &b
-}
-
-func roundUp(n int64) int64 {
-	const step = 64 << 10
-	return (n + step - 1) / step * step
 }
 
 // changed reports whether the file's size or modification time differs from what was seen

@@ -67,6 +67,7 @@ func parse(args []string, stderr io.Writer) (suite.Config, error) {
 	fs.IntVar(&cfg.Reps, "reps", 5, "repetitions per client (median reported); runs on a shared 2-core machine vary by 10-20%")
 	fs.IntVar(&cfg.SlowReps, "slow-reps", 1, "repetitions for the AWS CLI, which is ten times slower than the rest")
 	fs.IntVar(&cfg.MemoryRows, "memory-rows", 1_000_000, "pending rows for the memory check (0 skips it)")
+	fs.IntVar(&cfg.ScaleRows, "scale-rows", 0, "run only the scale check (make bench-scale): a real run over this many pending rows, compared with the 50,000-file rate")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "limit per run")
 	fs.BoolVar(&cfg.NoInstall, "no-install", false, "install nothing; skip tools that are missing")
 	if err := fs.Parse(args); err != nil {
@@ -105,8 +106,16 @@ func parse(args []string, stderr io.Writer) (suite.Config, error) {
 		cfg.Command = "BENCH_QUICK=1 " + cfg.Command
 	}
 	partial := len(cfg.Sets)+len(cfg.Settings)+len(cfg.Clients)+len(cfg.UploaderConcurrency)+len(cfg.UploaderArgs) > 0
+	if cfg.ScaleRows > 0 {
+		cfg.Sets, cfg.MemoryRows = []string{"many-tiny"}, 0
+		if cfg.Quick {
+			cfg.ScaleRows = min(cfg.ScaleRows, 20_000)
+		}
+	}
 	switch {
 	case cfg.OutDir != "":
+	case cfg.ScaleRows > 0:
+		cfg.OutDir = filepath.Join(cfg.BenchDir, "scale")
 	case partial:
 		// The committed results come from the full default run only.
 		cfg.OutDir = filepath.Join(cfg.BenchDir, "partial")

@@ -32,8 +32,14 @@ type Options struct {
 	// round trip of a real network.
 	Latency time.Duration
 	// RecordKeys keeps the key and size of every stored object until TakeObjects, so a harness
-	// can check that a client uploaded exactly the files it was given.
+	// can check that a client uploaded exactly the files it was given, and how many times each
+	// key was stored until TakeStoreCounts (two uploaders sharing a table must store each once).
 	RecordKeys bool
+	// SlowEvery, when positive, makes every SlowEvery-th PutObject (counted over the server's
+	// life) answer SlowDelay later: one slow file now and then, as a congested link or a busy
+	// S3 partition gives.
+	SlowEvery int64
+	SlowDelay time.Duration
 }
 
 // Stats are cumulative counters; subtract two snapshots to measure one run.
@@ -64,10 +70,12 @@ type Server struct {
 	opts Options
 
 	requests, objects, bytes, parts, errors, unsupported atomic.Int64
+	puts                                                 atomic.Int64 // PutObject calls, for SlowEvery
 
 	mu          sync.Mutex
 	uploads     map[string]*multipartUpload // by upload ID
 	stored      map[string]int64            // key -> size, when RecordKeys
+	stores      map[string]int              // key -> objects stored under it, when RecordKeys
 	lastUnknown []string                    // the latest unsupported requests, for diagnostics
 
 	bufs sync.Pool
@@ -79,6 +87,7 @@ func New(o Options) *Server {
 		opts:    o,
 		uploads: map[string]*multipartUpload{},
 		stored:  map[string]int64{},
+		stores:  map[string]int{},
 		bufs:    sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }},
 	}
 }
@@ -102,6 +111,17 @@ func (s *Server) TakeObjects() map[string]int64 {
 	defer s.mu.Unlock()
 	out := s.stored
 	s.stored = map[string]int64{}
+	return out
+}
+
+// TakeStoreCounts returns how many objects were stored under each key since the last call
+// (more than one: the key was uploaded again) and forgets them. It is empty unless
+// Options.RecordKeys is set.
+func (s *Server) TakeStoreCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.stores
+	s.stores = map[string]int{}
 	return out
 }
 
@@ -230,6 +250,9 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, key string) e
 		w.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
 	w.Header().Set("ETag", `"`+hex.EncodeToString(p.md5)+`"`)
+	if n := s.puts.Add(1); s.opts.SlowEvery > 0 && n%s.opts.SlowEvery == 0 {
+		time.Sleep(s.opts.SlowDelay)
+	}
 	s.delay()
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -247,6 +270,7 @@ func (s *Server) store(key string, size int64) {
 	if s.opts.RecordKeys {
 		s.mu.Lock()
 		s.stored[key] = size
+		s.stores[key]++
 		s.mu.Unlock()
 	}
 }

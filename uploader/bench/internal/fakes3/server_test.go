@@ -297,3 +297,29 @@ func TestLatency(t *testing.T) {
 		t.Fatalf("PutObject took %v, want at least the 30ms latency", d)
 	}
 }
+
+// TestSlowEveryAndStoreCounts: every SlowEvery-th PUT waits SlowDelay (a lower bound only, as
+// in TestLatency), and the store counts tell a key uploaded twice.
+func TestSlowEveryAndStoreCounts(t *testing.T) {
+	r, c := startHTTP(t, Options{Bucket: testBucket, RecordKeys: true, SlowEvery: 3, SlowDelay: 200 * time.Millisecond})
+	put := func(key string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}); err != nil {
+			t.Fatalf("PutObject: %v", err)
+		}
+		return time.Since(start)
+	}
+	put("a")
+	put("b")
+	if d := put("a"); d < 200*time.Millisecond {
+		t.Errorf("the third PUT took %v, want at least the 200ms slow delay", d)
+	}
+	counts := r.TakeStoreCounts()
+	if counts["a"] != 2 || counts["b"] != 1 || len(counts) != 2 {
+		t.Errorf("store counts = %v, want a:2 b:1", counts)
+	}
+	if again := r.TakeStoreCounts(); len(again) != 0 {
+		t.Errorf("store counts after taking them = %v, want none", again)
+	}
+}

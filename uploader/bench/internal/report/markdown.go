@@ -30,7 +30,11 @@ type Input struct {
 	SlowReps   int
 	Results    []harness.Result
 	Memory     *harness.MemoryCheck
-	Notes      []string // skipped cases and why
+	// SlowFile, ScaleOut and Scale are the checks of issue 12; nil when not run.
+	SlowFile *harness.SlowFileCheck
+	ScaleOut *harness.ScaleOutCheck
+	Scale    *harness.ScaleCheck
+	Notes    []string // skipped cases and why
 }
 
 // SetInfo describes a corpus set.
@@ -57,10 +61,13 @@ func Write(dir string, in Input) error {
 		return err
 	}
 	raw, err := json.MarshalIndent(struct {
-		Machine Machine
-		Results []harness.Result
-		Memory  *harness.MemoryCheck `json:",omitempty"`
-	}{in.Machine, in.Results, in.Memory}, "", " ")
+		Machine  Machine
+		Results  []harness.Result
+		Memory   *harness.MemoryCheck   `json:",omitempty"`
+		SlowFile *harness.SlowFileCheck `json:",omitempty"`
+		ScaleOut *harness.ScaleOutCheck `json:",omitempty"`
+		Scale    *harness.ScaleCheck    `json:",omitempty"`
+	}{in.Machine, in.Results, in.Memory, in.SlowFile, in.ScaleOut, in.Scale}, "", " ")
 	if err != nil {
 		return err
 	}
@@ -157,6 +164,11 @@ func Markdown(rows []Row, in Input) []byte {
 
 	p("\n## Targets (issue 7)\n\n| goal | status | measured |\n|---|---|---|\n")
 	for _, t := range Targets(rows, in.Memory) {
+		p("| %s | %s | %s |\n", t.Goal, t.Status, cell(t.Detail))
+	}
+
+	p("\n## Targets (issue 12)\n\n| goal | status | measured |\n|---|---|---|\n")
+	for _, t := range Issue12Targets(rows, in) {
 		p("| %s | %s | %s |\n", t.Goal, t.Status, cell(t.Detail))
 	}
 

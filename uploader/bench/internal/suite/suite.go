@@ -51,7 +51,10 @@ type Config struct {
 	UploaderConcurrency []int
 	UploaderArgs        []string
 	MemoryRows          int // 0 skips the memory check
-	NoInstall           bool
+	// ScaleRows, when positive, runs only the scale check of issue 12 (`make bench-scale`): a
+	// real run over this many pending rows against the 50,000-file rate.
+	ScaleRows int
+	NoInstall bool
 }
 
 // sets returns the corpus parameters: the issue's sizes, or a small version for quick runs.
@@ -92,8 +95,8 @@ type casePlan struct {
 // s plus deleting its objects, and the server, not the client, sets the pace), large files not
 // with added latency (30 ms per part is noise next to 64 MiB).
 var matrix = map[corpus.Kind]casePlan{
-	corpus.SmallImages: {settings: []string{report.SettingFake, report.SettingLatency, report.SettingMinIO},
-		reps: map[string]int{report.SettingMinIO: 3}},
+	corpus.SmallImages: {settings: []string{report.SettingFake, report.SettingLatency, report.SettingFar, report.SettingMinIO},
+		reps: map[string]int{report.SettingMinIO: 3, report.SettingFar: 3}},
 	corpus.ManyTiny: {settings: []string{report.SettingFake}, reps: map[string]int{report.SettingFake: 2},
 		skipped: map[string]string{
 			report.SettingLatency: "50,000 requests per run for every client do not fit the 15-minute budget, and small-images on this setting already shows how the round trip caps each client",
@@ -161,7 +164,13 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 		return err
 	}
 	defer slow.Close(context.Background())
+	far, err := fakes3.Start(fakes3.Options{Bucket: Bucket, RecordKeys: true, Latency: 80 * time.Millisecond}, "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer far.Close(context.Background())
 	settings := map[string]*harness.Setting{
+		report.SettingFar:     harness.FakeS3Setting(report.SettingFar, "fakes3 with 80 ms added to every response (a far region)", far, Bucket),
 		report.SettingFake:    harness.FakeS3Setting(report.SettingFake, "fakes3: the bench's own endpoint, hashes and discards bodies (client measured alone)", fake, Bucket),
 		report.SettingLatency: harness.FakeS3Setting(report.SettingLatency, "fakes3 with 30 ms added to every response (the round trip to a real region)", slow, Bucket),
 	}
@@ -187,7 +196,18 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 	}
 
 	rn := &harness.Runner{RunsDir: runsDir, Reps: cfg.Reps, SlowReps: cfg.SlowReps, Timeout: cfg.Timeout, Log: log}
-	for _, settingName := range []string{report.SettingFake, report.SettingLatency, report.SettingMinIO} {
+	if cfg.ScaleRows > 0 {
+		i := slices.IndexFunc(sets, func(s *corpus.Set) bool { return s.Params.Kind == corpus.ManyTiny })
+		if i < 0 || !tools.Uploader.OK() {
+			return errors.New("the scale check needs the many-tiny set and the uploader")
+		}
+		if err := scaleCheck(ctx, cfg, &in, tools, sets[i], settings[report.SettingFake], runsDir, log); err != nil {
+			return err
+		}
+		return finish(cfg, in, started, log)
+	}
+
+	for _, settingName := range []string{report.SettingFake, report.SettingLatency, report.SettingFar, report.SettingMinIO} {
 		if !selected(cfg.Settings, settingName) {
 			continue
 		}
@@ -264,6 +284,14 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 		}
 	}
 
+	if err := issue12(ctx, cfg, &in, tools, sets, settings[report.SettingFake], settings[report.SettingLatency], slow, pg, runsDir, log); err != nil {
+		return err
+	}
+	return finish(cfg, in, started, log)
+}
+
+// finish writes the report and says whether every run succeeded.
+func finish(cfg Config, in report.Input, started time.Time, log io.Writer) error {
 	in.Duration = time.Since(started)
 	in.EndLoadAvg = report.LoadAvg()
 	if err := report.Write(cfg.OutDir, in); err != nil {
@@ -277,6 +305,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) error {
 	}
 	if in.Memory != nil && in.Memory.Err != "" {
 		return errors.New("the memory check failed: " + in.Memory.Err)
+	}
+	if in.Scale != nil && (in.Scale.Base.Err != "" || in.Scale.Large.Err != "") {
+		return errors.New("the scale check failed: " + in.Scale.Base.Err + " " + in.Scale.Large.Err)
 	}
 	return nil
 }

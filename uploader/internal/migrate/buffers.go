@@ -1,0 +1,117 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// maxIdleBuffers bounds the bytes of returned buffers kept for reuse (within the budget): files
+// of many sizes would otherwise fill the budget with idle buffers of sizes no longer asked for.
+const maxIdleBuffers int64 = 16 << 20
+
+// bufferPool hands out file buffers and charges the memory budget each buffer's real capacity,
+// so the buffers held (in use and kept for reuse) never exceed it. A buffer has the smallest
+// size class that fits the request, classes being 4 KiB and then steps of an eighth of a power
+// of two, so a small file gets a small buffer (at most 12.5% larger) and buffers of a class are
+// reused. A sync.Pool was used before: it handed any large enough buffer to any file, so small
+// files held buffers sized for the multipart threshold (135 MiB held against a 5 MiB budget).
+type bufferPool struct {
+	limit int64
+	inUse *semaphore.Weighted // charged by buffers handed out; waits when the budget is spent
+
+	mu   sync.Mutex // guards the fields below
+	used int64      // bytes of buffers handed out
+	idle map[int64][][]byte
+	// idleBytes is the capacity of the buffers in idle.
+	idleBytes int64
+	// peak is the most bytes ever held (used + idleBytes); the tests read it.
+	peak int64
+}
+
+func newBufferPool(limit int64) *bufferPool {
+	return &bufferPool{limit: limit, inUse: semaphore.NewWeighted(limit), idle: map[int64][][]byte{}}
+}
+
+// sizeClass is the capacity of the buffer that holds n bytes: n rounded up to a multiple of an
+// eighth of the power of two below it (at least 4 KiB), or n itself when that would not fit
+// the budget.
+func (p *bufferPool) sizeClass(n int64) int64 {
+	const minClass = 4 << 10
+	c := int64(minClass)
+	if n > minClass {
+		step := int64(1) << (bits.Len64(uint64(n-1)) - 4)
+		c = (n + step - 1) / step * step
+	}
+	if c > p.limit {
+		return n
+	}
+	return c
+}
+
+// get returns a buffer of length n, waiting while the budget cannot hold it.
+func (p *bufferPool) get(ctx context.Context, n int64) ([]byte, error) {
+	if n > p.limit {
+		return nil, fmt.Errorf("a buffer of %d bytes does not fit the memory budget of %d bytes", n, p.limit)
+	}
+	c := p.sizeClass(n)
+	if err := p.inUse.Acquire(ctx, c); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// An idle buffer of this class, or of one up to twice as large, is reused: files of
+	// similar sizes then share buffers instead of making garbage. A larger one is charged its
+	// whole capacity.
+	for k := c; k < 2*c && k <= p.limit; k = p.sizeClass(k + 1) {
+		free := p.idle[k]
+		if len(free) == 0 {
+			continue
+		}
+		if k > c {
+			if !p.inUse.TryAcquire(k - c) {
+				break
+			}
+			p.used += k - c
+		}
+		b := free[len(free)-1]
+		p.idle[k] = free[:len(free)-1]
+		p.idleBytes -= k
+		p.used += c
+		return b[:n], nil
+	}
+	p.used += c
+	// Idle buffers of other classes make room: what is held stays within the budget.
+	for class, free := range p.idle {
+		for len(free) > 0 && p.used+p.idleBytes > p.limit {
+			free = free[:len(free)-1]
+			p.idleBytes -= class
+		}
+		p.idle[class] = free
+	}
+	p.peak = max(p.peak, p.used+p.idleBytes)
+	return make([]byte, n, c), nil
+}
+
+// put takes back a buffer of get and frees its share of the budget.
+func (p *bufferPool) put(b []byte) {
+	c := int64(cap(b))
+	p.mu.Lock()
+	p.used -= c
+	if p.idleBytes+c <= maxIdleBuffers {
+		p.idle[c] = append(p.idle[c], b[:0])
+		p.idleBytes += c
+	}
+	p.mu.Unlock()
+	p.inUse.Release(c)
+}
+
+// highWater is the most bytes of buffers ever held at once.
+func (p *bufferPool) highWater() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak
+}
