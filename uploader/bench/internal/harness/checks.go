@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/staticmedia/staticmedia/internal/testbed/proc"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/appdb"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/corpus"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/fakes3"
-	"github.com/staticmedia/staticmedia/uploader/bench/internal/proc"
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/toolset"
 )
 
