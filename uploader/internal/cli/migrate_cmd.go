@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -214,6 +215,9 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		return fail(ExitUsage, "cannot configure the S3 client", err)
 	}
 
+	memLimit := newSoftMemoryLimit(os.Getenv, cfg.MemoryBudget, debug.SetMemoryLimit, logger)
+	defer memLimit.start()()
+
 	var counters migrate.Progress
 	stopDisplay := display.start(logger, func() progress.Snapshot {
 		return progress.Snapshot{
@@ -222,7 +226,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		}
 	})
 	rep, runErr := migrate.Run(ctx, cfg, migrate.Deps{S3: client, Catalog: cat, Logger: logger, Progress: &counters,
-		Identity: creds.describeIdentity(client.Options().Credentials)})
+		Identity: creds.describeIdentity(client.Options().Credentials), BuffersHeld: memLimit.hook()})
 	stopDisplay()
 	walkErrors.addTo(&rep)
 

@@ -13,6 +13,10 @@ import (
 // of many sizes would otherwise fill the budget with idle buffers of sizes no longer asked for.
 const maxIdleBuffers int64 = 16 << 20
 
+// heldStep is how much the high-water mark of the bytes held must grow before onHigh hears of
+// it again: at most budget/heldStep calls in a run (64 with the default budget).
+const heldStep int64 = 4 << 20
+
 // bufferPool hands out file buffers and charges the memory budget each buffer's real capacity,
 // so the buffers held (in use and kept for reuse) never exceed it. A buffer has the smallest
 // size class that fits the request, classes being 4 KiB and then steps of an eighth of a power
@@ -30,10 +34,15 @@ type bufferPool struct {
 	idleBytes int64
 	// peak is the most bytes ever held (used + idleBytes); the tests read it.
 	peak int64
+	// reported is the last peak passed to onHigh.
+	reported int64
+	// onHigh, when set, is called (outside the lock, possibly from several goroutines at once)
+	// with the new peak each time it grows by heldStep or more.
+	onHigh func(peak int64)
 }
 
-func newBufferPool(limit int64) *bufferPool {
-	return &bufferPool{limit: limit, inUse: semaphore.NewWeighted(limit), idle: map[int64][][]byte{}}
+func newBufferPool(limit int64, onHigh func(peak int64)) *bufferPool {
+	return &bufferPool{limit: limit, inUse: semaphore.NewWeighted(limit), idle: map[int64][][]byte{}, onHigh: onHigh}
 }
 
 // sizeClass is the capacity of the buffer that holds n bytes: n rounded up to a multiple of an
@@ -61,6 +70,16 @@ func (p *bufferPool) get(ctx context.Context, n int64) ([]byte, error) {
 	if err := p.inUse.Acquire(ctx, c); err != nil {
 		return nil, err
 	}
+	b, high := p.take(n, c)
+	if high > 0 && p.onHigh != nil {
+		p.onHigh(high)
+	}
+	return b, nil
+}
+
+// take hands out a buffer of length n and class c, whose charge was acquired, and returns the
+// new peak when onHigh should hear of it (else 0).
+func (p *bufferPool) take(n, c int64) (b []byte, high int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// An idle buffer of this class, or of one up to twice as large, is reused: files of
@@ -81,7 +100,7 @@ func (p *bufferPool) get(ctx context.Context, n int64) ([]byte, error) {
 		p.idle[k] = free[:len(free)-1]
 		p.idleBytes -= k
 		p.used += c
-		return b[:n], nil
+		return b[:n], 0
 	}
 	p.used += c
 	// Idle buffers of other classes make room: what is held stays within the budget.
@@ -93,7 +112,10 @@ func (p *bufferPool) get(ctx context.Context, n int64) ([]byte, error) {
 		p.idle[class] = free
 	}
 	p.peak = max(p.peak, p.used+p.idleBytes)
-	return make([]byte, n, c), nil
+	if p.peak >= p.reported+heldStep {
+		p.reported, high = p.peak, p.peak
+	}
+	return make([]byte, n, c), high
 }
 
 // put takes back a buffer of get and frees its share of the budget.
