@@ -32,7 +32,7 @@ type migrateFlags struct {
 	logFlags
 	runFlags
 	cacheControl                 string
-	multipartThreshold, partSize byteSize
+	multipartThreshold, partSize, memoryBudget byteSize
 	dryRun, strict               bool
 	limit                        int64
 	stopGrace                    time.Duration
@@ -55,6 +55,7 @@ func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs.Var(&f.multipartThreshold, "multipart-threshold", "files larger than this `SIZE` go up in parts (16MiB, 100MB, ...)")
 	f.partSize = byteSize(migrate.DefaultPartSize)
 	fs.Var(&f.partSize, "part-size", "multipart part `SIZE` (5MiB to 5GiB)")
+	fs.Var(&f.memoryBudget, "memory-budget", "most bytes of file data held in memory at once, counted by buffer capacity (`SIZE`; default 256MiB, or more when one file at the multipart threshold or one part needs it)")
 	fs.StringVar(&f.checksum, "checksum", migrate.ChecksumCRC32C, "how S3 verifies each PUT: crc32c (x-amz-checksum-crc32c) or md5 (Content-MD5 and ETags, for S3-compatible services that ignore or reject x-amz-checksum)")
 	fs.StringVar(&f.storageClass, "storage-class", "", "storage `CLASS` of every object: STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ONEZONE_IA, GLACIER_IR, ... (empty: the bucket's default)")
 	fs.StringVar(&f.activeContent, "active-content", migrate.ActiveAttachment, "files a browser could run script in (SVG, HTML, XML, JavaScript) or of an unknown type: attachment (Content-Disposition: attachment), refuse (invalid) or allow")
@@ -137,6 +138,9 @@ func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
 	d := cfg.WithDefaults()
 	cfg.PartConcurrency, cfg.PageSize, cfg.FlushInterval, cfg.MemoryBudget =
 		d.PartConcurrency, d.PageSize, d.FlushInterval, d.MemoryBudget
+	if f.memoryBudget != 0 {
+		cfg.MemoryBudget = int64(f.memoryBudget)
+	}
 	// --stop-grace 0 (abandon in-flight uploads at once) is a real choice that WithDefaults
 	// would replace with the default: the engine gets a nanosecond instead. A negative value
 	// goes through, for Validate to report.
