@@ -31,15 +31,15 @@ type migrateFlags struct {
 	catalogFlags
 	logFlags
 	runFlags
-	cacheControl                 string
+	cacheControl                               string
 	multipartThreshold, partSize, memoryBudget byteSize
-	dryRun, strict               bool
-	limit                        int64
-	stopGrace                    time.Duration
-	progress                     string
-	activeContent, checksum      string
-	storageClass                 string
-	minAge                       time.Duration
+	dryRun, strict                             bool
+	limit                                      int64
+	stopGrace                                  time.Duration
+	progress                                   string
+	activeContent, checksum                    string
+	storageClass                               string
+	minAge                                     time.Duration
 }
 
 func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
