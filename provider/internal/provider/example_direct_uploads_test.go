@@ -10,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/staticmedia/staticmedia/internal/testbed"
 )
 
 // TestAccExample_directUploads applies examples/direct-uploads as it is shipped, with only its required variables
@@ -20,13 +18,7 @@ import (
 // The next plan must be empty.
 func TestAccExample_directUploads(t *testing.T) {
 	testAccPreCheck(t)
-	// Not parallel: t.Setenv (the example requires staticmedia/staticmedia and takes credentials from the
-	// environment, as the quickstart test explains).
-	m := testbed.StartMoto(t)
-	isolateAWSEnv(t)
-	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "staticmedia")
-	t.Setenv("AWS_ACCESS_KEY_ID", m.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", m.SecretKey)
+	m := startMotoForExample(t)
 	const bucket = "direct-uploads-example"
 	vars := config.Variables{
 		"bucket":       config.StringVariable(bucket),

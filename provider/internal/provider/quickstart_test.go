@@ -21,13 +21,7 @@ import (
 // The upload policy must cover the whole bucket, and the next plan must be empty.
 func TestAccQuickstart_defaults(t *testing.T) {
 	testAccPreCheck(t)
-	// Not parallel: t.Setenv. The quickstart requires staticmedia/staticmedia, so the in-process provider is
-	// attached under that namespace, and it takes credentials from the environment as a user's would.
-	m := testbed.StartMoto(t)
-	isolateAWSEnv(t)
-	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "staticmedia")
-	t.Setenv("AWS_ACCESS_KEY_ID", m.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", m.SecretKey)
+	m := startMotoForExample(t)
 	const bucket = "quickstart-defaults"
 	vars := config.Variables{
 		"bucket":       config.StringVariable(bucket),
@@ -77,4 +71,17 @@ func TestAccQuickstart_defaults(t *testing.T) {
 			},
 		},
 	})
+}
+
+// startMotoForExample starts moto for a test that applies one of examples/ as shipped. Not parallel: t.Setenv.
+// The examples require staticmedia/staticmedia, so the in-process provider is attached under that namespace, and
+// it takes credentials from the environment as a user's would.
+func startMotoForExample(t *testing.T) *testbed.Moto {
+	t.Helper()
+	m := testbed.StartMoto(t)
+	isolateAWSEnv(t)
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "staticmedia")
+	t.Setenv("AWS_ACCESS_KEY_ID", m.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", m.SecretKey)
+	return m
 }
