@@ -233,6 +233,11 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	stopTicker()
 	flushErr := r.marks.flush() // the flags earned so far, also after a signal
 	rep := finish()
+	if rep.Abandoned > 0 && ctx.Err() != nil && (pendErr == nil || errors.Is(pendErr, errLimitReached)) {
+		// The catalog was exhausted (its last page handed out) before the stop, but files still
+		// in flight were abandoned: the run did not finish, a rerun sends them.
+		pendErr = ctx.Err()
+	}
 
 	switch {
 	case flushErr != nil:
