@@ -1,9 +1,14 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,5 +77,58 @@ func TestRunSignalAfterLastPageHandedOut(t *testing.T) {
 	}
 	if !errors.Is(res.err, ErrInterrupted) || !res.rep.Interrupted {
 		t.Errorf("Run = %s, %v (interrupted %v); want ErrInterrupted: a file was abandoned by the stop", brief(res.rep), res.err, res.rep.Interrupted)
+	}
+}
+
+// TestRunPartChangedBetweenPasses rewrites bytes of a multipart part in place after its checksum
+// was computed (the first pass over the file's section) and before its body is read for the send
+// (the proxy holds the UploadPart until the rewrite is done), and puts the mtime back, so the
+// size/mtime re-checks see nothing. The checksum sent no longer matches the body: S3 must refuse
+// the part, and the file is failed, never flagged, its object never completed.
+func TestRunPartChangedBetweenPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	b := newFaultBed(t)
+	const name = "video.mp4"
+	src := tree(t, map[string][]byte{name: randomBytes(t, 11<<20)})
+	path := filepath.Join(src, name)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rewrites atomic.Int32
+	b.proxy.OnRequest(func(r *http.Request) {
+		// The hook runs before the proxy reads the body: the body's bytes are still in the file.
+		if r.Method != http.MethodPut || r.URL.Query().Get("partNumber") != "1" || rewrites.Add(1) > 1 {
+			return
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0xAB}, 4096), 8<<20-4096); err != nil {
+			t.Error(err)
+		}
+		if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Error(err)
+		}
+	})
+	cat := newMemCatalog(name)
+	cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 8 << 20}
+	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rewrites.Load() == 0 {
+		t.Fatal("part 1 never reached the proxy")
+	}
+	if rep.Uploaded != 0 || rep.Flagged != 0 || rep.Failed != 1 || len(cat.doneKeys()) != 0 {
+		t.Fatalf("report: %s; want the file failed and not flagged: its part's bytes changed after their checksum", brief(rep))
+	}
+	if objectExists(t, b.admin, b.bucket, name) {
+		t.Error("the object was completed with bytes that do not match their checksum")
 	}
 }
