@@ -85,8 +85,9 @@ type Progress struct {
 	Bytes atomic.Int64
 }
 
-// ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted.
-// The flags already earned were written; a rerun continues where this one stopped.
+// ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted,
+// or before files in flight finished (they were abandoned). The flags already earned were
+// written; a rerun continues where this one stopped.
 var ErrInterrupted = catalog.ErrInterrupted
 
 // CatalogError is a catalog failure that stopped the run (database unreachable, for instance).
