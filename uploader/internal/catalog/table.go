@@ -420,7 +420,9 @@ func (t *Table) claimBatch(ctx context.Context, last any, batchSize int) (batch 
 		if locked.Valid && locked.Bool {
 			r := t.record(id, path.String)
 			claimed = append(claimed, r)
-			t.held[r.ID] = heldRow{key: nativeID(key)}
+			h := t.held[r.ID]
+			h.key, h.n = nativeID(key), h.n+1
+			t.held[r.ID] = h
 		}
 	}
 	if err := rows.Close(); err != nil {

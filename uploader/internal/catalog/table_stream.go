@@ -12,10 +12,13 @@ import (
 // holds only its own row.
 const claimWindow = claimChunk / 4
 
-// heldRow is one row claimed and not yet handed back.
+// heldRow is the claims on the rows of one id not yet handed back: one row, unless the id
+// column is not unique, when the rows of an id come in one window and each is claimed (both
+// engines count a lock taken again, and it is dropped once per take).
 type heldRow struct {
-	key  any  // hashtext(id::text) on PostgreSQL, the lock name on MySQL
-	slot bool // claimed by Stream: it holds one of the claimChunk slots
+	key   any // hashtext(id::text) on PostgreSQL, the lock name on MySQL
+	n     int // claims taken
+	slots int // of them, claimed by Stream: each holds one of the claimChunk slots
 }
 
 // Stream is Pending for a consumer that works on several batches at once (the engine's
@@ -50,15 +53,15 @@ func (t *Table) holdSlots(batch []Record) {
 	t.claimMu.Lock()
 	defer t.claimMu.Unlock()
 	for _, r := range batch {
-		if h, ok := t.held[r.ID]; ok {
-			h.slot = true
+		if h, ok := t.held[r.ID]; ok && h.slots < h.n {
+			h.slots++
 			t.held[r.ID] = h
 		}
 	}
 }
 
-// unlock drops the claims of the rows with these ids that are held, with one statement per
-// claimChunk rows. The caller holds claimMu.
+// unlock drops one claim per id (an id given twice drops two) of the rows with these ids that
+// are held, with one statement per claimChunk rows. The caller holds claimMu.
 func (t *Table) unlock(ctx context.Context, ids []string) error {
 	var (
 		keys  []any
@@ -69,10 +72,15 @@ func (t *Table) unlock(ctx context.Context, ids []string) error {
 		if !ok {
 			continue
 		}
-		delete(t.held, id)
 		keys = append(keys, h.key)
-		if h.slot {
+		if h.slots > 0 {
+			h.slots--
 			slots++
+		}
+		if h.n--; h.n == 0 {
+			delete(t.held, id)
+		} else {
+			t.held[id] = h
 		}
 	}
 	if slots > 0 {

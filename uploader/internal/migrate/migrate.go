@@ -90,8 +90,9 @@ type Progress struct {
 	Bytes atomic.Int64
 }
 
-// ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted.
-// The flags already earned were written; a rerun continues where this one stopped.
+// ErrInterrupted is returned (wrapped) when ctx was cancelled before the catalog was exhausted,
+// or before files in flight finished (they were abandoned). The flags already earned were
+// written; a rerun continues where this one stopped.
 var ErrInterrupted = catalog.ErrInterrupted
 
 // CatalogError is a catalog failure that stopped the run (database unreachable, for instance).
@@ -238,6 +239,11 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	stopTicker()
 	flushErr := r.marks.flush() // the flags earned so far, also after a signal
 	rep := finish()
+	if rep.Abandoned > 0 && ctx.Err() != nil && (pendErr == nil || errors.Is(pendErr, errLimitReached)) {
+		// The catalog was exhausted (its last page handed out) before the stop, but files still
+		// in flight were abandoned: the run did not finish, a rerun sends them.
+		pendErr = ctx.Err()
+	}
 
 	switch {
 	case flushErr != nil:
