@@ -115,12 +115,14 @@ func putExpireIncomingRule(ctx context.Context, client *s3.Client, bucket string
 
 // putLifecycleRule replaces the lifecycle rule with the given ID by rule (nil removes it), keeping every other
 // rule: PutBucketLifecycleConfiguration replaces the whole configuration, and rules someone else added are not
-// ours to drop.
+// ours to drop. The configuration's TransitionDefaultMinimumObjectSize is put back as read: left out, S3 resets
+// it to its default, which changes when the other rules' transitions apply.
 func putLifecycleRule(ctx context.Context, client *s3.Client, bucket, id string, rule *s3types.LifecycleRule) error {
-	rules, err := lifecycleRules(ctx, client, bucket)
+	current, err := lifecycleConfiguration(ctx, client, bucket)
 	if err != nil {
 		return err
 	}
+	rules := current.Rules
 	rules = slices.DeleteFunc(rules, func(r s3types.LifecycleRule) bool { return aws.ToString(r.ID) == id })
 	if rule != nil {
 		rules = append(rules, *rule)
@@ -130,8 +132,9 @@ func putLifecycleRule(ctx context.Context, client *s3.Client, bucket, id string,
 		return err
 	}
 	_, err = client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
-		Bucket:                 aws.String(bucket),
-		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules},
+		Bucket:                             aws.String(bucket),
+		LifecycleConfiguration:             &s3types.BucketLifecycleConfiguration{Rules: rules},
+		TransitionDefaultMinimumObjectSize: current.TransitionDefaultMinimumObjectSize,
 	})
 	return err
 }
