@@ -37,13 +37,17 @@ var expireIncomingAttrTypes = map[string]attr.Type{"prefix": types.StringType, "
 
 func expireIncomingAttribute() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Expire unconfirmed browser uploads: objects below `prefix` are deleted `days` after they were " +
-			"written, through the lifecycle rule `" + expireIncomingRuleID + "`, which this resource owns beside the " +
-			"multipart rule; other lifecycle rules are kept. Removing the attribute deletes only that rule.",
+		MarkdownDescription: "Expire browser uploads left below a prefix: every object below `prefix` is deleted `days` " +
+			"after it was written, through the lifecycle rule `" + expireIncomingRuleID + "`, which this resource owns " +
+			"beside the multipart rule; other lifecycle rules are kept. Removing the attribute deletes only that rule.\n\n" +
+			"S3 cannot tell a confirmed upload from an unconfirmed one: the rule deletes both. Set it only when the " +
+			"application copies each confirmed upload to a key outside `prefix` (and links that copy) within `days`; in " +
+			"the direct uploads guide's flow, where confirmed uploads keep their `incoming/` key, it would delete them. " +
+			"With `versioning` on, an expired object only becomes a noncurrent version, which this rule does not remove.",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"prefix": schema.StringAttribute{
-				MarkdownDescription: "Key prefix of the unconfirmed uploads, ending with `/`, for example `incoming/`.",
+				MarkdownDescription: "Key prefix the browser uploads land under, ending with `/`, for example `incoming/`. Every object below it expires.",
 				Required:            true,
 				Validators: []validator.String{
 					stringvalidator.LengthAtLeast(1),
