@@ -226,3 +226,46 @@ resource "staticmedia_bucket" "test" {
 		},
 	})
 }
+
+// TestAccBucketResource_noLifecycleAPI runs the bucket on an engine without the lifecycle API (every lifecycle
+// call answers 501 NotImplemented, as a proxy in front of moto makes it) with skip_unsupported_bucket_apis: the
+// multipart rule is skipped with a warning, and the refresh that follows must not fail on the missing API
+// (it failed with "reading lifecycle rules"), nor show drift on the next plan. expire_incoming, an explicit
+// choice, still fails there with the error that names it.
+func TestAccBucketResource_noLifecycleAPI(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	proxy := startInterceptProxy(t, m.Endpoint, func(r *http.Request, _ []byte, w http.ResponseWriter) bool {
+		if _, ok := r.URL.Query()["lifecycle"]; !ok {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusNotImplemented)
+		_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>` +
+			`<Message>A header you provided implies functionality that is not implemented</Message></Error>`))
+		return true
+	}, nil)
+	const bucket = "no-lifecycle-api"
+	cfg := func(body string) string {
+		return testAccProviderConfig(motoKeys(m)+"  skip_unsupported_bucket_apis = true\n", proxy.URL, m.Endpoint) +
+			fmt.Sprintf("resource \"staticmedia_bucket\" \"test\" {\n  bucket = %q\n  force_destroy = true\n%s\n}\n", bucket, body)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("")},
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config:      cfg(`  expire_incoming = { prefix = "incoming/", days = 2 }`),
+				ExpectError: regexp.MustCompile(`staticmedia-expire-incoming`),
+			},
+		},
+	})
+}
