@@ -52,6 +52,8 @@ func expireIncomingAttribute() schema.SingleNestedAttribute {
 				Validators: []validator.String{
 					stringvalidator.LengthAtLeast(1),
 					stringvalidator.RegexMatches(regexp.MustCompile(`/$`), `must end with "/", for example "incoming/"`),
+					// A rule below "/incoming/" would never match: the signer refuses a key prefix with a leading slash.
+					stringvalidator.RegexMatches(regexp.MustCompile(`^[^/]`), `must not start with "/": the signer never signs a key with a leading slash, so such a rule would expire nothing (write "incoming/")`),
 				},
 			},
 			"days": schema.Int64Attribute{

@@ -142,6 +142,7 @@ provider "staticmedia" {
 	}{
 		{"no trailing slash", `expire_incoming = { prefix = "incoming", days = 2 }`, regexp.MustCompile(`must end with "/"`)},
 		{"empty prefix", `expire_incoming = { prefix = "", days = 2 }`, regexp.MustCompile(`(?s)prefix.*length`)},
+		{"leading slash", `expire_incoming = { prefix = "/incoming/", days = 2 }`, regexp.MustCompile(`must not start with "/"`)},
 		{"zero days", `expire_incoming = { prefix = "incoming/", days = 0 }`, regexp.MustCompile(`(?s)days.*between`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
