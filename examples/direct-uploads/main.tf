@@ -31,11 +31,12 @@ resource "staticmedia_bucket_cors" "uploads" {
 
 # The signer's identity: s3:PutObject under incoming/ and nothing else. A form it signs can never put an
 # object anywhere else, whatever the form says. On CI or a platform with OIDC, staticmedia_upload_role with the
-# same key_prefix does it without a stored key.
+# same key_prefix does it without a stored key. The key below is create_before_destroy, which Terraform carries
+# to the user, so a replaced user is created before the old one is deleted: a name_prefix gives it a new name.
 resource "staticmedia_upload_user" "signer" {
-  name       = var.signer_name
-  bucket     = var.bucket
-  key_prefix = "incoming/"
+  name_prefix = "${var.signer_name}-"
+  bucket      = var.bucket
+  key_prefix  = "incoming/"
 }
 
 resource "staticmedia_upload_access_key" "signer" {

@@ -26,7 +26,7 @@ variable "unconfirmed_days" {
 }
 
 variable "signer_name" {
-  description = "Name of the IAM user whose key signs the upload forms."
+  description = "Start of the name of the IAM user whose key signs the upload forms (a dash and a unique suffix follow)."
   type        = string
   default     = "media-upload-signer"
 }

@@ -10,8 +10,9 @@ resource "staticmedia_bucket" "media" {
   # after this many days. Defaults to 7.
   abort_incomplete_multipart_days = 7
 
-  # Browser uploads land below incoming/ until the application confirms them; a second lifecycle rule
-  # deletes the ones never confirmed after this many days. Omit it to keep them.
+  # Browser uploads land below incoming/; a second lifecycle rule deletes every object there after this many
+  # days, confirmed or not. Set it only when the application copies each confirmed upload out of incoming/
+  # (and links the copy) before then; omit it to keep them.
   expire_incoming = {
     prefix = "incoming/"
     days   = 2

@@ -37,17 +37,23 @@ var expireIncomingAttrTypes = map[string]attr.Type{"prefix": types.StringType, "
 
 func expireIncomingAttribute() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "Expire unconfirmed browser uploads: objects below `prefix` are deleted `days` after they were " +
-			"written, through the lifecycle rule `" + expireIncomingRuleID + "`, which this resource owns beside the " +
-			"multipart rule; other lifecycle rules are kept. Removing the attribute deletes only that rule.",
+		MarkdownDescription: "Expire browser uploads left below a prefix: every object below `prefix` is deleted `days` " +
+			"after it was written, through the lifecycle rule `" + expireIncomingRuleID + "`, which this resource owns " +
+			"beside the multipart rule; other lifecycle rules are kept. Removing the attribute deletes only that rule.\n\n" +
+			"S3 cannot tell a confirmed upload from an unconfirmed one: the rule deletes both. Set it only when the " +
+			"application copies each confirmed upload to a key outside `prefix` (and links that copy) within `days`; in " +
+			"the direct uploads guide's flow, where confirmed uploads keep their `incoming/` key, it would delete them. " +
+			"With `versioning` on, an expired object only becomes a noncurrent version, which this rule does not remove.",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"prefix": schema.StringAttribute{
-				MarkdownDescription: "Key prefix of the unconfirmed uploads, ending with `/`, for example `incoming/`.",
+				MarkdownDescription: "Key prefix the browser uploads land under, ending with `/`, for example `incoming/`. Every object below it expires.",
 				Required:            true,
 				Validators: []validator.String{
 					stringvalidator.LengthAtLeast(1),
 					stringvalidator.RegexMatches(regexp.MustCompile(`/$`), `must end with "/", for example "incoming/"`),
+					// A rule below "/incoming/" would never match: the signer refuses a key prefix with a leading slash.
+					stringvalidator.RegexMatches(regexp.MustCompile(`^[^/]`), `must not start with "/": the signer never signs a key with a leading slash, so such a rule would expire nothing (write "incoming/")`),
 				},
 			},
 			"days": schema.Int64Attribute{
@@ -115,12 +121,14 @@ func putExpireIncomingRule(ctx context.Context, client *s3.Client, bucket string
 
 // putLifecycleRule replaces the lifecycle rule with the given ID by rule (nil removes it), keeping every other
 // rule: PutBucketLifecycleConfiguration replaces the whole configuration, and rules someone else added are not
-// ours to drop.
+// ours to drop. The configuration's TransitionDefaultMinimumObjectSize is put back as read: left out, S3 resets
+// it to its default, which changes when the other rules' transitions apply.
 func putLifecycleRule(ctx context.Context, client *s3.Client, bucket, id string, rule *s3types.LifecycleRule) error {
-	rules, err := lifecycleRules(ctx, client, bucket)
+	current, err := lifecycleConfiguration(ctx, client, bucket)
 	if err != nil {
 		return err
 	}
+	rules := current.Rules
 	rules = slices.DeleteFunc(rules, func(r s3types.LifecycleRule) bool { return aws.ToString(r.ID) == id })
 	if rule != nil {
 		rules = append(rules, *rule)
@@ -130,8 +138,9 @@ func putLifecycleRule(ctx context.Context, client *s3.Client, bucket, id string,
 		return err
 	}
 	_, err = client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
-		Bucket:                 aws.String(bucket),
-		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules},
+		Bucket:                             aws.String(bucket),
+		LifecycleConfiguration:             &s3types.BucketLifecycleConfiguration{Rules: rules},
+		TransitionDefaultMinimumObjectSize: current.TransitionDefaultMinimumObjectSize,
 	})
 	return err
 }

@@ -361,10 +361,13 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 		unsupported, diags = loadUnsupported(ctx, req.Private)
 		resp.Diagnostics.Append(diags...)
 	}
-	if !unsupported[settingAbortDays] || data.AbortIncompleteMultipartDays.IsNull() {
+	// An endpoint without the lifecycle API has no rules to compare: both lifecycle settings keep their state.
+	if !(unsupported[settingAbortDays] || got.lifecycleUnsupported) || data.AbortIncompleteMultipartDays.IsNull() {
 		data.AbortIncompleteMultipartDays = types.Int64Value(int64(got.abortDays))
 	}
-	data.ExpireIncoming = expireIncomingValue(got.expireIncoming)
+	if !got.lifecycleUnsupported {
+		data.ExpireIncoming = expireIncomingValue(got.expireIncoming)
+	}
 	if !unsupported[settingObjectOwnership] || data.ObjectOwnership.IsNull() {
 		data.ObjectOwnership = types.StringValue(readBack(got.objectOwnership, enforcedObjectOwnership))
 	}

@@ -41,6 +41,7 @@ type bucketSettings struct {
 	// false when the bucket has no Block Public Access configuration.
 	blockPublicAcls, ignorePublicAcls bool
 	blockPublicAccessUnsupported      bool // the endpoint does not implement GetPublicAccessBlock
+	lifecycleUnsupported              bool // the endpoint does not implement GetBucketLifecycleConfiguration
 }
 
 // notImplemented lists the settings the endpoint answered as not implemented when they were read.
@@ -54,6 +55,9 @@ func (s bucketSettings) notImplemented() unsupportedSettings {
 	}
 	if s.blockPublicAccessUnsupported {
 		u[settingBlockPublicAccess] = true
+	}
+	if s.lifecycleUnsupported {
+		u[settingAbortDays] = true
 	}
 	return u
 }
@@ -244,6 +248,10 @@ func readBucketSettings(ctx context.Context, client *s3.Client, bucket string) (
 		}},
 		{"lifecycle rules", func(ctx context.Context) error {
 			rules, err := lifecycleRules(ctx, client, bucket)
+			if isNotImplemented(err) {
+				got.lifecycleUnsupported = true
+				return nil
+			}
 			got.abortDays = abortDaysFrom(rules)
 			got.expireIncoming = expireIncomingIn(rules)
 			return err

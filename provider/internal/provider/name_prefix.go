@@ -74,11 +74,45 @@ func iamNameAttributes(kind string) (name, namePrefix schema.StringAttribute) {
 			"may be replaced while a dependent resource is `create_before_destroy`: Terraform then creates the new %[2]s "+
 			"before deleting the old one, and one fixed name cannot exist twice. At most %d characters. Changing it "+
 			"replaces the %[2]s.", uniqueSuffixLength, kind, iamNameMaxLength-uniqueSuffixLength),
-		Optional:      true,
+		Optional: true,
+		// Computed so that the name_prefix an import recovers from a generated-looking name can stay in state
+		// under a configuration that sets name: an optional-only attribute would plan it to null, a replacement.
+		Computed:      true,
 		Validators:    []validator.String{stringvalidator.LengthBetween(1, iamNameMaxLength-uniqueSuffixLength), chars},
-		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		PlanModifiers: []planmodifier.String{namePrefixPlanModifier{}},
 	}
 	return name, namePrefix
+}
+
+// namePrefixPlanModifier plans name_prefix: the configured value, which replaces the entity when it changes;
+// without one (name is set), null for a new entity, and the state's value while the entity keeps its name, so
+// pinning a generated name with name, or importing a name that ends like a generated one, replaces nothing.
+type namePrefixPlanModifier struct{}
+
+func (namePrefixPlanModifier) Description(context.Context) string {
+	return "The configured value replaces the entity when it changes; without one, the state's value while the name stays."
+}
+
+func (m namePrefixPlanModifier) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (namePrefixPlanModifier) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	creating := req.State.Raw.IsNull()
+	if !req.ConfigValue.IsNull() {
+		resp.RequiresReplace = !creating && !req.PlanValue.Equal(req.StateValue)
+		return
+	}
+	resp.PlanValue = types.StringNull()
+	if creating {
+		return
+	}
+	var configName, stateName types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("name"), &configName)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &stateName)...)
+	if configName.Equal(stateName) {
+		resp.PlanValue = req.StateValue
+	}
 }
 
 // planIAMName plans name when the configuration leaves it to name_prefix: the name in state while the entity is

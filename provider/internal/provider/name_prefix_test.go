@@ -248,3 +248,33 @@ resource "staticmedia_upload_role" "test" {
 		},
 	})
 }
+
+// TestAccUploadUserResource_importFixedNameLikeGenerated imports a user whose fixed name happens to end like a
+// generated one (a name taken over from aws_iam_role's or this provider's name_prefix and now pinned with name).
+// Import recovers a name_prefix from such a name; with name in the configuration, that recovered name_prefix
+// must not plan a replacement (which deletes the user and its keys): the entity keeps its name.
+func TestAccUploadUserResource_importFixedNameLikeGenerated(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	hcl := testAccMotoConfig(m) + `
+resource "staticmedia_upload_user" "test" {
+  name   = "pinned-20240101000000000000000001"
+  bucket = "media"
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: hcl},
+			{
+				Config:          hcl,
+				ResourceName:    testUploadUser,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   "pinned-20240101000000000000000001",
+			},
+		},
+	})
+}

@@ -174,7 +174,13 @@ resource "staticmedia_upload_access_key" "test" {
 // block (the example reads credentials from the environment, which parallel tests cannot set).
 func quickstartConfig(t *testing.T, providerBlock string) string {
 	t.Helper()
-	dir := filepath.Join(testbed.RepoRoot(t), "examples", "quickstart")
+	return exampleConfig(t, "quickstart", providerBlock)
+}
+
+// exampleConfig is quickstartConfig for the example in examples/NAME.
+func exampleConfig(t *testing.T, example, providerBlock string) string {
+	t.Helper()
+	dir := filepath.Join(testbed.RepoRoot(t), "examples", example)
 	var b strings.Builder
 	b.WriteString(providerBlock)
 	for _, name := range []string{"main.tf", "variables.tf", "outputs.tf"} {
@@ -282,6 +288,36 @@ resource "staticmedia_upload_access_key" "test" {
 				Config: config,
 				ExpectError: phrase("If the user is being replaced and the keys belong to staticmedia_upload_access_key " +
 					"resources, set their user to this user's id (staticmedia_upload_user.NAME.id) rather than its name"),
+			},
+		},
+	})
+}
+
+// TestAccDirectUploadsExample_replaceSigner replaces the signer user of examples/direct-uploads (terraform apply
+// -replace). Its access key is create_before_destroy, which Terraform carries to the user: with a fixed name the
+// new user could not be created beside the old one ("Upload User Already Exists"), as in the quickstart before.
+func TestAccDirectUploadsExample_replaceSigner(t *testing.T) {
+	t.Parallel()
+	testAccPreCheck(t)
+	m := testbed.StartMoto(t)
+	hcl := exampleConfig(t, "direct-uploads", testAccMotoConfig(m))
+	vars := config.Variables{
+		"bucket":       config.StringVariable("direct-replace-signer"),
+		"site_origins": config.ListVariable(config.StringVariable("https://www.example.com")),
+		"site_domains": config.ListVariable(config.StringVariable("example.com")),
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: hcl, ConfigVariables: vars},
+			{Taint: []string{"staticmedia_upload_user.signer"}, Config: hcl, ConfigVariables: vars},
+			{
+				Config:          hcl,
+				ConfigVariables: vars,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
 			},
 		},
 	})

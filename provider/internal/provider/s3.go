@@ -226,14 +226,22 @@ func putTags(ctx context.Context, client *s3.Client, bucket string, tags map[str
 
 // lifecycleRules returns the bucket's lifecycle rules; none is an empty list, not an error.
 func lifecycleRules(ctx context.Context, client *s3.Client, bucket string) ([]s3types.LifecycleRule, error) {
+	out, err := lifecycleConfiguration(ctx, client, bucket)
+	return out.Rules, err
+}
+
+// lifecycleConfiguration returns the bucket's lifecycle configuration: its rules and the
+// TransitionDefaultMinimumObjectSize that PutBucketLifecycleConfiguration replaces with them. None is an empty
+// output, not an error.
+func lifecycleConfiguration(ctx context.Context, client *s3.Client, bucket string) (*s3.GetBucketLifecycleConfigurationOutput, error) {
 	out, err := client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
 	if isAPIError(err, errCodeNoSuchLifecycleConfiguration) {
-		return nil, nil
+		return &s3.GetBucketLifecycleConfigurationOutput{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return &s3.GetBucketLifecycleConfigurationOutput{}, err
 	}
-	return out.Rules, nil
+	return out, nil
 }
 
 // deleteBucket deletes the bucket, first emptying it when force is set. A bucket already gone is success.
