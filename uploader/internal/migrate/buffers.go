@@ -49,16 +49,32 @@ func newBufferPool(limit int64, onHigh func(peak int64)) *bufferPool {
 // eighth of the power of two below it (at least 4 KiB), or n itself when that would not fit
 // the budget.
 func (p *bufferPool) sizeClass(n int64) int64 {
+	if c := classOf(n); c <= p.limit {
+		return c
+	}
+	return n
+}
+
+// classOf is n rounded up to its size class, whatever the budget.
+func classOf(n int64) int64 {
 	const minClass = 4 << 10
-	c := int64(minClass)
-	if n > minClass {
-		step := int64(1) << (bits.Len64(uint64(n-1)) - 4)
-		c = (n + step - 1) / step * step
+	if n <= minClass {
+		return minClass
 	}
-	if c > p.limit {
-		return n
+	step := int64(1) << (bits.Len64(uint64(n-1)) - 4)
+	return (n + step - 1) / step * step
+}
+
+// reuseSteps calls visit with each class an idle buffer may have to serve a buffer of class c: c and
+// the classes above it, up to twice c and within the budget, until visit returns false. The steps go
+// class by class: a c above the largest class that fits the budget (a buffer of exactly its file's
+// size) has no class to step to within it.
+func (p *bufferPool) reuseSteps(c int64, visit func(k int64) bool) {
+	for k := c; k < 2*c && k <= p.limit; k = classOf(k + 1) {
+		if !visit(k) {
+			return
+		}
 	}
-	return c
 }
 
 // get returns a buffer of length n, waiting while the budget cannot hold it.
@@ -85,22 +101,26 @@ func (p *bufferPool) take(n, c int64) (b []byte, high int64) {
 	// An idle buffer of this class, or of one up to twice as large, is reused: files of
 	// similar sizes then share buffers instead of making garbage. A larger one is charged its
 	// whole capacity.
-	for k := c; k < 2*c && k <= p.limit; k = p.sizeClass(k + 1) {
+	var reused []byte
+	p.reuseSteps(c, func(k int64) bool {
 		free := p.idle[k]
 		if len(free) == 0 {
-			continue
+			return true
 		}
 		if k > c {
 			if !p.inUse.TryAcquire(k - c) {
-				break
+				return false
 			}
 			p.used += k - c
 		}
-		b := free[len(free)-1]
+		reused = free[len(free)-1]
 		p.idle[k] = free[:len(free)-1]
 		p.idleBytes -= k
+		return false
+	})
+	if reused != nil {
 		p.used += c
-		return b[:n], 0
+		return reused[:n], 0
 	}
 	p.used += c
 	// Idle buffers of other classes make room: what is held stays within the budget.
