@@ -159,7 +159,7 @@ func checkPinned(binary, path string) error {
 // forbid other ones. A PostgreSQL program is checked by the major version it prints.
 func checkPinnedIn(pins map[string]string, binary, path string) error {
 	if name, ok := pinnedMajors[binary]; ok && pins[name] != "" {
-		out, err := exec.Command(path, "--version").Output()
+		out, err := exec.Command(path, "--version").Output() //nolint:gosec // G702: path is the engine Find located, run to read its version
 		if err != nil {
 			return fmt.Errorf("%s at %s: %s --version: %w", binary, path, binary, err)
 		}

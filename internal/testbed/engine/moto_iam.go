@@ -65,8 +65,11 @@ func (m *Moto) EnableIAMEnforcement(ctx context.Context) error {
 	m.SecretKey = aws.ToString(key.AccessKey.SecretAccessKey)
 
 	status, body, err := httpCall(ctx, http.MethodPost, m.Endpoint+"/moto-api/reset-auth", "text/plain", "0")
-	if err != nil || status != http.StatusOK {
-		return fmt.Errorf("moto: POST /moto-api/reset-auth: status %d, error %v, body %q", status, err, body)
+	if err != nil {
+		return fmt.Errorf("moto: POST /moto-api/reset-auth: %w", err)
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("moto: POST /moto-api/reset-auth: status %d, body %q", status, body)
 	}
 	if err := m.checkEnforcement(ctx); err != nil {
 		return fmt.Errorf("moto: IAM enforcement is not in effect: %w\n%s", err, m.proc.Describe())

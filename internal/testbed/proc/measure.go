@@ -65,11 +65,11 @@ func Measure(ctx context.Context, name string, cmd *exec.Cmd, logPath string, ti
 	case werr = <-exited:
 	case <-timer.C:
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
+		<-exited //nolint:errcheck // killed by us: its exit status says nothing more
 		werr = fmt.Errorf("%s did not finish in %v and was killed; see %s", name, timeout, logPath)
 	case <-ctx.Done():
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
+		<-exited //nolint:errcheck // killed by us: its exit status says nothing more
 		werr = ctx.Err()
 	}
 	u := Usage{Wall: time.Since(start)}

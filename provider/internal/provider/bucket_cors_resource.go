@@ -335,7 +335,7 @@ func (m *bucketCORSResourceModel) rule(ctx context.Context) (s3types.CORSRule, d
 		rule.AllowedHeaders = headers
 	}
 	if !m.MaxAgeSeconds.IsNull() {
-		rule.MaxAgeSeconds = aws.Int32(int32(m.MaxAgeSeconds.ValueInt64()))
+		rule.MaxAgeSeconds = aws.Int32(int32(m.MaxAgeSeconds.ValueInt64())) //nolint:gosec // G115: validated to 0..86400
 	}
 	return rule, diags
 }
@@ -464,7 +464,7 @@ func validateHeaderName(h string) error {
 		return fmt.Errorf("%q: write header names in lower case (%s)", h, strings.ToLower(h))
 	}
 	for _, c := range h {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && !strings.ContainsRune("!#$%&'*+-.^_`|~", c) {
 			return fmt.Errorf("%q is not an HTTP header name (character %q)", h, c)
 		}
 	}

@@ -122,7 +122,7 @@ func TestAccBucketCORSResource_basic(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			_, err := getBucketCORS(context.Background(), admin, bucket)
 			if !isAPIError(err, "NoSuchCORSConfiguration") {
-				return fmt.Errorf("after destroy GetBucketCors = %v, want NoSuchCORSConfiguration", err)
+				return fmt.Errorf("after destroy GetBucketCors = %w, want NoSuchCORSConfiguration", err)
 			}
 			return nil
 		},

@@ -362,7 +362,7 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 		resp.Diagnostics.Append(diags...)
 	}
 	// An endpoint without the lifecycle API has no rules to compare: both lifecycle settings keep their state.
-	if !(unsupported[settingAbortDays] || got.lifecycleUnsupported) || data.AbortIncompleteMultipartDays.IsNull() {
+	if (!unsupported[settingAbortDays] && !got.lifecycleUnsupported) || data.AbortIncompleteMultipartDays.IsNull() {
 		data.AbortIncompleteMultipartDays = types.Int64Value(int64(got.abortDays))
 	}
 	if !got.lifecycleUnsupported {

@@ -200,7 +200,7 @@ func TestAccDirectUpload_browserCORSMoto(t *testing.T) {
 			return fmt.Errorf("upload from the foreign origin %s: %+v, want a CORS failure (status 0)", foreign.URL, res)
 		}
 		if _, _, err := headObject(ctx, admin, bucket, form.Key); !isNotFound(err) {
-			return fmt.Errorf("after the refused preflight HeadObject %s = %v, want NotFound (the POST must not be sent)", form.Key, err)
+			return fmt.Errorf("after the refused preflight HeadObject %s = %w, want NotFound (the POST must not be sent)", form.Key, err)
 		}
 		return nil
 	}

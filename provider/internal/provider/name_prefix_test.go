@@ -51,7 +51,7 @@ func checkUserGone(client *iam.Client, user *string) resource.TestCheckFunc {
 		_, err := client.GetUser(context.Background(), &iam.GetUserInput{UserName: user})
 		var gone *iamtypes.NoSuchEntityException
 		if !errors.As(err, &gone) {
-			return fmt.Errorf("user %s: want NoSuchEntity, got %v", aws.ToString(user), err)
+			return fmt.Errorf("user %s: want NoSuchEntity, got %w", aws.ToString(user), err)
 		}
 		return nil
 	}

@@ -500,9 +500,8 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	switch {
 	case err == nil, isNotFound(err):
 	case isAPIError(err, errCodeDeleteConflict):
-		resp.Diagnostics.AddError("Upload Role Still Has Dependencies",
-			fmt.Sprintf("IAM refused to delete role %q: %s\n\nThe role still has something this resource does not manage "+
-				"(other inline or attached policies, or an instance profile). Remove it, then retry the destroy.", name, err))
+		resp.Diagnostics.Append(deleteConflictError(iamEntity{"Role", name}, err, "The role still has something this resource does not manage "+
+			"(other inline or attached policies, or an instance profile). Remove it, then retry the destroy."))
 	default:
 		resp.Diagnostics.AddError("Unable to Delete Upload Role",
 			fmt.Sprintf("IAM DeleteRole for %q failed: %s\n\nCheck that the caller may call iam:DeleteRole, then retry the destroy.", name, err))

@@ -522,10 +522,9 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	switch {
 	case err == nil, isNotFound(err):
 	case isAPIError(err, errCodeDeleteConflict):
-		resp.Diagnostics.AddError("Upload User Still Has Dependencies",
-			fmt.Sprintf("IAM refused to delete user %q: %s\n\nThe user still has something this resource does not manage "+
-				"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
-				"SSH keys). Remove it, or set force_destroy = true on this user and apply before destroying.", name, err))
+		resp.Diagnostics.Append(deleteConflictError(iamEntity{"User", name}, err, "The user still has something this resource does not manage "+
+			"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
+			"SSH keys). Remove it, or set force_destroy = true on this user and apply before destroying."))
 	default:
 		resp.Diagnostics.AddError("Unable to Delete Upload User",
 			fmt.Sprintf("IAM DeleteUser for %q failed: %s\n\nCheck that the caller may call iam:DeleteUser, then retry the destroy.", name, err))
