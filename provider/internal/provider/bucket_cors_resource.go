@@ -220,8 +220,7 @@ func (r *bucketCORSResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Bucket CORS",
-			fmt.Sprintf("GetBucketCors on bucket %q failed: %s\n\nCheck that the credentials may call s3:GetBucketCORS on it, then retry.", bucket, err))
+		resp.Diagnostics.Append(readBucketCORSError(bucket, err))
 		return
 	}
 	data.ID = data.Bucket
@@ -254,15 +253,14 @@ func (r *bucketCORSResource) Delete(ctx context.Context, req resource.DeleteRequ
 		return err
 	})
 	if err != nil && !isAPIError(err, errCodeNoSuchBucket, errCodeNoSuchCORSConfiguration) {
-		resp.Diagnostics.AddError("Unable to Delete Bucket CORS",
-			fmt.Sprintf("DeleteBucketCors on bucket %q failed: %s\n\nCheck that the credentials may call s3:PutBucketCORS on it, then retry.", bucket, err))
+		resp.Diagnostics.Append(deleteBucketCORSError(bucket, err))
 	}
 }
 
 // ImportState takes the bucket name; Read fills the rest from the stored rules.
 func (r *bucketCORSResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if err := policy.ValidateBucketName(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("Import staticmedia_bucket_cors by its bucket name: %s", err))
+		resp.Diagnostics.Append(bucketCORSImportIDError(err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
@@ -304,15 +302,10 @@ func (r *bucketCORSResource) put(ctx context.Context, data *bucketCORSResourceMo
 	err := putBucketCORS(ctx, r.pd.s3, bucket, rule, bucketCORSSettleTime)
 	switch {
 	case isNotImplemented(err):
-		diags.AddError(fmt.Sprintf("Unable to %s Bucket CORS", op),
-			fmt.Sprintf("The S3 endpoint does not implement bucket CORS (PutBucketCors on %q: %s). MinIO is such an engine: "+
-				"its CORS is the server-wide setting MINIO_API_CORS_ALLOW_ORIGIN; set it to the site's origins there and remove "+
-				"this resource from the configuration.", bucket, err))
+		diags.Append(bucketCORSNotImplementedError(op, bucket, err))
 		return diags
 	case err != nil:
-		diags.AddError(fmt.Sprintf("Unable to %s Bucket CORS", op),
-			fmt.Sprintf("PutBucketCors on bucket %q failed: %s\n\nCheck that the bucket exists and that the credentials may "+
-				"call s3:PutBucketCORS on it, then apply again.", bucket, err))
+		diags.Append(putBucketCORSError(op, bucket, err))
 		return diags
 	}
 	data.ID = data.Bucket

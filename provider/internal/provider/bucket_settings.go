@@ -108,7 +108,7 @@ func loadUnsupported(ctx context.Context, private privateStateGetter) (unsupport
 		return u, diags
 	}
 	if err := json.Unmarshal(raw, &u); err != nil {
-		diags.AddWarning("Unreadable Private State", "The record of settings this endpoint lacks could not be read and is reset: "+err.Error())
+		diags.Append(unreadablePrivateStateWarning(err))
 		return unsupportedSettings{}, diags
 	}
 	return u, diags
@@ -118,8 +118,7 @@ func storeUnsupported(ctx context.Context, private privateStateSetter, u unsuppo
 	raw, err := json.Marshal(u)
 	if err != nil {
 		var diags diag.Diagnostics
-		diags.AddError("Unable to Record Unsupported Settings",
-			"Recording the settings this endpoint lacks failed: "+err.Error()+". This is a bug in the provider; please report it.")
+		diags.Append(recordUnsupportedError(err))
 		return diags
 	}
 	return private.SetKey(ctx, privateUnsupportedKey, raw)

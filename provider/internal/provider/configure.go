@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -45,8 +44,7 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	}
 	pd, ok := data.(*providerData)
 	if !ok {
-		diags.AddError("Unexpected Provider Data",
-			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+		diags.Append(unexpectedProviderDataError(data))
 		return nil
 	}
 	return pd

@@ -225,8 +225,7 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 
 	cfg, err := awsconfig.Load(ctx, opts)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Configure AWS", "The AWS configuration could not be loaded: "+err.Error()+
-			"\n\nSet region (or AWS_REGION) and credentials, then retry.")
+		resp.Diagnostics.Append(loadAWSConfigError(err))
 		return
 	}
 	pd := &providerData{
@@ -247,9 +246,7 @@ func (p *staticmediaProvider) Configure(ctx context.Context, req provider.Config
 	if !data.SkipCredentialsValidation.ValueBool() {
 		accountID, partition, err := validateCredentials(ctx, pd.sts)
 		if err != nil {
-			resp.Diagnostics.AddError("Invalid AWS Credentials",
-				"STS GetCallerIdentity failed: "+err.Error()+
-					"\n\nCheck the access key, profile or environment credentials. For S3-only engines without STS (MinIO), set skip_credentials_validation = true.")
+			resp.Diagnostics.Append(invalidCredentialsError(err))
 			return
 		}
 		pd.accountID = accountID

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -34,7 +33,7 @@ func (m refererPolicyResourceModel) policyJSON(ctx context.Context, partition st
 	}
 	doc, err := buildRefererPolicy(partition, m.Bucket.ValueString(), referers, domains, m.AllowEmptyReferer.ValueBool())
 	if err != nil {
-		diags.AddError("Invalid Referer Policy", fmt.Sprintf("The policy for bucket %q cannot be built: %s", m.Bucket.ValueString(), err))
+		diags.Append(invalidRefererPolicyError(m.Bucket.ValueString(), err))
 	}
 	return doc, diags
 }
@@ -48,7 +47,7 @@ func (m refererPolicyResourceModel) patterns(ctx context.Context) (types.List, d
 	}
 	all, err := refererPatternList(referers, domains)
 	if err != nil {
-		diags.AddError("Invalid Referer Policy", fmt.Sprintf("The Referer patterns for bucket %q cannot be listed: %s", m.Bucket.ValueString(), err))
+		diags.Append(refererPatternsError(m.Bucket.ValueString(), err))
 		return types.ListUnknown(types.StringType), diags
 	}
 	list, d := types.ListValueFrom(ctx, types.StringType, all)
@@ -84,8 +83,7 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 	var diags diag.Diagnostics
 	parsed, err := policy.ParseRefererRead(remote)
 	if err != nil {
-		diags.AddError("Unable to Import Referer Policy",
-			fmt.Sprintf("The policy of bucket %q is not a policy document this resource can read: %s", m.Bucket.ValueString(), err))
+		diags.Append(importRefererPolicyError(m.Bucket.ValueString(), err))
 		return diags
 	}
 	referers, domains := splitDomains(parsed.Referers)
@@ -104,7 +102,7 @@ func (m *refererPolicyResourceModel) importFrom(ctx context.Context, remote, par
 	}
 	all, err := refererPatternList(referers, domains)
 	if err != nil { // cannot happen: every domain came out of ExpandDomains
-		diags.AddError("Unable to Import Referer Policy", err.Error())
+		diags.Append(importRefererPatternsError(err))
 		return diags
 	}
 	m.RefererPatterns, d = types.ListValueFrom(ctx, types.StringType, all)

@@ -318,32 +318,25 @@ func (r *refererPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 		return // the bucket went first; nothing left to protect
 	}
 	if err != nil && !isAPIError(err, errCodeNoSuchBucketPolicy) {
-		resp.Diagnostics.AddError("Unable to Delete Bucket Policy",
-			fmt.Sprintf("DeleteBucketPolicy on bucket %q failed: %s\n\nCheck that the credentials may call s3:DeleteBucketPolicy on it, then retry.", bucket, err))
+		resp.Diagnostics.Append(deleteBucketPolicyError(bucket, err))
 		return
 	}
 
 	err = putPublicAccessBlock(ctx, r.pd.s3, bucket, fullBlock(), 0)
 	switch {
 	case errors.Is(err, errNoBlockPublicAccessAPI) && !r.pd.skipUnsupportedBucketAPIs:
-		resp.Diagnostics.AddError("Block Public Access Not Supported",
-			fmt.Sprintf("The bucket policy of %q was deleted, but turning its Block Public Access back on failed. %s", bucket, noBlockPublicAccessError(bucket, err)))
+		resp.Diagnostics.Append(restoreBlockPublicAccessNotSupportedError(bucket, err))
 	case errors.Is(err, errNoBlockPublicAccessAPI):
-		resp.Diagnostics.AddWarning("Block Public Access Not Supported",
-			fmt.Sprintf("The bucket policy of %q was deleted, but the S3 endpoint does not implement Block Public Access (%s), so it could not be turned back on. "+
-				"This is expected on S3-compatible engines such as MinIO.", bucket, err))
+		resp.Diagnostics.Append(restoreBlockPublicAccessSkippedWarning(bucket, err))
 	case isAPIError(err, errCodeNoSuchBucket):
 	case err != nil:
-		resp.Diagnostics.AddError("Unable to Restore Block Public Access",
-			fmt.Sprintf("The bucket policy of %q was deleted, but turning its four Block Public Access settings back on failed: %s\n\n"+
-				"Turn them on in the S3 console (Permissions, Block public access) or with `aws s3api put-public-access-block`, or retry the destroy.", bucket, err))
+		resp.Diagnostics.Append(restoreBlockPublicAccessError(bucket, err))
 	}
 }
 
 func (r *refererPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if err := policy.ValidateBucketName(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("Import a referer policy by its bucket name: %s", err))
+		resp.Diagnostics.Append(refererPolicyImportIDError(err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
@@ -394,7 +387,7 @@ func (r *refererPolicyResource) planToBucket(ctx context.Context, data *refererP
 		return diags
 	}
 	if out.accountRestricts != "" {
-		diags.AddWarning("Anonymous Requests Are Still Blocked", out.accountRestricts)
+		diags.Append(anonymousStillBlockedWarning(out.accountRestricts))
 	}
 
 	data.ID = types.StringValue(bucket)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -148,14 +149,7 @@ func (r *uploadAccessKeyResource) Create(ctx context.Context, req resource.Creat
 	user := data.User.ValueString()
 	key, err := createAccessKey(ctx, r.pd.iam, user)
 	if err != nil {
-		detail := fmt.Sprintf("IAM CreateAccessKey for user %q failed: %s\n\n", user, err)
-		if isAPIError(err, errCodeLimitExceeded) {
-			detail += "IAM allows two access keys per user. Delete an unused key, or rotate with create_before_destroy " +
-				"only while the user has at most one other key."
-		} else {
-			detail += "Check that the user exists and that the caller may call iam:CreateAccessKey."
-		}
-		resp.Diagnostics.AddError("Unable to Create Access Key", detail)
+		resp.Diagnostics.Append(createAccessKeyError(user, err))
 		return
 	}
 	id := aws.ToString(key.AccessKeyId)
@@ -166,23 +160,20 @@ func (r *uploadAccessKeyResource) Create(ctx context.Context, req resource.Creat
 
 	// From here on the key exists: every failure saves it first, so Terraform marks it tainted and the
 	// next apply deletes it rather than leaving a working key nobody tracks.
-	failSaved := func(summary, detail string) {
+	failSaved := func(d diag.Diagnostic) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
-		resp.Diagnostics.AddError(summary, detail+"\n\nThe key is saved as tainted; the next apply replaces it.")
+		resp.Diagnostics.Append(d)
 	}
 	status := data.Status.ValueString()
 	if data.WaitForPropagation.ValueBool() && status == keyStatusActive {
 		if err := r.waitForKey(ctx, id, aws.ToString(key.SecretAccessKey)); err != nil {
-			failSaved("Access Key Did Not Become Usable",
-				fmt.Sprintf("Access key %s of user %q was created but did not authenticate: %s\n\nIncrease timeouts.create, "+
-					"or set wait_for_propagation = false if nothing uses the key right after apply.", id, user, err))
+			failSaved(accessKeyNotUsableError(id, user, err))
 			return
 		}
 	}
 	if status != keyStatusActive {
 		if err := updateAccessKeyStatus(ctx, r.pd.iam, user, id, status); err != nil {
-			failSaved("Unable to Set Access Key Status",
-				fmt.Sprintf("Access key %s of user %q was created, but setting its status to %s failed: %s\n\nCheck that the caller may call iam:UpdateAccessKey.", id, user, status, err))
+			failSaved(setNewAccessKeyStatusError(id, user, status, err))
 			return
 		}
 	}
@@ -209,8 +200,7 @@ func (r *uploadAccessKeyResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Access Key",
-			fmt.Sprintf("IAM ListAccessKeys for user %q failed: %s\n\nCheck that the caller may call iam:ListAccessKeys.", user, err))
+		resp.Diagnostics.Append(readAccessKeyError(user, err))
 		return
 	}
 	data.Status = types.StringValue(string(meta.Status))
@@ -236,8 +226,7 @@ func (r *uploadAccessKeyResource) Update(ctx context.Context, req resource.Updat
 	if !plan.Status.Equal(state.Status) {
 		user, id, status := state.User.ValueString(), state.ID.ValueString(), plan.Status.ValueString()
 		if err := updateAccessKeyStatus(ctx, r.pd.iam, user, id, status); err != nil {
-			resp.Diagnostics.AddError("Unable to Update Access Key",
-				fmt.Sprintf("Setting access key %s of user %q to %s failed: %s\n\nCheck that the caller may call iam:UpdateAccessKey.", id, user, status, err))
+			resp.Diagnostics.Append(updateAccessKeyError(id, user, status, err))
 			return
 		}
 	}
@@ -259,8 +248,7 @@ func (r *uploadAccessKeyResource) Delete(ctx context.Context, req resource.Delet
 	user, id := data.User.ValueString(), data.ID.ValueString()
 	_, err := r.pd.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
 	if err != nil && !isNotFound(err) {
-		resp.Diagnostics.AddError("Unable to Delete Access Key",
-			fmt.Sprintf("IAM DeleteAccessKey %s of user %q failed: %s\n\nCheck that the caller may call iam:DeleteAccessKey.", id, user, err))
+		resp.Diagnostics.Append(deleteAccessKeyError(id, user, err))
 	}
 }
 
@@ -272,15 +260,13 @@ func (r *uploadAccessKeyResource) ImportState(ctx context.Context, req resource.
 		user, id = "", req.ID
 	}
 	if id == "" || (hasUser && user == "") {
-		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("%q is not an access key import ID. Use USER/ACCESS_KEY_ID or ACCESS_KEY_ID, for example uploader/AKIAIOSFODNN7EXAMPLE.", req.ID))
+		resp.Diagnostics.Append(accessKeyImportIDError(req.ID))
 		return
 	}
 	if !hasUser {
 		owner, err := accessKeyOwner(ctx, r.pd.iam, id)
 		if err != nil {
-			resp.Diagnostics.AddError("Unable to Import Access Key",
-				fmt.Sprintf("Finding the user of access key %s failed: %s\n\nImport it as USER/%s instead.", id, err, id))
+			resp.Diagnostics.Append(accessKeyOwnerError(id, err))
 			return
 		}
 		user = owner

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -68,10 +67,7 @@ func recoverUploadInputs(ctx context.Context, doc, policyName, owner string, buc
 	var diags diag.Diagnostics
 	parsed, err := policy.ParseUploadOnly(doc)
 	if err != nil {
-		diags.AddWarning("Inline Policy Is Not an Upload-Only Policy",
-			fmt.Sprintf("The inline policy %q of %s does not have the upload-only shape (%s), so bucket and key_prefix "+
-				"could not be recovered from it. The next plan replaces the policy with the one your configuration describes.",
-				policyName, owner, err))
+		diags.Append(notUploadOnlyPolicyWarning(policyName, owner, err))
 		return diags
 	}
 	*bucket = types.StringValue(parsed.Bucket)

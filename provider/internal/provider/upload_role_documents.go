@@ -147,10 +147,7 @@ func recoverTrustInputs(ctx context.Context, data *uploadRoleResourceModel, trus
 	var diags diag.Diagnostics
 	parsed, err := policy.ParseCITrust(trust)
 	if err != nil {
-		diags.AddWarning("Trust Policy Is Not a CI Trust Policy",
-			fmt.Sprintf("The trust policy of role %q does not have the shape staticmedia_upload_role writes (%s), so "+
-				"oidc_provider_arn, audience and subjects could not be recovered from it. The next plan replaces the trust "+
-				"policy with the one your configuration describes.", data.Name.ValueString(), err))
+		diags.Append(notCITrustPolicyWarning(data.Name.ValueString(), err))
 		return diags
 	}
 	data.OIDCProviderARN = types.StringValue(parsed.OIDCProviderARN)

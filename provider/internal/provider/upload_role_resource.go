@@ -227,7 +227,7 @@ func (r *uploadRoleResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	name, err := planIAMName(ctx, req.Config, plan.Name, statePrefix, plan.NamePrefix, state != nil)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Plan Name", err.Error())
+		resp.Diagnostics.Append(planNameError(err))
 		return
 	}
 	plan.Name = name
@@ -293,16 +293,12 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 		Tags:                     iamTags(tagsAll),
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Create Upload Role",
-			fmt.Sprintf("IAM CreateRole for %q failed: %s\n\nIf the role already exists, import it with "+
-				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateRole.", name, err))
+		resp.Diagnostics.Append(createEntityError(iamEntity{"Role", name}, err))
 		return
 	}
 	created, err := roleOf(out.Role)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Create Upload Role",
-			fmt.Sprintf("IAM CreateRole for %q answered without the role: %s\n\nThe role may exist now; import it with "+
-				"`terraform import` or delete it, then apply again.", name, err))
+		resp.Diagnostics.Append(createEntityAnswerError(iamEntity{"Role", name}, err))
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -317,10 +313,7 @@ func (r *uploadRoleResource) Create(ctx context.Context, req resource.CreateRequ
 		// an IAM role nobody tracks.
 		data.PolicyJSON = types.StringValue("")
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
-		resp.Diagnostics.AddError("Unable to Put Upload Policy",
-			fmt.Sprintf("The role %q was created, but putting its inline policy %q failed: %s\n\nThe role is saved as "+
-				"tainted and the next apply replaces it. Check that the caller may call iam:PutRolePolicy.",
-				name, defaultUploadPolicyName, err))
+		resp.Diagnostics.Append(putPolicyAfterCreateError(iamEntity{"Role", name}, defaultUploadPolicyName, err))
 		return
 	}
 	data.PolicyJSON = types.StringValue(doc)
@@ -360,7 +353,7 @@ func (r *uploadRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 
 	remoteTrust, err := decodePolicyDocument(aws.ToString(role.AssumeRolePolicyDocument))
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Read Upload Role", fmt.Sprintf("The trust policy of role %q: %s", name, err))
+		resp.Diagnostics.Append(readTrustPolicyError(name, err))
 		return
 	}
 	if importing {
@@ -434,24 +427,20 @@ func (r *uploadRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 		_, err := r.pd.iam.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(name), PolicyDocument: aws.String(trust)})
 		if err != nil {
-			resp.Diagnostics.AddError("Unable to Update Trust Policy",
-				fmt.Sprintf("IAM UpdateAssumeRolePolicy for role %q failed: %s\n\nCheck that the caller may call iam:UpdateAssumeRolePolicy, then apply again.", name, err))
+			resp.Diagnostics.Append(updateTrustPolicyError(name, err))
 			return
 		}
 	}
 	if !plan.MaxSessionDuration.Equal(state.MaxSessionDuration) {
 		_, err := r.pd.iam.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: aws.String(name), MaxSessionDuration: aws.Int32(int32(plan.MaxSessionDuration.ValueInt64()))}) //nolint:gosec // the schema bounds it to 3600..43200
 		if err != nil {
-			resp.Diagnostics.AddError("Unable to Update Upload Role",
-				fmt.Sprintf("IAM UpdateRole (max_session_duration %d) for %q failed: %s\n\nCheck that the caller may call iam:UpdateRole, then apply again.",
-					plan.MaxSessionDuration.ValueInt64(), name, err))
+			resp.Diagnostics.Append(updateRoleSessionError(name, plan.MaxSessionDuration.ValueInt64(), err))
 			return
 		}
 	}
 	if doc != state.PolicyJSON.ValueString() {
 		if err := putRoleUploadPolicy(ctx, r.pd.iam, name, doc); err != nil {
-			resp.Diagnostics.AddError("Unable to Put Upload Policy",
-				fmt.Sprintf("Putting the inline policy %q on role %q failed: %s\n\nCheck that the caller may call iam:PutRolePolicy.", defaultUploadPolicyName, name, err))
+			resp.Diagnostics.Append(putPolicyError(iamEntity{"Role", name}, defaultUploadPolicyName, err))
 			return
 		}
 	}
@@ -492,8 +481,7 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 	name := data.Name.ValueString()
 	_, err := r.pd.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(defaultUploadPolicyName)})
 	if err != nil && !isNotFound(err) {
-		resp.Diagnostics.AddError("Unable to Delete Upload Policy",
-			fmt.Sprintf("Deleting the inline policy %q of role %q failed: %s\n\nCheck that the caller may call iam:DeleteRolePolicy, then retry the destroy.", defaultUploadPolicyName, name, err))
+		resp.Diagnostics.Append(deletePolicyError(iamEntity{"Role", name}, defaultUploadPolicyName, err))
 		return
 	}
 	_, err = r.pd.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)})
@@ -503,8 +491,7 @@ func (r *uploadRoleResource) Delete(ctx context.Context, req resource.DeleteRequ
 		resp.Diagnostics.Append(deleteConflictError(iamEntity{"Role", name}, err, "The role still has something this resource does not manage "+
 			"(other inline or attached policies, or an instance profile). Remove it, then retry the destroy."))
 	default:
-		resp.Diagnostics.AddError("Unable to Delete Upload Role",
-			fmt.Sprintf("IAM DeleteRole for %q failed: %s\n\nCheck that the caller may call iam:DeleteRole, then retry the destroy.", name, err))
+		resp.Diagnostics.Append(deleteEntityError(iamEntity{"Role", name}, err))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -205,7 +204,7 @@ func (r *uploadUserResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	name, err := planIAMName(ctx, req.Config, plan.Name, statePrefix, plan.NamePrefix, state != nil)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Plan Name", err.Error())
+		resp.Diagnostics.Append(planNameError(err))
 		return
 	}
 	plan.Name = name
@@ -268,25 +267,16 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 		Tags:     iamTags(tagsAll),
 	})
 	if isAPIError(err, errCodeEntityAlreadyExists) {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Upload User Already Exists",
-			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user exists outside Terraform, import it with "+
-				"`terraform import` or pick another name. If this is a replacement, an access key with "+
-				"lifecycle { create_before_destroy = true } makes Terraform create the new user before deleting the old one, "+
-				"which one name cannot allow: set name_prefix instead of name (each user then gets a unique name), or remove "+
-				"create_before_destroy from the key for the replacement.", name, err))
+		resp.Diagnostics.Append(userAlreadyExistsError(name, err))
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Create Upload User",
-			fmt.Sprintf("IAM CreateUser for %q failed: %s\n\nIf the user already exists, import it with "+
-				"`terraform import` or pick another name; otherwise check that the caller may call iam:CreateUser.", name, err))
+		resp.Diagnostics.Append(createEntityError(iamEntity{"User", name}, err))
 		return
 	}
 	created, err := userOf(out.User)
 	if err != nil {
-		resp.Diagnostics.AddError("Unable to Create Upload User",
-			fmt.Sprintf("IAM CreateUser for %q answered without the user: %s\n\nThe user may exist now; import it with "+
-				"`terraform import` or delete it, then apply again.", name, err))
+		resp.Diagnostics.Append(createEntityAnswerError(iamEntity{"User", name}, err))
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -300,10 +290,7 @@ func (r *uploadUserResource) Create(ctx context.Context, req resource.CreateRequ
 		// leaving an IAM user nobody tracks.
 		data.PolicyJSON = types.StringValue("")
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
-		resp.Diagnostics.AddError("Unable to Put Upload Policy",
-			fmt.Sprintf("The user %q was created, but putting its inline policy %q failed: %s\n\nThe user is saved as "+
-				"tainted and the next apply replaces it. Check that the caller may call iam:PutUserPolicy.",
-				name, data.PolicyName.ValueString(), err))
+		resp.Diagnostics.Append(putPolicyAfterCreateError(iamEntity{"User", name}, data.PolicyName.ValueString(), err))
 		return
 	}
 	data.PolicyJSON = types.StringValue(doc)
@@ -425,8 +412,7 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !plan.Path.Equal(state.Path) {
 		_, err := r.pd.iam.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String(name), NewPath: aws.String(plan.Path.ValueString())})
 		if err != nil {
-			resp.Diagnostics.AddError("Unable to Update Upload User",
-				fmt.Sprintf("IAM UpdateUser (new path %q) for %q failed: %s\n\nCheck that the caller may call iam:UpdateUser, then apply again.", plan.Path.ValueString(), name, err))
+			resp.Diagnostics.Append(updateUserPathError(name, plan.Path.ValueString(), err))
 			return
 		}
 	}
@@ -436,16 +422,13 @@ func (r *uploadUserResource) Update(ctx context.Context, req resource.UpdateRequ
 		// The new policy goes on before the old one comes off, so uploads never lose their permission
 		// halfway through a rename.
 		if err := putUploadPolicy(ctx, r.pd.iam, name, newName, doc); err != nil {
-			resp.Diagnostics.AddError("Unable to Put Upload Policy",
-				fmt.Sprintf("Putting the inline policy %q on user %q failed: %s\n\nCheck that the caller may call iam:PutUserPolicy.", newName, name, err))
+			resp.Diagnostics.Append(putPolicyError(iamEntity{"User", name}, newName, err))
 			return
 		}
 		if newName != oldName && oldName != "" {
 			_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(oldName)})
 			if err != nil && !isAPIError(err, errCodeNoSuchEntity) {
-				resp.Diagnostics.AddError("Unable to Delete Old Upload Policy",
-					fmt.Sprintf("The policy was put under its new name %q, but deleting the old inline policy %q of user %q failed: %s\n\n"+
-						"Delete it by hand (aws iam delete-user-policy) or apply again.", newName, oldName, name, err))
+				resp.Diagnostics.Append(deleteOldUserPolicyError(name, newName, oldName, err))
 				return
 			}
 		}
@@ -487,8 +470,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 	name := data.Name.ValueString()
 	if data.ForceDestroy.ValueBool() {
 		if err := deleteUserDependencies(ctx, r.pd.iam, name); err != nil {
-			resp.Diagnostics.AddError("Unable to Delete Upload User",
-				fmt.Sprintf("Removing what user %q owns before deleting it (force_destroy) failed: %s\n\nCheck that the caller may list and delete the user's keys, policies, group memberships, login profile, MFA devices, certificates and SSH keys, then retry the destroy.", name, err))
+			resp.Diagnostics.Append(forceDestroyUserError(name, err))
 			return
 		}
 	} else {
@@ -496,26 +478,18 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 		// checking first gives the same clear answer everywhere and leaves the user untouched.
 		keys, err := listAccessKeyIDs(ctx, r.pd.iam, name)
 		if err != nil && !isNotFound(err) {
-			resp.Diagnostics.AddError("Unable to Delete Upload User",
-				fmt.Sprintf("Listing the access keys of user %q failed: %s\n\nCheck that the caller may call iam:ListAccessKeys, then retry the destroy.", name, err))
+			resp.Diagnostics.Append(listUserKeysError(name, err))
 			return
 		}
 		if len(keys) > 0 {
-			resp.Diagnostics.AddError("Upload User Still Has Access Keys",
-				fmt.Sprintf("User %q still has access keys not managed by this resource (%s), and IAM cannot delete a user "+
-					"with access keys.\n\nDelete the keys (or their staticmedia_upload_access_key resources), or set "+
-					"force_destroy = true on this user and apply before destroying. If the user is being replaced and the "+
-					"keys belong to staticmedia_upload_access_key resources, set their user to this user's id "+
-					"(staticmedia_upload_user.NAME.id) rather than its name, so that they are replaced with it.",
-					name, strings.Join(keys, ", ")))
+			resp.Diagnostics.Append(userHasAccessKeysError(name, keys))
 			return
 		}
 	}
 
 	_, err := r.pd.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(data.PolicyName.ValueString())})
 	if err != nil && !isNotFound(err) {
-		resp.Diagnostics.AddError("Unable to Delete Upload Policy",
-			fmt.Sprintf("Deleting the inline policy %q of user %q failed: %s\n\nCheck that the caller may call iam:DeleteUserPolicy, then retry the destroy.", data.PolicyName.ValueString(), name, err))
+		resp.Diagnostics.Append(deletePolicyError(iamEntity{"User", name}, data.PolicyName.ValueString(), err))
 		return
 	}
 	_, err = r.pd.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
@@ -526,8 +500,7 @@ func (r *uploadUserResource) Delete(ctx context.Context, req resource.DeleteRequ
 			"(access keys, other inline or attached policies, groups, a console password, MFA devices, certificates or "+
 			"SSH keys). Remove it, or set force_destroy = true on this user and apply before destroying."))
 	default:
-		resp.Diagnostics.AddError("Unable to Delete Upload User",
-			fmt.Sprintf("IAM DeleteUser for %q failed: %s\n\nCheck that the caller may call iam:DeleteUser, then retry the destroy.", name, err))
+		resp.Diagnostics.Append(deleteEntityError(iamEntity{"User", name}, err))
 	}
 }
 
