@@ -283,7 +283,7 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	if err := createBucketIfFree(ctx, r.pd.s3, bucket, r.pd.region); err != nil {
 		var exists *bucketExistsError
 		if errors.As(err, &exists) {
-			resp.Diagnostics.AddAttributeError(path.Root("bucket"), "Bucket Already Exists", err.Error())
+			resp.Diagnostics.Append(bucketAlreadyExistsError(exists))
 			return
 		}
 		resp.Diagnostics.Append(createBucketError(bucket, r.pd.region, err))

@@ -541,6 +541,12 @@ func invalidCredentialsError(err error) diag.Diagnostic {
 			"\n\nCheck the access key, profile or environment credentials. For S3-only engines without STS (MinIO), set skip_credentials_validation = true.")
 }
 
+// bucketAlreadyExistsError: the bucket name is taken (by us or by another account); it points at bucket, and the
+// error says which and what to do.
+func bucketAlreadyExistsError(err *bucketExistsError) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("bucket"), "Bucket Already Exists", err.Error())
+}
+
 // userAlreadyExistsError: CreateUser found the name taken; it points at name, the attribute to change.
 func userAlreadyExistsError(name string, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("name"), "Upload User Already Exists",
