@@ -116,7 +116,6 @@ func TestMigrateUsageErrors(t *testing.T) {
 		{"log level", with("--log-level", "loud"), "--log-level must be"},
 		{"size", with("--part-size", "big"), "is not a size"},
 		{"part size", with("--part-size", "1MiB"), "--part-size: must be between 5 MiB and 5 GiB"},
-		{"memory budget", with("--memory-budget", "1MiB"), "--memory-budget: 1048576 bytes cannot hold one file at the multipart threshold"},
 		{"concurrency", with("--concurrency", "-3"), "--concurrency: must be between 1"},
 		{"batch size", with("--batch-size", "0"), "--batch-size: must be between 1 and 10000"},
 		{"limit", with("--limit", "-1"), "--limit: must be 0"},

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -31,15 +30,15 @@ type migrateFlags struct {
 	catalogFlags
 	logFlags
 	runFlags
-	cacheControl                               string
-	multipartThreshold, partSize, memoryBudget byteSize
-	dryRun, strict                             bool
-	limit                                      int64
-	stopGrace                                  time.Duration
-	progress                                   string
-	activeContent, checksum                    string
-	storageClass                               string
-	minAge                                     time.Duration
+	cacheControl                 string
+	multipartThreshold, partSize byteSize
+	dryRun, strict               bool
+	limit                        int64
+	stopGrace                    time.Duration
+	progress                     string
+	activeContent, checksum      string
+	storageClass                 string
+	minAge                       time.Duration
 }
 
 func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
@@ -55,7 +54,6 @@ func newMigrateFlagSet(f *migrateFlags, out io.Writer) *flag.FlagSet {
 	fs.Var(&f.multipartThreshold, "multipart-threshold", "files larger than this `SIZE` go up in parts (16MiB, 100MB, ...)")
 	f.partSize = byteSize(migrate.DefaultPartSize)
 	fs.Var(&f.partSize, "part-size", "multipart part `SIZE` (5MiB to 5GiB)")
-	fs.Var(&f.memoryBudget, "memory-budget", "most bytes of file data held in memory at once, counted by buffer capacity (`SIZE`; default 256MiB, or more when one file at the multipart threshold or one part needs it)")
 	fs.StringVar(&f.checksum, "checksum", migrate.ChecksumCRC32C, "how S3 verifies each PUT: crc32c (x-amz-checksum-crc32c) or md5 (Content-MD5 and ETags, for S3-compatible services that ignore or reject x-amz-checksum)")
 	fs.StringVar(&f.storageClass, "storage-class", "", "storage `CLASS` of every object: STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ONEZONE_IA, GLACIER_IR, ... (empty: the bucket's default)")
 	fs.StringVar(&f.activeContent, "active-content", migrate.ActiveAttachment, "files a browser could run script in (SVG, HTML, XML, JavaScript) or of an unknown type: attachment (Content-Disposition: attachment), refuse (invalid) or allow")
@@ -136,11 +134,7 @@ func (f *migrateFlags) config(s tfoutput.Settings) migrate.Config {
 	// Settings without a flag take the engine's defaults; flag values are kept as given, so a
 	// zero the user typed is reported rather than silently replaced.
 	d := cfg.WithDefaults()
-	cfg.PartConcurrency, cfg.PageSize, cfg.FlushInterval, cfg.MemoryBudget =
-		d.PartConcurrency, d.PageSize, d.FlushInterval, d.MemoryBudget
-	if f.memoryBudget != 0 {
-		cfg.MemoryBudget = int64(f.memoryBudget)
-	}
+	cfg.PartConcurrency, cfg.PageSize, cfg.FlushInterval = d.PartConcurrency, d.PageSize, d.FlushInterval
 	// --stop-grace 0 (abandon in-flight uploads at once) is a real choice that WithDefaults
 	// would replace with the default: the engine gets a nanosecond instead. A negative value
 	// goes through, for Validate to report.
@@ -219,9 +213,6 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		return fail(ExitUsage, "cannot configure the S3 client", err)
 	}
 
-	memLimit := newSoftMemoryLimit(os.Getenv, cfg.MemoryBudget, debug.SetMemoryLimit, logger)
-	defer memLimit.start()()
-
 	var counters migrate.Progress
 	stopDisplay := display.start(logger, func() progress.Snapshot {
 		return progress.Snapshot{
@@ -230,7 +221,7 @@ func runMigrate(ctx context.Context, args []string, s streams, version string) i
 		}
 	})
 	rep, runErr := migrate.Run(ctx, cfg, migrate.Deps{S3: client, Catalog: cat, Logger: logger, Progress: &counters,
-		Identity: creds.describeIdentity(client.Options().Credentials), BuffersHeld: memLimit.hook()})
+		Identity: creds.describeIdentity(client.Options().Credentials)})
 	stopDisplay()
 	walkErrors.addTo(&rep)
 

@@ -35,12 +35,6 @@ var builtBinary struct {
 }
 
 func TestMain(m *testing.M) {
-	// The tests run migrate in this process, several at once, and Go's soft memory limit is the
-	// process's: one run's restore could leave another's limit in place for the tests after it.
-	// GOMEMLIMIT set turns the command's limit off (TestSoftMemoryLimit covers it).
-	if os.Getenv("GOMEMLIMIT") == "" {
-		_ = os.Setenv("GOMEMLIMIT", "off")
-	}
 	code := m.Run()
 	if builtBinary.dir != "" {
 		os.RemoveAll(builtBinary.dir)

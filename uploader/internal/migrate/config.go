@@ -46,11 +46,6 @@ const (
 	DefaultPageSize = 1000
 	// DefaultFlushInterval bounds how long an earned flag waits in memory before it is written.
 	DefaultFlushInterval = 2 * time.Second
-	// DefaultMemoryBudget bounds the bytes held in file buffers at once, counted by each buffer's
-	// capacity (buffers.go); multipart parts are sent from the file and hold none. Small images
-	// hold far less (about 100 KiB per worker); it bounds a run of files near the multipart
-	// threshold: 16 at 16 MiB.
-	DefaultMemoryBudget int64 = 256 << 20
 	// DefaultStopGrace is how long in-flight uploads may finish after a stop signal.
 	DefaultStopGrace = 20 * time.Second
 	// DefaultCacheControl suits content-addressed or never-edited media.
@@ -88,8 +83,6 @@ type Config struct {
 	PageSize int
 	// FlushInterval is the longest time an earned flag waits before it is written.
 	FlushInterval time.Duration
-	// MemoryBudget bounds the bytes of file data held in memory at once.
-	MemoryBudget int64
 	// StopGrace is how long in-flight uploads may go on after ctx is cancelled.
 	StopGrace time.Duration
 	// DryRun classifies the pending records without uploading or flagging anything.
@@ -137,9 +130,6 @@ func (c Config) WithDefaults() Config {
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval
 	}
-	if c.MemoryBudget == 0 {
-		c.MemoryBudget = max(DefaultMemoryBudget, c.MultipartThreshold, c.PartSize)
-	}
 	if c.StopGrace == 0 {
 		c.StopGrace = DefaultStopGrace
 	}
@@ -175,8 +165,6 @@ func (c Config) Validate() error {
 		return &ConfigError{Setting: "page-size", Problem: fmt.Sprintf("must be at least 1, got %d", c.PageSize)}
 	case c.FlushInterval <= 0:
 		return &ConfigError{Setting: "flush-interval", Problem: "must be positive"}
-	case c.MemoryBudget < c.MultipartThreshold || c.MemoryBudget < c.PartSize:
-		return &ConfigError{Setting: "memory-budget", Problem: fmt.Sprintf("%d bytes cannot hold one file at the multipart threshold (%d) or one part (%d)", c.MemoryBudget, c.MultipartThreshold, c.PartSize)}
 	case c.StopGrace < 0:
 		return &ConfigError{Setting: "stop-grace", Problem: "must not be negative"}
 	case c.Limit < 0:

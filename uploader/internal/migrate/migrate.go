@@ -66,14 +66,6 @@ type Deps struct {
 	Now func() time.Time
 	// beforeOpen lets the package's tests act right before a file is opened.
 	beforeOpen func(path string)
-	// buffers, when set (by the package's tests, to read its high-water mark), is the pool of
-	// file buffers; its limit should be the run's memory budget.
-	buffers *bufferPool
-	// BuffersHeld, when set, is called with the high-water mark of the bytes of file buffers held
-	// (in use and kept for reuse, never above Config.MemoryBudget) each time it grows by 4 MiB or
-	// more, possibly from several goroutines at once; the command sets Go's soft memory limit
-	// from it.
-	BuffersHeld func(highWater int64)
 	// Identity, when set, names who S3 sees (a role and its session, an access key ID) without
 	// secrets; the preflight's error says who was refused. It is called only then.
 	Identity func(ctx context.Context) string
@@ -145,11 +137,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) (Report, error) {
 	r.up = &uploader{
 		s3: deps.S3, bucket: cfg.Bucket, cache: cfg.CacheControl, checksum: cfg.Checksum, class: cfg.StorageClass,
 		threshold: cfg.MultipartThreshold, partSize: cfg.PartSize, partConc: cfg.PartConcurrency,
-		buffers: deps.buffers,
-		sent:    func(n int64) { deps.Progress.Bytes.Add(n) },
-	}
-	if r.up.buffers == nil {
-		r.up.buffers = newBufferPool(cfg.MemoryBudget, deps.BuffersHeld)
+		sent: func(n int64) { deps.Progress.Bytes.Add(n) },
 	}
 	return r.run(ctx)
 }

@@ -472,7 +472,6 @@ func TestConfigValidate(t *testing.T) {
 		{"part-size", func(c *Config) { c.PartSize = 1 << 20 }},
 		{"batch-size", func(c *Config) { c.BatchSize = 0 }},
 		{"limit", func(c *Config) { c.Limit = -2 }},
-		{"memory-budget", func(c *Config) { c.MemoryBudget = 1 << 20 }},
 		{"key-prefix", func(c *Config) { c.KeyPrefix = strings.Repeat("p", 1024) }},
 	}
 	for _, tt := range tests {

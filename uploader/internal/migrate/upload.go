@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5" //nolint:gosec // G501: Content-MD5 and S3's ETags are defined with MD5
 	"encoding/base64"
@@ -15,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,7 +64,8 @@ func confirmed(etag string, fi fs.FileInfo) uploaded {
 	return uploaded{ETag: etag, Size: fi.Size(), ModTime: fi.ModTime(), ChangeTime: ctime, Inode: inode}
 }
 
-// uploader sends files. It holds the buffers and the memory budget shared by all workers of a run.
+// uploader sends files. It holds no file in memory: single PUTs and multipart parts are sent
+// from the file, after a first pass that computes their checksum.
 type uploader struct {
 	s3        S3
 	bucket    string
@@ -74,7 +75,7 @@ type uploader struct {
 	partConc  int
 	checksum  string // ChecksumCRC32C or ChecksumMD5
 	class     types.StorageClass
-	buffers   *bufferPool // whole-file buffers, within the memory budget
+	scratch   sync.Pool // *[]byte of scratchSize for the checksum pass
 	sent      func(n int64)
 }
 
@@ -114,31 +115,34 @@ func sendAgain(fe *FileError) bool {
 	return fe.Op == "complete-multipart" && errors.As(fe.Err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload"
 }
 
-// single reads the whole file into a buffer of the pool, so the checksum and the bytes sent are
-// the same bytes, and sends it in one PutObject with x-amz-checksum-crc32c. S3 computes the
-// CRC32C of what it received and refuses the PUT (BadDigest) when it differs; its answer echoes
-// the checksum it stored, which must be ours. CRC32C rather than Content-MD5 because the CPU has
-// an instruction for it: MD5 was 29% of the uploader's CPU on small images (uploader/bench/README.md).
+// single sends the file in one PutObject with its checksum: x-amz-checksum-crc32c (or
+// Content-MD5 with --checksum md5). The file is not held in memory: the checksum is computed in
+// a first pass over the file and the body is the file itself (a section reader, which the SDK can
+// rewind for a retry). S3 computes the checksum of what it received and refuses the PUT
+// (BadDigest) when it differs, so bytes that changed between the two passes are never stored as
+// the file; the file's size and mtime, checked after the PUT or its failure, tell that it changed.
+// The answer echoes the checksum S3 stored, which must be ours. CRC32C rather than Content-MD5
+// because the CPU has an instruction for it: MD5 was 29% of the uploader's CPU on small images
+// (uploader/bench/README.md).
 func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
-	data, err := u.buffers.get(ctx, size)
-	if err != nil {
-		return uploaded{}, &FileError{Op: "read", Err: err}
+	var h hash.Hash = crc32.New(castagnoli)
+	if u.checksum == ChecksumMD5 {
+		h = md5.New() //nolint:gosec // G401: Content-MD5 is what the endpoint verifies, not a security hash
 	}
-	defer u.buffers.put(data)
-	n, err := f.ReadAt(data, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
+	n, err := u.checksumOf(h, io.NewSectionReader(f, 0, size))
+	if err != nil {
 		return uploaded{}, &FileError{Op: "read", Err: err}
 	}
 	// A byte past the size read at stat time means the file grew meanwhile.
 	var past [1]byte
-	if grew, _ := f.ReadAt(past[:], size); int64(n) != size || grew > 0 || changed(f, fi) {
+	if grew, _ := f.ReadAt(past[:], size); n != size || grew > 0 || changed(f, fi) {
 		return uploaded{}, &FileError{Op: "read", Err: ErrFileChanged}
 	}
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(u.bucket),
 		Key:                aws.String(key),
-		Body:               bytes.NewReader(data),
+		Body:               io.NewSectionReader(f, 0, size),
 		ContentLength:      aws.Int64(size),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
@@ -148,14 +152,17 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	}
 	var sum string
 	if u.checksum == ChecksumMD5 {
-		d := md5.Sum(data) //nolint:gosec // G401: Content-MD5 is what the endpoint verifies, not a security hash
-		in.ContentMD5, sum = aws.String(base64.StdEncoding.EncodeToString(d[:])), hex.EncodeToString(d[:])
+		d := h.Sum(nil)
+		in.ContentMD5, sum = aws.String(base64.StdEncoding.EncodeToString(d)), hex.EncodeToString(d)
 	} else {
-		sum = crc32cEncode(crc32c(data))
+		sum = crc32cEncode(h.(hash.Hash32).Sum32())
 		in.ChecksumAlgorithm, in.ChecksumCRC32C = types.ChecksumAlgorithmCrc32c, aws.String(sum)
 	}
 	out, err := u.s3.PutObject(ctx, in, unsignedPayload)
 	if err != nil {
+		if changed(f, fi) {
+			err = ErrFileChanged
+		}
 		return uploaded{}, &FileError{Op: "put", Err: err}
 	}
 	if u.checksum == ChecksumMD5 {
@@ -174,6 +181,20 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	u.sent(size)
 	return confirmed(aws.ToString(out.ETag), fi), nil
 }
+
+// checksumOf feeds r to h through a scratch buffer kept for reuse, and returns the bytes read.
+func (u *uploader) checksumOf(h hash.Hash, r io.Reader) (int64, error) {
+	buf, _ := u.scratch.Get().(*[]byte)
+	if buf == nil {
+		b := make([]byte, scratchSize)
+		buf = &b
+	}
+	defer u.scratch.Put(buf)
+	return io.CopyBuffer(h, r, *buf)
+}
+
+// scratchSize is the read size of the checksum pass: a typical photo in one or two reads.
+const scratchSize = 128 << 10
 
 // castagnoli is the CRC32C table (crc32 uses the CPU's instruction for it).
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -333,7 +354,7 @@ func (u *uploader) part(ctx context.Context, f *os.File, fi fs.FileInfo, key str
 	if u.checksum == ChecksumMD5 {
 		h = md5.New() //nolint:gosec // G401: Content-MD5 is what the endpoint verifies
 	}
-	read, err := io.Copy(h, io.NewSectionReader(f, off, n))
+	read, err := u.checksumOf(h, io.NewSectionReader(f, off, n))
 	if err != nil {
 		return none, 0, md5sum, &FileError{Op: "read", Err: err}
 	}
