@@ -20,12 +20,15 @@ import (
 
 // Timed is one measured `uploader migrate` run outside the client matrix.
 type Timed struct {
-	Files    int64         `json:"files"`
-	Wall     time.Duration `json:"wall_ns"`
-	MaxRSS   int64         `json:"max_rss_bytes"`
-	Uploaded int64         `json:"uploaded"`
-	Flagged  int64         `json:"flagged"`
-	Err      string        `json:"error,omitempty"`
+	Files  int64         `json:"files"`
+	Wall   time.Duration `json:"wall_ns"`
+	MaxRSS int64         `json:"max_rss_bytes"`
+	// CPUBusy is the share of the machine's CPU time that was busy (not idle or waiting for
+	// I/O) during the run, every process counted: the client, the endpoint, the database.
+	CPUBusy  float64 `json:"cpu_busy,omitempty"`
+	Uploaded int64   `json:"uploaded"`
+	Flagged  int64   `json:"flagged"`
+	Err      string  `json:"error,omitempty"`
 }
 
 // FilesPerSec is the run's rate.
@@ -151,6 +154,21 @@ type ScaleOutCheck struct {
 	Err         string  `json:"error,omitempty"`
 }
 
+// MedianCPUBusy is the median CPU busy share of the successful runs of one side.
+func MedianCPUBusy(runs []Timed) float64 {
+	var b []float64
+	for _, r := range runs {
+		if r.Err == "" && r.CPUBusy > 0 {
+			b = append(b, r.CPUBusy)
+		}
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	slices.Sort(b)
+	return b[len(b)/2]
+}
+
 // Speedup is the pair's median files/s over one uploader's.
 func (c ScaleOutCheck) Speedup() float64 {
 	one, two := medianWall(c.One), medianWall(c.Two)
@@ -177,6 +195,7 @@ func RunScaleOut(ctx context.Context, up toolset.Tool, s *Setting, srv *fakes3.R
 			}
 			s.store.begin()
 			srv.TakeStoreCounts()
+			busy := startCPUBusy()
 			var t Timed
 			if n == 1 {
 				t = uploaderRun(ctx, up, s, set, pg.DSN(), prefix, runDir, files, timeout, conc...)
@@ -202,6 +221,7 @@ func RunScaleOut(ctx context.Context, up toolset.Tool, s *Setting, srv *fakes3.R
 					t.Err = fmt.Sprintf("the two reports say %d uploaded, %d flagged; want %d each: a row was uploaded twice", t.Uploaded, t.Flagged, files)
 				}
 			}
+			t.CPUBusy = busy()
 			if t.Err == "" {
 				t.Err = scaleOutVerify(ctx, s, srv, pg, set, prefix)
 			}
