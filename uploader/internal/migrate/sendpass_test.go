@@ -1,12 +1,16 @@
 package migrate
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/staticmedia/staticmedia/internal/testbed"
 	"github.com/staticmedia/staticmedia/uploader/internal/catalog"
@@ -113,4 +117,128 @@ func TestRunRewrittenInPlaceDuringPut(t *testing.T) {
 			checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
 		})
 	}
+}
+
+// beforePut is the uploader's S3 client with a hook called as PutObject is called, after the
+// checksum pass and before the SDK reads a byte of the body.
+type beforePut struct {
+	S3
+	hook func(*s3.PutObjectInput)
+}
+
+// beforePart is the uploader's S3 client with a hook called as UploadPart is called, after the
+// part's checksum pass and before the SDK reads a byte of its body.
+type beforePart struct {
+	S3
+	hook func(*s3.UploadPartInput)
+}
+
+func (c beforePart) UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	c.hook(in)
+	return c.S3.UploadPart(ctx, in, optFns...)
+}
+
+func (c beforePut) PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	c.hook(in)
+	return c.S3.PutObject(ctx, in, optFns...)
+}
+
+// TestRunResizedDuringPut truncates or grows a file between the checksum pass of its single PUT
+// and the send, before the SDK reads a byte of the body. A body read from the file after it
+// shrank ends early, and every retry of the SDK would meet the same end: the engine must not
+// retry it for a minute of backoff, but notice the change and send the file again at once. A
+// grown file's body is its old size: MinIO stores the old bytes, and the re-check after the PUT
+// sends it again. Either way the file ends up flagged with what it holds now, and exactly two
+// PUTs reach the proxy.
+func TestRunResizedDuringPut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	tests := []struct {
+		name string
+		size int
+		now  func(old []byte) []byte
+	}{
+		{name: "truncated, 3 MiB", size: 3 << 20, now: func(old []byte) []byte { return old[:len(old)/2] }},
+		{name: "truncated, small", size: 4096, now: func(old []byte) []byte { return old[:1000] }},
+		{name: "grown, 3 MiB", size: 3 << 20, now: func(old []byte) []byte { return append(old, make([]byte, 4096)...) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newFaultBed(t)
+			const name = "photo.jpg"
+			old := randomBytes(t, tt.size)
+			src := tree(t, map[string][]byte{name: old})
+			path := filepath.Join(src, name)
+			now := tt.now(append([]byte(nil), old...))
+			var resized atomic.Int32
+			up := beforePut{S3: b.client(t, ClientConfig{}), hook: func(*s3.PutObjectInput) {
+				if resized.Add(1) == 1 {
+					if err := os.WriteFile(path, now, 0o644); err != nil {
+						t.Error(err)
+					}
+				}
+			}}
+			cat := newMemCatalog(name)
+			cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20}
+			rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: up, Catalog: cat})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.Uploaded != 1 || rep.Failed != 0 {
+				t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
+			}
+			if n := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() }); n != 2 {
+				t.Errorf("%d PUTs reached the proxy, want 2: the one that met the change and the one that sent the file again", n)
+			}
+			cat.mu.Lock()
+			d := cat.done["1"]
+			cat.mu.Unlock()
+			if d.Size != int64(len(now)) {
+				t.Errorf("flagged with size %d, the file holds %d bytes", d.Size, len(now))
+			}
+			checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+		})
+	}
+}
+
+// TestRunTruncatedDuringPart truncates a multipart file inside its second part between the
+// part's checksum pass and its send: the part's body ends early, the SDK does not retry it, and
+// the file is sent again at once, with what it holds now.
+func TestRunTruncatedDuringPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	b := newFaultBed(t)
+	const name = "video.mp4"
+	old := randomBytes(t, 11<<20)
+	src := tree(t, map[string][]byte{name: old})
+	path := filepath.Join(src, name)
+	now := old[:7<<20]
+	var truncated atomic.Int32
+	up := beforePart{S3: b.client(t, ClientConfig{}), hook: func(in *s3.UploadPartInput) {
+		if *in.PartNumber == 2 && truncated.Add(1) == 1 {
+			if err := os.Truncate(path, int64(len(now))); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	cat := newMemCatalog(name)
+	cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20, PartConcurrency: 1}
+	rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: up, Catalog: cat})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rep.Uploaded != 1 || rep.Failed != 0 {
+		t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
+	}
+	part2 := b.proxy.Count(func(e testbed.Exchange) bool {
+		q, _ := url.ParseQuery(e.Query)
+		return e.Method == http.MethodPut && q.Get("partNumber") == "2"
+	})
+	if part2 != 2 {
+		t.Errorf("part 2 reached the proxy %d times, want 2: the short one, not retried, and the one of the file sent again", part2)
+	}
+	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
 }

@@ -142,7 +142,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(u.bucket),
 		Key:                aws.String(key),
-		Body:               io.NewSectionReader(f, 0, size),
+		Body:               newFileBody(f, 0, size),
 		ContentLength:      aws.Int64(size),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
@@ -192,6 +192,37 @@ func (u *uploader) checksumOf(h hash.Hash, r io.Reader) (int64, error) {
 	defer u.scratch.Put(buf)
 	return io.CopyBuffer(h, r, *buf)
 }
+
+// fileBody is a section of the file sent as a request body (seekable, so the SDK rewinds it for
+// a retry). A file that shrank after the checksum pass ends the body before its length: every
+// retry of the SDK would meet the same end (10 attempts and a minute of backoff), so that read
+// fails with errShrank, which the SDK does not retry; the engine's re-check then tells that the
+// file changed, and the file is sent again at once.
+type fileBody struct{ *io.SectionReader }
+
+func newFileBody(f *os.File, off, n int64) fileBody {
+	return fileBody{io.NewSectionReader(f, off, n)}
+}
+
+func (b fileBody) Read(p []byte) (int, error) {
+	n, err := b.SectionReader.Read(p)
+	if errors.Is(err, io.EOF) {
+		if at, _ := b.Seek(0, io.SeekCurrent); at < b.Size() {
+			err = errShrank
+		}
+	}
+	return n, err
+}
+
+// errShrank ends the body of a file that shrank while it was sent.
+var errShrank error = shrankError{}
+
+type shrankError struct{}
+
+func (shrankError) Error() string { return "the file shrank while it was sent" }
+
+// RetryableError tells the SDK's retryer not to try the request again.
+func (shrankError) RetryableError() bool { return false }
 
 // scratchSize is the read size of the checksum pass: a typical photo in one or two reads.
 const scratchSize = 128 << 10
@@ -371,7 +402,7 @@ func (u *uploader) part(ctx context.Context, f *os.File, fi fs.FileInfo, key str
 		Key:           aws.String(key),
 		UploadId:      uploadID,
 		PartNumber:    aws.Int32(num),
-		Body:          io.NewSectionReader(f, off, n),
+		Body:          newFileBody(f, off, n),
 		ContentLength: aws.Int64(n),
 	}
 	done := types.CompletedPart{PartNumber: aws.Int32(num)}
