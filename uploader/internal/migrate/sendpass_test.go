@@ -68,12 +68,14 @@ func TestRunRewrittenInPlaceDuringPut(t *testing.T) {
 	tests := []struct {
 		name     string
 		size     int
-		afterPut bool // rewrite once MinIO stored the object, before the answer reaches the client
-		wantPuts int  // object PUTs that reach the proxy
+		afterPut bool   // rewrite once MinIO stored the object, before the answer reaches the client
+		checksum string // Config.Checksum
 	}{
-		{name: "before the body is read, small", size: 4096, wantPuts: 2},
-		{name: "before the body is read, 3 MiB", size: 3 << 20, wantPuts: 2},
-		{name: "after the object was stored", size: 4096, afterPut: true, wantPuts: 2},
+		{name: "before the body is read, small", size: 4096},
+		{name: "before the body is read, 3 MiB", size: 3 << 20},
+		{name: "after the object was stored", size: 4096, afterPut: true},
+		{name: "before the body is read, 3 MiB, md5", size: 3 << 20, checksum: ChecksumMD5},
+		{name: "after the object was stored, md5", size: 4096, afterPut: true, checksum: ChecksumMD5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +102,7 @@ func TestRunRewrittenInPlaceDuringPut(t *testing.T) {
 				})
 			}
 			cat := newMemCatalog(name)
-			cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20}
+			cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, Checksum: tt.checksum}
 			rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -111,8 +113,8 @@ func TestRunRewrittenInPlaceDuringPut(t *testing.T) {
 			if rep.Uploaded != 1 || rep.Failed != 0 {
 				t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
 			}
-			if n := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() }); n != tt.wantPuts {
-				t.Errorf("%d PUTs reached the proxy, want %d", n, tt.wantPuts)
+			if n := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() }); n != 2 {
+				t.Errorf("%d PUTs reached the proxy, want 2: the one that met the rewrite and the one that sent the file again", n)
 			}
 			checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
 		})
@@ -239,6 +241,96 @@ func TestRunTruncatedDuringPart(t *testing.T) {
 	})
 	if part2 != 2 {
 		t.Errorf("part 2 reached the proxy %d times, want 2: the short one, not retried, and the one of the file sent again", part2)
+	}
+	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+}
+
+// TestRunPutRetriedFromFile makes the first two attempts of a single PUT fail (the connection
+// dropped after half the body, a SlowDown answer after all of it) and checks that the SDK's
+// retries send the file's bytes again from the start with the same checksum: the body is a
+// section of the file that the SDK rewinds. The third attempt is stored and verified.
+func TestRunPutRetriedFromFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	for _, checksum := range []string{ChecksumCRC32C, ChecksumMD5} {
+		t.Run(checksum, func(t *testing.T) {
+			t.Parallel()
+			b := newFaultBed(t)
+			const name = "photo.jpg"
+			files := map[string][]byte{name: randomBytes(t, 3<<20+17)}
+			var puts atomic.Int32
+			b.proxy.SetFaults(testbed.Faults{
+				DropMidRequest: 0.5,
+				SlowDown:       0.5,
+				Match: func(r *http.Request) bool {
+					return r.Method == http.MethodPut && puts.Add(1) <= 2
+				},
+			})
+			cat := newMemCatalog(name)
+			cfg := Config{Bucket: b.bucket, Source: tree(t, files), MultipartThreshold: 6 << 20, Checksum: checksum}
+			rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.Uploaded != 1 || rep.Failed != 0 {
+				t.Fatalf("report: %s; want the file uploaded", brief(rep))
+			}
+			faults := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() && e.Fault != testbed.FaultNone })
+			stored := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() && e.Status == http.StatusOK })
+			if faults != 2 || stored != 1 {
+				t.Errorf("%d attempts failed by the proxy and %d stored, want 2 and 1", faults, stored)
+			}
+			checkObjectsIdentical(t, b.admin, b.bucket, "", files)
+		})
+	}
+}
+
+// TestRunSymlinkRetargetedDuringPut: the record's path is a symlink, and while the file it led
+// to is being sent, the symlink is pointed at another file (a new symlink renamed over it, as
+// `ln -sfn` does). The handle and the file it reads did not change, so the re-checks on the
+// handle see nothing, but the path now holds other bytes: the record must not be flagged with
+// the old target's, and the next run sends the new target.
+func TestRunSymlinkRetargetedDuringPut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs MinIO")
+	}
+	b := newFaultBed(t)
+	old, now := randomBytes(t, 4096), randomBytes(t, 4096)
+	src := tree(t, map[string][]byte{"store/old.jpg": old, "store/new.jpg": now})
+	const name = "photo.jpg"
+	link := filepath.Join(src, name)
+	if err := os.Symlink("store/old.jpg", link); err != nil {
+		t.Fatal(err)
+	}
+	var retargeted atomic.Int32
+	b.proxy.OnRequest(func(r *http.Request) {
+		if r.Method != http.MethodPut || retargeted.Add(1) > 1 {
+			return
+		}
+		tmp := filepath.Join(src, ".link.tmp")
+		if err := os.Symlink("store/new.jpg", tmp); err != nil {
+			t.Error(err)
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			t.Error(err)
+		}
+	})
+	cat := newMemCatalog(name)
+	cfg := Config{Bucket: b.bucket, Source: src}
+	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if retargeted.Load() == 0 {
+		t.Fatal("no PUT reached the proxy")
+	}
+	if rep.Flagged != 0 || rep.Failed != 1 {
+		t.Fatalf("first run: %s; want the file failed as changed, not flagged with the old target's bytes", brief(rep))
+	}
+	rep, _, err = runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
+	if err != nil || rep.Flagged != 1 {
+		t.Fatalf("second run: %s, %v; want the new target uploaded and flagged", brief(rep), err)
 	}
 	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
 }
