@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -330,6 +331,11 @@ func (r *run) file(ctx context.Context, rec catalog.Record) bool {
 		return false
 	}
 	res, fe := r.up.upload(ctx, f, key, hdr)
+	if fe == nil && local != f.Name() && !leadsTo(local, f.Name()) {
+		// The upload's re-checks look at the file the handle reads; a symlink on the path,
+		// pointed elsewhere meanwhile, leaves that file unchanged but the path with other bytes.
+		fe = &FileError{Op: "put", Err: fmt.Errorf("%w: a symlink on the path now leads to another file", ErrFileChanged)}
+	}
 	if fe != nil && ctx.Err() != nil {
 		// The run is stopping (grace period over, or a fatal catalog error): the file is not
 		// failed, it was abandoned, and the next run sends it again.
@@ -350,6 +356,12 @@ func (r *run) file(ctx context.Context, rec catalog.Record) bool {
 		ChangeTime: res.ChangeTime, Inode: res.Inode, UploadedAt: r.deps.Now().UTC(),
 	})
 	return true
+}
+
+// leadsTo reports whether path, with every symlink resolved, is still resolved.
+func leadsTo(path, resolved string) bool {
+	now, err := filepath.EvalSymlinks(path)
+	return err == nil && now == resolved
 }
 
 // contentHeaders decides what the file is stored with (contenttype.go), reading its first bytes

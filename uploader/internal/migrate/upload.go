@@ -120,7 +120,7 @@ func sendAgain(fe *FileError) bool {
 // a first pass over the file and the body is the file itself (a section reader, which the SDK can
 // rewind for a retry). S3 computes the checksum of what it received and refuses the PUT
 // (BadDigest) when it differs, so bytes that changed between the two passes are never stored as
-// the file; the file's size and mtime, checked after the PUT or its failure, tell that it changed.
+// the file; the file's size, mtime and ctime, checked after the PUT or its failure, tell that it changed.
 // The answer echoes the checksum S3 stored, which must be ours. CRC32C rather than Content-MD5
 // because the CPU has an instruction for it: MD5 was 29% of the uploader's CPU on small images
 // (uploader/bench/README.md).
@@ -142,7 +142,7 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(u.bucket),
 		Key:                aws.String(key),
-		Body:               io.NewSectionReader(f, 0, size),
+		Body:               newFileBody(f, 0, size),
 		ContentLength:      aws.Int64(size),
 		ContentType:        aws.String(hdr.Type),
 		ContentDisposition: optional(hdr.Disposition),
@@ -192,6 +192,37 @@ func (u *uploader) checksumOf(h hash.Hash, r io.Reader) (int64, error) {
 	defer u.scratch.Put(buf)
 	return io.CopyBuffer(h, r, *buf)
 }
+
+// fileBody is a section of the file sent as a request body (seekable, so the SDK rewinds it for
+// a retry). A file that shrank after the checksum pass ends the body before its length: every
+// retry of the SDK would meet the same end (10 attempts and a minute of backoff), so that read
+// fails with errShrank, which the SDK does not retry; the engine's re-check then tells that the
+// file changed, and the file is sent again at once.
+type fileBody struct{ *io.SectionReader }
+
+func newFileBody(f *os.File, off, n int64) fileBody {
+	return fileBody{io.NewSectionReader(f, off, n)}
+}
+
+func (b fileBody) Read(p []byte) (int, error) {
+	n, err := b.SectionReader.Read(p)
+	if errors.Is(err, io.EOF) {
+		if at, _ := b.Seek(0, io.SeekCurrent); at < b.Size() {
+			err = errShrank
+		}
+	}
+	return n, err
+}
+
+// errShrank ends the body of a file that shrank while it was sent.
+var errShrank error = shrankError{}
+
+type shrankError struct{}
+
+func (shrankError) Error() string { return "the file shrank while it was sent" }
+
+// RetryableError tells the SDK's retryer not to try the request again.
+func (shrankError) RetryableError() bool { return false }
 
 // scratchSize is the read size of the checksum pass: a typical photo in one or two reads.
 const scratchSize = 128 << 10
@@ -342,8 +373,8 @@ func (u *uploader) layout(size int64) (partSize int64, nparts int) {
 // CRC32C or its MD5 (the one of u.checksum) for the composite checksum. The part is not held in
 // memory: its checksum is computed in a first pass over the file's section, and the body is the
 // section itself (seekable, so the SDK can rewind it for a retry). Bytes that change between the
-// two passes do not match the checksum, and S3 refuses them (BadDigest); the file's size and
-// mtime, checked when a part fails and before the completion, tell that it changed.
+// two passes do not match the checksum, and S3 refuses them (BadDigest); the file's size,
+// mtime and ctime, checked when a part fails and before the completion, tell that it changed.
 func (u *uploader) part(ctx context.Context, f *os.File, fi fs.FileInfo, key string, uploadID *string, num int32, off, n int64) (types.CompletedPart, uint32, [md5.Size]byte, *FileError) {
 	var (
 		none   types.CompletedPart
@@ -371,7 +402,7 @@ func (u *uploader) part(ctx context.Context, f *os.File, fi fs.FileInfo, key str
 		Key:           aws.String(key),
 		UploadId:      uploadID,
 		PartNumber:    aws.Int32(num),
-		Body:          io.NewSectionReader(f, off, n),
+		Body:          newFileBody(f, off, n),
 		ContentLength: aws.Int64(n),
 	}
 	done := types.CompletedPart{PartNumber: aws.Int32(num)}
@@ -410,16 +441,28 @@ func (u *uploader) createAlgorithm() types.ChecksumAlgorithm {
 	return types.ChecksumAlgorithmCrc32c
 }
 
-// changed reports whether the file's size or modification time differs from what was seen
-// before reading it, or its path no longer names it: a file replaced by a rename (how
-// applications write files safely) leaves the handle reading the old one, unchanged.
+// changed reports whether the file's size, modification time or status-change time differs
+// from what was seen before reading it, or its path no longer names it: a file replaced by a
+// rename (how applications write files safely) leaves the handle reading the old one,
+// unchanged. The ctime tells a rewrite in place that kept the size and put the mtime back
+// (touch -r, rsync -t, cp -p), which no one can set back; a chmod also changes it, and costs
+// one more send.
 func changed(f *os.File, before fs.FileInfo) bool {
 	now, err := f.Stat()
 	if err != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
 		return true
 	}
+	if !ctimeOf(now).Equal(ctimeOf(before)) {
+		return true
+	}
 	cur, err := os.Lstat(f.Name())
 	return err != nil || !os.SameFile(cur, before)
+}
+
+// ctimeOf is the file's status-change time (zero where the system has none).
+func ctimeOf(fi fs.FileInfo) time.Time {
+	ctime, _ := catalog.FileIdentity(fi)
+	return ctime
 }
 
 func optional(s string) *string {
