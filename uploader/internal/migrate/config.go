@@ -13,22 +13,20 @@ import (
 // Defaults. The concurrency, threshold, part size and batch size are starting points until the
 // benchmark (issue 7) measures better ones; the reasons for each are next to it.
 const (
-	// DefaultConcurrency comes from the benchmark's sweeps (uploader/bench/README.md): a client is
-	// capped at concurrency / round trip, so with 30 ms per request 64 workers reached 1,848
-	// files/s (s5cmd 2,195), 128 reached 2,886 and 256 3,280; with the client alone 64 did best
-	// (4,050 files/s; 128: 3,886; 256: 3,531; s5cmd 2,215). 128 wins both ways, and each worker
-	// holds a file buffer (about 0.6 MB of peak RSS per worker), which on the small servers this
-	// tool is for weighs against 256.
+	// DefaultConcurrency comes from the benchmark's sweeps (uploader/bench/README.md, issue 12):
+	// a client is capped at concurrency / round trip. On the small images, 64, 128 and 256 workers
+	// reached 1,605, 1,495 and 1,273 files/s with the client alone, 1,525, 1,904 and 1,724 with
+	// 30 ms per request and 742, 1,335 and 1,715 with 80 ms (s5cmd: 1,108, 1,311, 1,330), at 44,
+	// 57 and 83 MB of peak RSS. 128 is best at 30 ms and stays within 64 MB on the small servers
+	// this tool is for; 256 pays off only in a far region.
 	DefaultConcurrency = 128
-	// DefaultMultipartThreshold: files up to this size go up in one PUT (one round trip), read
-	// into memory once so their checksum is computed on the same bytes that are sent. Photos,
+	// DefaultMultipartThreshold: files up to this size go up in one PUT (one round trip). Photos,
 	// even from cameras, are below it.
 	DefaultMultipartThreshold int64 = 16 << 20
-	// DefaultPartSize is the size of each multipart part (S3 allows 5 MiB to 5 GiB). Each part in
-	// flight is held in memory, so it sets the memory of large files: on the bench's three 64-128
-	// MiB files, 5, 8, 16, 32 and 64 MiB parts gave 753, 709, 655, 645 and 596 MB/s with the
-	// client alone and about 470 MB/s on MinIO for all, at 91, 127, 226, 293 and 326 MB of peak
-	// RSS. 8 MiB (also the AWS CLI's) keeps the speed at half the memory of 16, with 1.6 times
+	// DefaultPartSize is the size of each multipart part (S3 allows 5 MiB to 5 GiB). Parts are sent
+	// from the file, so it does not set memory: on the bench's three 64-128 MiB files, 5, 8 and 16
+	// MiB parts gave 486, 512 and 448 MB/s with the client alone and 282, 325 and 309 MB/s on
+	// MinIO, all at 26-27 MB of peak RSS. 8 MiB (also the AWS CLI's) is the fastest, with 1.6 times
 	// fewer requests than 5 MiB on a high-latency link.
 	DefaultPartSize int64 = 8 << 20
 	// DefaultPartConcurrency is how many parts of one large file are sent at once.
