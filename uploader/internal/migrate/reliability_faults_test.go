@@ -389,23 +389,11 @@ func TestReliabilityChangedDuringComplete(t *testing.T) {
 	})
 	cat := newMemCatalog(name)
 	cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20}
-	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	runSentAgain(t, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
 	if n := held.Load(); n != 2 {
 		t.Fatalf("%d completions reached the proxy, want 2: the held one and the one of the upload sent again", n)
 	}
-	if rep.Uploaded != 1 || rep.Failed != 0 {
-		t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
-	}
-	cat.mu.Lock()
-	d := cat.done["1"]
-	cat.mu.Unlock()
-	if d.Size != int64(len(now)) {
-		t.Errorf("flagged with size %d, the file holds %d bytes now", d.Size, len(now))
-	}
-	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+	b.checkFlaggedWith(t, cat, name, now)
 }
 
 // TestReliabilityReplacedByRenameDuringPut holds a single PUT at the proxy until the test has
@@ -445,13 +433,19 @@ func TestReliabilityReplacedByRenameDuringPut(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	cat := newMemCatalog(name)
-	cfg := Config{Bucket: b.bucket, Source: src}
+	b.runChangedThenResent(t, Config{Bucket: b.bucket, Source: src}, newMemCatalog(name), func() bool { return held.Load() > 0 }, name, now)
+}
+
+// runChangedThenResent runs cfg twice on cat: fired tells that the test's change reached the
+// file during the first run, which must fail the file as changed rather than flag it; the
+// second must upload and flag it, and the bucket must then hold want under name.
+func (b *faultBed) runChangedThenResent(t *testing.T, cfg Config, cat Catalog, fired func() bool, name string, want []byte) {
+	t.Helper()
 	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if held.Load() == 0 {
+	if !fired() {
 		t.Fatal("no PUT reached the proxy")
 	}
 	if rep.Flagged != 0 || rep.Failed != 1 {
@@ -459,7 +453,34 @@ func TestReliabilityReplacedByRenameDuringPut(t *testing.T) {
 	}
 	rep, _, err = runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
 	if err != nil || rep.Flagged != 1 {
-		t.Fatalf("second run: %s, %v; want the new file uploaded and flagged", brief(rep), err)
+		t.Fatalf("second run: %s, %v; want the file uploaded and flagged", brief(rep), err)
 	}
-	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: want})
+}
+
+// runSentAgain runs cfg once with deps: the one file, changed by the test during its upload,
+// must have been sent again and uploaded, not failed.
+func runSentAgain(t *testing.T, cfg Config, deps Deps) Report {
+	t.Helper()
+	rep, _, err := runBounded(t, 90*time.Second, cfg, deps)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rep.Uploaded != 1 || rep.Failed != 0 {
+		t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
+	}
+	return rep
+}
+
+// checkFlaggedWith checks that the one record of cat was flagged with want's size and that the
+// bucket holds want under name: the file was sent again with what it holds now.
+func (b *faultBed) checkFlaggedWith(t *testing.T, cat *memCatalog, name string, want []byte) {
+	t.Helper()
+	cat.mu.Lock()
+	d := cat.done["1"]
+	cat.mu.Unlock()
+	if d.Size != int64(len(want)) {
+		t.Errorf("flagged with size %d, the file holds %d bytes now", d.Size, len(want))
+	}
+	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: want})
 }

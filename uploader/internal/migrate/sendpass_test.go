@@ -103,15 +103,9 @@ func TestRunRewrittenInPlaceDuringPut(t *testing.T) {
 			}
 			cat := newMemCatalog(name)
 			cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, Checksum: tt.checksum}
-			rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
-			if err != nil {
-				t.Fatalf("Run: %v", err)
-			}
+			runSentAgain(t, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
 			if rewrites.Load() == 0 {
 				t.Fatal("the file was never rewritten")
-			}
-			if rep.Uploaded != 1 || rep.Failed != 0 {
-				t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
 			}
 			if n := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() }); n != 2 {
 				t.Errorf("%d PUTs reached the proxy, want 2: the one that met the rewrite and the one that sent the file again", n)
@@ -184,23 +178,11 @@ func TestRunResizedDuringPut(t *testing.T) {
 			}}
 			cat := newMemCatalog(name)
 			cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20}
-			rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: up, Catalog: cat})
-			if err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-			if rep.Uploaded != 1 || rep.Failed != 0 {
-				t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
-			}
+			runSentAgain(t, cfg, Deps{S3: up, Catalog: cat})
 			if n := b.proxy.Count(func(e testbed.Exchange) bool { return e.IsObjectPut() }); n != 2 {
 				t.Errorf("%d PUTs reached the proxy, want 2: the one that met the change and the one that sent the file again", n)
 			}
-			cat.mu.Lock()
-			d := cat.done["1"]
-			cat.mu.Unlock()
-			if d.Size != int64(len(now)) {
-				t.Errorf("flagged with size %d, the file holds %d bytes", d.Size, len(now))
-			}
-			checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+			b.checkFlaggedWith(t, cat, name, now)
 		})
 	}
 }
@@ -228,13 +210,7 @@ func TestRunTruncatedDuringPart(t *testing.T) {
 	}}
 	cat := newMemCatalog(name)
 	cfg := Config{Bucket: b.bucket, Source: src, MultipartThreshold: 6 << 20, PartSize: 5 << 20, PartConcurrency: 1}
-	rep, _, err := runBounded(t, 90*time.Second, cfg, Deps{S3: up, Catalog: cat})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if rep.Uploaded != 1 || rep.Failed != 0 {
-		t.Fatalf("report: %s; want the file sent again and uploaded", brief(rep))
-	}
+	runSentAgain(t, cfg, Deps{S3: up, Catalog: cat})
 	part2 := b.proxy.Count(func(e testbed.Exchange) bool {
 		q, _ := url.ParseQuery(e.Query)
 		return e.Method == http.MethodPut && q.Get("partNumber") == "2"
@@ -316,21 +292,5 @@ func TestRunSymlinkRetargetedDuringPut(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	cat := newMemCatalog(name)
-	cfg := Config{Bucket: b.bucket, Source: src}
-	rep, _, err := runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if retargeted.Load() == 0 {
-		t.Fatal("no PUT reached the proxy")
-	}
-	if rep.Flagged != 0 || rep.Failed != 1 {
-		t.Fatalf("first run: %s; want the file failed as changed, not flagged with the old target's bytes", brief(rep))
-	}
-	rep, _, err = runBounded(t, 60*time.Second, cfg, Deps{S3: b.client(t, ClientConfig{}), Catalog: cat})
-	if err != nil || rep.Flagged != 1 {
-		t.Fatalf("second run: %s, %v; want the new target uploaded and flagged", brief(rep), err)
-	}
-	checkObjectsIdentical(t, b.admin, b.bucket, "", map[string][]byte{name: now})
+	b.runChangedThenResent(t, Config{Bucket: b.bucket, Source: src}, newMemCatalog(name), func() bool { return retargeted.Load() > 0 }, name, now)
 }
