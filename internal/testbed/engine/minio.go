@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/staticmedia/staticmedia/internal/awsconfig"
 	"github.com/staticmedia/staticmedia/internal/testbed/proc"
@@ -150,9 +152,32 @@ func (m *MinIO) start(ctx context.Context, bin string, port, consolePort int) (e
 		if status != http.StatusForbidden {
 			return fmt.Errorf("anonymous GET /: status %d, want 403 once the S3 API is initialized", status)
 		}
-		return nil
+		return m.probeIAM(ctx)
 	})
 	return failed(p, err)
+}
+
+// probeIAM checks that the IAM subsystem answers: a request signed with an unknown key is
+// refused as InvalidAccessKeyId. The anonymous check passes earlier, while such a request still
+// answers 503 XMinioIAMNotInitialized (seen on a busy CI machine, failing a test of that answer).
+func (m *MinIO) probeIAM(ctx context.Context) error {
+	o := m.Options()
+	o.AccessKey, o.SecretKey = "TESTBEDPROBEUNKNOWNKEY", "testbed-probe-unknown-secret"
+	o.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	cfg, err := awsconfig.Load(ctx, o)
+	if err != nil {
+		return err
+	}
+	_, err = o.S3(cfg).ListBuckets(ctx, &s3.ListBucketsInput{})
+	var apiErr smithy.APIError
+	switch {
+	case err == nil:
+		return errors.New("ListBuckets with an unknown key succeeded")
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidAccessKeyId":
+		return nil
+	default:
+		return fmt.Errorf("ListBuckets with an unknown key: %w; want InvalidAccessKeyId once IAM is initialized", err)
+	}
 }
 
 // Options are root options for S3 calls, with path-style addressing.
