@@ -39,19 +39,28 @@ func (t Timed) FilesPerSec() float64 {
 	return float64(t.Files) / t.Wall.Seconds()
 }
 
-// medianWall is the median wall time of the successful runs (0 when none succeeded).
-func medianWall(runs []Timed) time.Duration {
-	var w []time.Duration
+// MedianOf is the median of value over the successful runs for which it reports a value (0
+// when there is none).
+func MedianOf(runs []Timed, value func(Timed) (float64, bool)) float64 {
+	var v []float64
 	for _, r := range runs {
-		if r.Err == "" {
-			w = append(w, r.Wall)
+		if x, ok := value(r); ok && r.Err == "" {
+			v = append(v, x)
 		}
 	}
-	if len(w) == 0 {
+	if len(v) == 0 {
 		return 0
 	}
-	slices.Sort(w)
-	return w[len(w)/2]
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// WallSeconds is a run's wall time in seconds, for MedianOf.
+func WallSeconds(r Timed) (float64, bool) { return r.Wall.Seconds(), true }
+
+// medianWall is the median wall time of the successful runs (0 when none succeeded).
+func medianWall(runs []Timed) time.Duration {
+	return time.Duration(MedianOf(runs, func(r Timed) (float64, bool) { return float64(r.Wall), true }))
 }
 
 // uploaderRun runs `uploader migrate` on the SQLite or PostgreSQL table db ("sqlite:..." or a
@@ -154,19 +163,9 @@ type ScaleOutCheck struct {
 	Err         string  `json:"error,omitempty"`
 }
 
-// MedianCPUBusy is the median CPU busy share of the successful runs of one side.
+// MedianCPUBusy is the median CPU busy share of the successful runs of one side that measured it.
 func MedianCPUBusy(runs []Timed) float64 {
-	var b []float64
-	for _, r := range runs {
-		if r.Err == "" && r.CPUBusy > 0 {
-			b = append(b, r.CPUBusy)
-		}
-	}
-	if len(b) == 0 {
-		return 0
-	}
-	slices.Sort(b)
-	return b[len(b)/2]
+	return MedianOf(runs, func(r Timed) (float64, bool) { return r.CPUBusy, r.CPUBusy > 0 })
 }
 
 // Speedup is the pair's median files/s over one uploader's.

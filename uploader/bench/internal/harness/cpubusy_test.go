@@ -24,3 +24,19 @@ func TestParseCPUTimes(t *testing.T) {
 		})
 	}
 }
+
+func TestMedianOf(t *testing.T) {
+	runs := []Timed{{Wall: 3e9, CPUBusy: 0.5}, {Wall: 1e9, Err: "failed", CPUBusy: 0.9}, {Wall: 2e9}, {Wall: 5e9, CPUBusy: 0.7}}
+	if got := MedianOf(runs, WallSeconds); got != 3 {
+		t.Errorf("median wall = %v s, want 3 (failed runs left out)", got)
+	}
+	if got := medianWall(runs); got != 3e9 {
+		t.Errorf("medianWall = %v, want 3s", got)
+	}
+	if got := MedianCPUBusy(runs); got != 0.7 {
+		t.Errorf("MedianCPUBusy = %v, want 0.7 (runs without a measurement left out)", got)
+	}
+	if got := MedianOf(nil, WallSeconds); got != 0 {
+		t.Errorf("median of no runs = %v, want 0", got)
+	}
+}

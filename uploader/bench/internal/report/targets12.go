@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/staticmedia/staticmedia/uploader/bench/internal/harness"
@@ -100,21 +99,7 @@ func Issue12Targets(rows []Row, in Input) []Target {
 }
 
 func medianSeconds(runs []harness.Timed) float64 {
-	var ok []harness.Timed
-	for _, r := range runs {
-		if r.Err == "" {
-			ok = append(ok, r)
-		}
-	}
-	if len(ok) == 0 {
-		return 0
-	}
-	w := make([]float64, len(ok))
-	for i, r := range ok {
-		w[i] = r.Wall.Seconds()
-	}
-	slices.Sort(w)
-	return w[len(w)/2]
+	return harness.MedianOf(runs, harness.WallSeconds)
 }
 
 func firstErr(runs []harness.Timed) string {
