@@ -126,10 +126,7 @@ func sendAgain(fe *FileError) bool {
 // (uploader/bench/README.md).
 func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key string, hdr contentHeaders) (uploaded, *FileError) {
 	size := fi.Size()
-	var h hash.Hash = crc32.New(castagnoli)
-	if u.checksum == ChecksumMD5 {
-		h = md5.New() //nolint:gosec // G401: Content-MD5 is what the endpoint verifies, not a security hash
-	}
+	h := u.newChecksum()
 	n, err := u.checksumOf(h, io.NewSectionReader(f, 0, size))
 	if err != nil {
 		return uploaded{}, &FileError{Op: "read", Err: err}
@@ -180,6 +177,14 @@ func (u *uploader) single(ctx context.Context, f *os.File, fi fs.FileInfo, key s
 	}
 	u.sent(size)
 	return confirmed(aws.ToString(out.ETag), fi), nil
+}
+
+// newChecksum is the hash of u.checksum: CRC32C (a hash.Hash32) or MD5.
+func (u *uploader) newChecksum() hash.Hash {
+	if u.checksum == ChecksumMD5 {
+		return md5.New() //nolint:gosec // G401: Content-MD5 is what the endpoint verifies, not a security hash
+	}
+	return crc32.New(castagnoli)
 }
 
 // checksumOf feeds r to h through a scratch buffer kept for reuse, and returns the bytes read.
@@ -381,10 +386,7 @@ func (u *uploader) part(ctx context.Context, f *os.File, fi fs.FileInfo, key str
 		md5sum [md5.Size]byte
 		sum    uint32
 	)
-	var h hash.Hash = crc32.New(castagnoli)
-	if u.checksum == ChecksumMD5 {
-		h = md5.New() //nolint:gosec // G401: Content-MD5 is what the endpoint verifies
-	}
+	h := u.newChecksum()
 	read, err := u.checksumOf(h, io.NewSectionReader(f, off, n))
 	if err != nil {
 		return none, 0, md5sum, &FileError{Op: "read", Err: err}
